@@ -1,0 +1,162 @@
+"""The ``workbench`` command: argument parsing and messages only.
+
+Each subcommand calls one function of the package; errors the workbench raises
+on purpose become one clear message and an exit code (see :mod:`workbench.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import WorkbenchError
+
+__all__ = ["main", "build_parser"]
+
+log = logging.getLogger("workbench")
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  a pipeline step failed (the message names the step)
+  2  wrong usage or configuration
+  3  bad input data (the message names the file, column or row)
+  4  a model could not be fitted on the data given
+"""
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from . import demo
+
+    info = demo.write_demo(
+        out=Path(args.out),
+        customers=args.customers,
+        seed=args.seed,
+        dirty=args.dirty,
+        end_date=args.end_date,
+        years=args.years,
+    )
+    for table, rows in info["rows"].items():
+        print(f"  {table:<11} {rows:>10,} rows")
+    print(f"demo data written to {args.out} (seed {args.seed}{', dirty' if args.dirty else ''})")
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from . import clean, config
+
+    cfg = config.load(args.config)
+    result = clean.run(cfg)
+    print(clean.format_ledger(result.ledger))
+    print(f"clean tables written to {cfg.processed_dir}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
+    return report.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Customer analytics workbench: clean CRM exports, tier customers, "
+                    "value them (CLV), warn of churn, and publish periodic reports.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo-data",
+        help="write a realistic, deterministic demo dataset (five CSV tables)",
+        description="Write the five canonical tables as CSV for a made-up Chinese company "
+                    "over several years, with the generator's true parameters in truth.json. "
+                    "The same seed always gives the same bytes.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--out", default="data/raw/demo", help="output folder (default: %(default)s)")
+    p.add_argument("--customers", type=int, default=20000,
+                   help="number of customers (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    p.add_argument("--dirty", action="store_true",
+                   help="add what real exports contain: duplicates, variant names, cancelled "
+                        "and returned orders, bad rows, mixed date formats, BOM, GB18030")
+    p.add_argument("--end-date", default=None,
+                   help="last day of the data, YYYY-MM-DD (default: a fixed date)")
+    p.add_argument("--years", type=float, default=3.0,
+                   help="years of history (default: %(default)s)")
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser(
+        "clean",
+        help="ingest the configured sources and write clean tables with a ledger",
+        description="Read every source named in the configuration, clean it with reason-coded "
+                    "rules, and write data/processed/ (Parquet per table, quarantine, merge log "
+                    "and ledger.json). Nothing is written unless the ledger balances.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", default=None,
+                   help="configuration file (default: $WORKBENCH_CONFIG or ./workbench.yaml)")
+    p.set_defaults(func=_cmd_clean)
+
+    p = sub.add_parser(
+        "report",
+        help="run the periodic report: cleaning, every notebook, HTML and manifest",
+        description="Run cleaning and the analysis notebooks for a period with papermill, render "
+                    "them to code-free HTML in <out>/<period>/ and write manifest.json. The "
+                    "previous report of the period is replaced only when the whole run succeeds.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", default=None,
+                   help="configuration file (default: $WORKBENCH_CONFIG or ./workbench.yaml)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--period", default=None,
+                      help="period to report, YYYY-MM (a month) or YYYY-Qn (a quarter); "
+                           "default: the last complete period in the data")
+    when.add_argument("--as-of", default=None, help="report as of this date, YYYY-MM-DD")
+    when.add_argument("--from", dest="period_from", default=None,
+                      help="first period of a back-fill, YYYY-MM (with --to)")
+    p.add_argument("--to", dest="period_to", default=None,
+                   help="last period of a back-fill, YYYY-MM (with --from)")
+    p.add_argument("--freq", choices=("month", "quarter"), default="month",
+                   help="reporting period length (default: %(default)s)")
+    p.add_argument("--out", default=None,
+                   help="reports folder (default: the configuration's paths.reports)")
+    p.add_argument("--lang", choices=("zh", "en"), default=None,
+                   help="report language (default: the configuration's report.lang)")
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as exc:
+        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"workbench {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

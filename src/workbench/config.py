@@ -1,0 +1,271 @@
+"""The project configuration (``workbench.yaml``): sources, paths and analysis settings.
+
+The configuration says where each canonical table comes from and where outputs
+go.  Relative paths are relative to the configuration file's folder.  This
+module reads and checks the configuration; it never reads data.
+
+Resolution order when no path is given (:func:`load`):
+
+1. the ``WORKBENCH_CONFIG`` environment variable;
+2. ``workbench.yaml`` in the current folder or the nearest parent folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from . import schema
+from .errors import UsageError
+
+__all__ = ["ConfigError", "SourceSpec", "Config", "load", "find_config", "ENV_VAR"]
+
+ENV_VAR = "WORKBENCH_CONFIG"
+CONFIG_NAME = "workbench.yaml"
+
+_TOP_KEYS = {"company", "paths", "sources", "cleaning", "segmentation", "clv", "churn",
+             "service", "report"}
+_SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
+                "sheet", "sheets", "separator", "columns", "skip_rows"}
+_FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
+
+
+class ConfigError(UsageError):
+    """The configuration file is missing, unreadable or inconsistent."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where one canonical table comes from.
+
+    Exactly one of ``path`` (a file) or ``url`` + ``query`` (a database) is set.
+
+    Attributes:
+        table: canonical table name.
+        path: file path (CSV, TSV, Excel, Parquet), absolute after loading.
+        url: database URL (a DuckDB file ``duckdb:///path.duckdb`` or a SQLAlchemy URL).
+        query: SQL query returning the table.
+        format: csv, tsv, excel, parquet or sql; guessed from the file suffix if omitted.
+        encoding: text encoding of CSV/TSV, or ``auto`` to detect it.
+        date_format: strftime format of date columns (never guessed when given).
+        datetime_format: strftime format of date-time columns.
+        sheet: Excel sheet name (or ``sheets``: several sheets stacked).
+        separator: CSV field separator.
+        columns: mapping from source header to canonical column name.
+        skip_rows: rows to skip before the header.
+    """
+
+    table: str
+    path: Path | None = None
+    url: str | None = None
+    query: str | None = None
+    format: str = "csv"
+    encoding: str = "auto"
+    date_format: str | None = None
+    datetime_format: str | None = None
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    separator: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    skip_rows: int = 0
+
+    @property
+    def label(self) -> str:
+        """A short human description of the source, for messages."""
+        if self.path is not None:
+            extra = f" (sheet {self.sheet!r})" if self.sheet else ""
+            return f"{self.path}{extra}"
+        return f"{self.url} [{(self.query or '').strip()[:60]}]"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration.
+
+    Attributes:
+        path: the configuration file (None for a configuration built in code).
+        root: folder that relative paths are resolved against.
+        company: company facts (name, founded date, currency).
+        raw_dir, processed_dir, reports_dir: resolved folders.
+        sources: one :class:`SourceSpec` per canonical table that has a source.
+        sections: the analysis sections (cleaning, segmentation, clv, churn, service, report)
+            as plain dictionaries; each module documents the keys it reads.
+    """
+
+    path: Path | None
+    root: Path
+    company: Mapping[str, Any]
+    raw_dir: Path
+    processed_dir: Path
+    reports_dir: Path
+    sources: Mapping[str, SourceSpec]
+    sections: Mapping[str, Mapping[str, Any]]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The settings of one analysis section (an empty dict when absent)."""
+        return dict(self.sections.get(name) or {})
+
+    @property
+    def founded(self) -> date | None:
+        """The date the company started: orders before it are impossible."""
+        value = self.company.get("founded")
+        if value is None:
+            return None
+        if isinstance(value, date):
+            return value
+        return date.fromisoformat(str(value))
+
+    @property
+    def lang(self) -> str:
+        return str(self.section("report").get("lang", "en"))
+
+    @property
+    def show_pii(self) -> bool:
+        return bool(self.section("report").get("show_pii", False))
+
+
+def find_config(start: Path | None = None) -> Path:
+    """Locate the configuration: ``$WORKBENCH_CONFIG``, else the nearest ``workbench.yaml``."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        p = Path(env).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"{ENV_VAR}={env} does not point at a file; fix or unset it.")
+        return p.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} found in {here} or its parents, and {ENV_VAR} is not set; "
+        f"pass --config FILE or create {CONFIG_NAME} at the project root."
+    )
+
+
+def _guess_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xlsm": "excel",
+            ".xls": "excel", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "csv")
+
+
+def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> SourceSpec:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: sources.{table} must be a mapping with at least 'path' or 'url'.")
+    unknown = set(raw) - _SOURCE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: sources.{table} has unknown key(s) {sorted(unknown)}; "
+            f"allowed keys are {sorted(_SOURCE_KEYS)}."
+        )
+    path = raw.get("path")
+    url = raw.get("url")
+    if bool(path) == bool(url):
+        raise ConfigError(f"{where}: sources.{table} needs exactly one of 'path' or 'url'.")
+    if url and not raw.get("query"):
+        raise ConfigError(f"{where}: sources.{table} reads from a database, so it needs a 'query'.")
+    resolved = None
+    if path:
+        resolved = Path(str(path)).expanduser()
+        if not resolved.is_absolute():
+            resolved = (root / resolved).resolve()
+    fmt = str(raw.get("format") or ("sql" if url else _guess_format(resolved)))
+    if fmt not in _FORMATS:
+        raise ConfigError(f"{where}: sources.{table}.format '{fmt}' is not one of {sorted(_FORMATS)}.")
+    columns = dict(raw.get("columns") or {})
+    spec = schema.get(table)
+    for src, dst in columns.items():
+        if dst not in spec.names:
+            raise ConfigError(
+                f"{where}: sources.{table}.columns maps '{src}' to '{dst}', which is not a column "
+                f"of the canonical table '{table}'; use one of {', '.join(spec.names)}."
+            )
+    if url and str(url).startswith(("duckdb:///", "sqlite:///")):
+        # Resolve relative database files against the configuration folder.
+        scheme, _, rest = str(url).partition(":///")
+        if rest and not rest.startswith("/") and rest != ":memory:":
+            url = f"{scheme}:///{(root / rest).resolve()}"
+    sheets = raw.get("sheets") or ()
+    return SourceSpec(
+        table=table,
+        path=resolved,
+        url=url,
+        query=raw.get("query"),
+        format=fmt,
+        encoding=str(raw.get("encoding") or "auto"),
+        date_format=raw.get("date_format"),
+        datetime_format=raw.get("datetime_format"),
+        sheet=raw.get("sheet"),
+        sheets=tuple(str(s) for s in sheets),
+        separator=raw.get("separator") or ("\t" if fmt == "tsv" else None),
+        columns=columns,
+        skip_rows=int(raw.get("skip_rows") or 0),
+    )
+
+
+def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> Config:
+    """Build a :class:`Config` from parsed YAML (``root`` resolves relative paths)."""
+    where = str(path) if path else "configuration"
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: the file must hold a YAML mapping (key: value lines).")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section(s) {sorted(unknown)}; allowed sections are {sorted(_TOP_KEYS)}."
+        )
+    paths = dict(data.get("paths") or {})
+
+    def _dir(key: str, default: str) -> Path:
+        p = Path(str(paths.get(key, default))).expanduser()
+        return p if p.is_absolute() else (root / p).resolve()
+
+    sources_raw = data.get("sources") or {}
+    if not isinstance(sources_raw, Mapping):
+        raise ConfigError(f"{where}: 'sources' must map table names to source settings.")
+    sources = {}
+    for table, raw in sources_raw.items():
+        if table not in schema.TABLES:
+            raise ConfigError(
+                f"{where}: sources.{table}: unknown table; the canonical tables are "
+                f"{', '.join(schema.TABLES)}."
+            )
+        sources[table] = _source(table, raw, root, where)
+    sections = {k: dict(data.get(k) or {}) for k in
+                ("cleaning", "segmentation", "clv", "churn", "service", "report")}
+    company = dict(data.get("company") or {})
+    if company.get("founded") is not None:
+        try:
+            date.fromisoformat(str(company["founded"]))
+        except ValueError:
+            raise ConfigError(
+                f"{where}: company.founded '{company['founded']}' is not a date (YYYY-MM-DD)."
+            ) from None
+    return Config(
+        path=path,
+        root=root,
+        company=company,
+        raw_dir=_dir("raw", "data/raw"),
+        processed_dir=_dir("processed", "data/processed"),
+        reports_dir=_dir("reports", "reports"),
+        sources=sources,
+        sections=sections,
+    )
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and check a configuration file (see the module doc for the default location)."""
+    p = Path(path).expanduser().resolve() if path else find_config()
+    if not p.is_file():
+        raise ConfigError(f"configuration file {p} does not exist; pass an existing --config FILE.")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: the configuration must be saved as UTF-8.") from None
+    return from_dict(data, root=p.parent, path=p)

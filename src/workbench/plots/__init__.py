@@ -1,0 +1,131 @@
+"""One consistent chart style for every notebook and report.
+
+:func:`setup` registers a CJK font that the project's own install provides
+(Noto Sans CJK SC from the ``mplfonts`` package), so Chinese labels render on a
+fresh machine with no system fonts, and applies the house style (colours,
+sizes, number formats).  Domain charts live in submodules
+(``workbench.plots.segment``, ``workbench.plots.clv`` ...); they draw what the
+analytics modules computed and compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.ticker import FuncFormatter
+
+__all__ = [
+    "CJK_FONT_NAME",
+    "PALETTE",
+    "TIER_COLORS",
+    "cjk_font_path",
+    "setup",
+    "fmt_money",
+    "fmt_int",
+    "fmt_pct",
+    "money_axis",
+    "percent_axis",
+]
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+CJK_FONT_NAME = "Noto Sans CJK SC"
+
+# Colour-blind friendly, calm; first colours for the most important series.
+PALETTE = ["#1f5f8b", "#e07b39", "#3a9d5d", "#c44e52", "#8172b3", "#937860",
+           "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+TIER_COLORS = {"A": "#1f5f8b", "B": "#64b5cd", "C": "#c7d9e8", "D": "#e8eef3"}
+
+_done = False
+
+
+def cjk_font_path() -> Path:
+    """Path of the CJK font shipped with the ``mplfonts`` package (a project dependency)."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the package 'mplfonts' is missing, so Chinese labels cannot render; "
+            "reinstall the project (make venv) to get it."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / CJK_FONT_FILE
+    if not path.is_file():
+        raise RuntimeError(f"CJK font file {path} is missing; reinstall 'mplfonts'.")
+    return path
+
+
+def setup(lang: str = "en") -> None:
+    """Register the CJK font and apply the house style.  Safe to call many times.
+
+    Latin text uses DejaVu Sans; any glyph it lacks (Chinese) falls back to
+    Noto Sans CJK SC, so mixed labels render in both languages.
+    """
+    global _done
+    if not _done:
+        font_manager.fontManager.addfont(str(cjk_font_path()))
+        _done = True
+    mpl.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans", CJK_FONT_NAME],
+        "axes.unicode_minus": False,
+        "figure.figsize": (9, 4.8),
+        "figure.dpi": 100,
+        "savefig.dpi": 120,
+        "figure.autolayout": False,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 12,
+        "axes.labelsize": 10,
+        "legend.frameon": False,
+        "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    })
+
+
+def fmt_money(value: float, lang: str = "en", currency: str = "¥") -> str:
+    """Compact money: 1234567 -> '¥1.23M' (en) or '¥123.5万' (zh)."""
+    if value is None:
+        return ""
+    sign = "-" if value < 0 else ""
+    v = abs(float(value))
+    if lang == "zh":
+        if v >= 1e8:
+            return f"{sign}{currency}{v / 1e8:.2f}亿"
+        if v >= 1e4:
+            return f"{sign}{currency}{v / 1e4:.1f}万"
+        return f"{sign}{currency}{v:,.0f}"
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{sign}{currency}{v / div:.2f}{suffix}"
+    return f"{sign}{currency}{v:,.0f}"
+
+
+def fmt_int(value: float) -> str:
+    """Thousands separators: 12345 -> '12,345'."""
+    return f"{value:,.0f}"
+
+
+def fmt_pct(value: float, digits: int = 1) -> str:
+    """A share as percent: 0.1234 -> '12.3%'."""
+    return f"{100 * value:.{digits}f}%"
+
+
+def money_axis(ax, axis: str = "y", lang: str = "en") -> None:
+    """Format an axis in compact money units."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, lang)))
+
+
+def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:
+    """Format an axis holding shares (0..1) as percents."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_pct(v, digits)))
+
+
+def new_figure(*args, **kwargs):
+    """``plt.subplots`` with the house style applied (call :func:`setup` first for fonts)."""
+    return plt.subplots(*args, **kwargs)
