@@ -6,8 +6,6 @@ the one place where their columns are defined.  It describes and checks data;
 it never transforms it.
 
 >>> import polars as pl
-
-from .errors import DataError
 >>> from workbench import schema
 >>> problems = schema.validate(pl.DataFrame({"order_id": ["o1"]}), "orders")
 >>> [p.message for p in problems][:1]  # doctest: +ELLIPSIS
@@ -20,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import polars as pl
+
+from .errors import DataError
 
 __all__ = [
     "Column",
