@@ -45,9 +45,11 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from . import clean, config
+    from . import config
 
     cfg = config.load(args.config)
+    from . import clean
+
     result = clean.run(cfg)
     print(clean.format_ledger(result.ledger))
     print(f"clean tables written to {cfg.processed_dir}")

@@ -11,6 +11,7 @@ analytics modules computed and compute nothing themselves.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 import matplotlib as mpl
@@ -65,9 +66,13 @@ def setup(lang: str = "en") -> None:
     global _done
     if not _done:
         font_manager.fontManager.addfont(str(cjk_font_path()))
+        # The CJK font has one weight; bold titles use it at regular weight.  Matplotlib says so
+        # on every figure through its logger, which would print into reports: keep it quiet.
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
         _done = True
     mpl.rcParams.update({
-        "font.family": "sans-serif",
+        # A list of families (not the generic 'sans-serif') enables per-glyph fallback.
+        "font.family": ["DejaVu Sans", CJK_FONT_NAME],
         "font.sans-serif": ["DejaVu Sans", CJK_FONT_NAME],
         "axes.unicode_minus": False,
         "figure.figsize": (9, 4.8),

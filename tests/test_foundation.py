@@ -1,0 +1,239 @@
+"""Configuration, run context, disk helpers, labels, masking, chart style, CDNOW, CLI help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench import cli, config, context, datasets, i18n, io, plots, privacy
+from workbench.errors import DataError, UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- configuration ---------------------------------------------------------
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "workbench.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_config_resolves_paths_and_sources(tmp_path):
+    p = _write(tmp_path, """
+company: {name: 测试公司, founded: 2020-01-01}
+paths: {processed: out/processed}
+sources:
+  orders:
+    path: raw/orders.csv
+    encoding: gb18030
+    columns: {订单编号: order_id, 客户编号: customer_id, 下单日期: order_date, 金额: amount}
+  customers:
+    url: sqlite:///crm.db
+    query: SELECT * FROM customers
+report: {lang: en}
+""")
+    cfg = config.load(p)
+    assert cfg.processed_dir == (tmp_path / "out" / "processed").resolve()
+    assert cfg.reports_dir == (tmp_path / "reports").resolve()
+    assert cfg.founded == date(2020, 1, 1)
+    orders = cfg.sources["orders"]
+    assert orders.path == (tmp_path / "raw" / "orders.csv").resolve()
+    assert orders.format == "csv" and orders.encoding == "gb18030"
+    assert orders.columns["下单日期"] == "order_date"
+    assert cfg.sources["customers"].url == f"sqlite:///{(tmp_path / 'crm.db').resolve()}"
+    assert cfg.sources["customers"].format == "sql"
+    assert cfg.lang == "en" and cfg.show_pii is False
+
+
+@pytest.mark.parametrize("text, message", [
+    ("sources:\n  order:\n    path: x.csv\n", "sources.order: unknown table"),
+    ("sources:\n  orders:\n    path: x.csv\n    columns: {金额: amout}\n",
+     "maps '金额' to 'amout', which is not a column"),
+    ("sources:\n  orders:\n    url: sqlite:///x.db\n", "needs a 'query'"),
+    ("sources:\n  orders:\n    path: x.csv\n    sheeet: 1\n", "unknown key(s) ['sheeet']"),
+    ("colours: red\n", "unknown section(s) ['colours']"),
+    ("company: {founded: yesterday}\n", "is not a date"),
+    ("sources: [1, 2\n", "not valid YAML"),
+])
+def test_config_errors_name_the_problem(tmp_path, text, message):
+    p = _write(tmp_path, text)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(p)
+    assert message in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_config_is_found_from_env_or_parents(tmp_path, monkeypatch):
+    p = _write(tmp_path, "report: {lang: zh}\n")
+    sub = tmp_path / "notebooks"
+    sub.mkdir()
+    monkeypatch.delenv(config.ENV_VAR, raising=False)
+    monkeypatch.chdir(sub)
+    assert config.find_config() == p
+    other = tmp_path / "elsewhere.yaml"
+    other.write_text("report: {lang: en}\n", encoding="utf-8")
+    monkeypatch.setenv(config.ENV_VAR, str(other))
+    assert config.load().lang == "en"
+    monkeypatch.setenv(config.ENV_VAR, str(tmp_path / "missing.yaml"))
+    with pytest.raises(config.ConfigError, match="does not point at a file"):
+        config.find_config()
+
+
+# --- run context -------------------------------------------------------------
+
+def test_period_helpers():
+    assert context.month_end(date(2024, 2, 10)) == date(2024, 2, 29)
+    assert context.last_complete_month_end(date(2026, 10, 31)) == date(2026, 10, 31)
+    assert context.last_complete_month_end(date(2026, 11, 3)) == date(2026, 10, 31)
+    assert context.period_of(date(2026, 10, 31)) == "2026-10"
+    assert context.period_of(date(2026, 9, 30), "quarter") == "2026-Q3"
+    assert context.period_bounds(date(2026, 10, 31)) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert context.period_bounds(date(2026, 3, 31), shift=-1) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert context.period_bounds(date(2026, 1, 31), shift=-12) == (date(2025, 1, 1), date(2025, 1, 31))
+    assert context.period_bounds(date(2026, 3, 31), "quarter", -1) == (date(2025, 10, 1), date(2025, 12, 31))
+    with pytest.raises(UsageError, match="YYYY-MM-DD"):
+        context.parse_date("31/10/2026")
+
+
+def test_resolve_reads_processed_orders_as_of(tmp_path, monkeypatch):
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    pl.DataFrame({
+        "order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
+        "order_date": [date(2026, 9, 3), date(2026, 10, 2), date(2026, 11, 4)],
+        "amount": [10.0, 20.0, 30.0],
+    }).write_parquet(processed / "orders.parquet")
+    p = _write(tmp_path, "paths: {processed: processed}\nreport: {lang: zh, show_pii: true}\n")
+    ctx = context.resolve(str(p))
+    assert ctx.as_of == date(2026, 10, 31) and ctx.period == "2026-10"
+    assert ctx.results_dir == processed / "2026-10-31" and ctx.results_dir.is_dir()
+    assert ctx.lang == "zh" and ctx.show_pii is True
+    assert ctx.load("orders")["order_id"].to_list() == ["o1", "o2"]
+    assert ctx.load("orders", date(2026, 9, 30))["order_id"].to_list() == ["o1"]
+    ctx2 = context.resolve(str(p), as_of="2026-09-30", results_dir=tmp_path / "r", lang="en",
+                           show_pii=False)
+    assert (ctx2.as_of, ctx2.lang, ctx2.show_pii) == (date(2026, 9, 30), "en", False)
+    with pytest.raises(DataError, match="customers.parquet does not exist"):
+        ctx.load("customers")
+    with pytest.raises(UsageError, match="lang 'fr'"):
+        context.resolve(str(p), lang="fr")
+
+
+# --- disk helpers ------------------------------------------------------------
+
+def test_atomic_writes_and_step_results(tmp_path):
+    df = pl.DataFrame({"a": [1, 2]})
+    path = io.atomic_write_parquet(df, tmp_path / "x" / "a.parquet")
+    assert pl.read_parquet(path).equals(df)
+    assert [p.name for p in path.parent.iterdir()] == ["a.parquet"]
+    import numpy as np
+
+    io.save_step_results(tmp_path, "clv", {"mae": np.float64(0.25), "n": np.int64(3),
+                                           "when": date(2026, 1, 2), "bad": float("nan")})
+    assert io.load_step_results(tmp_path, "clv") == {"mae": 0.25, "n": 3, "when": "2026-01-02",
+                                                    "bad": None}
+    assert io.load_step_results(tmp_path, "nothing") == {}
+    with pytest.raises(DataError, match="written by notebook 02"):
+        io.read_parquet(tmp_path / "segments.parquet", what="notebook 02")
+    # An unwritable value leaves no half file behind.
+    with pytest.raises(TypeError):
+        io.atomic_write_json({"x": object()}, tmp_path / "bad.json")
+    assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "bad.json").exists()
+
+
+# --- labels and masking --------------------------------------------------------
+
+def test_labels_and_masking():
+    assert i18n.t("sales_rep", "zh") == "客户经理" and i18n.t("sales_rep", "en") == "Account manager"
+    assert i18n.t("no_such_key", "zh") == "no_such_key"
+    with pytest.raises(ValueError, match="lacks"):
+        i18n.register({"x": {"zh": "一"}})
+    with pytest.raises(ValueError, match="unknown language"):
+        i18n.t("revenue", "fr")
+    assert privacy.mask_name("张伟") == "张*"
+    assert privacy.mask_phone("13812345678") == "*******5678"
+    assert privacy.mask_email("wei.zhang@example.cn") == "w***@example.cn"
+    df = pl.DataFrame({"name": ["李娜", None], "phone": ["13900001111", ""], "city": ["杭州", "苏州"]})
+    masked = privacy.mask_frame(df)
+    assert masked.to_dict(as_series=False) == {
+        "name": ["李*", None], "phone": ["*******1111", ""], "city": ["杭州", "苏州"]}
+    assert privacy.mask_frame(df, show_pii=True) is df
+    assert privacy.mask_frame(df.to_pandas())["name"].tolist()[0] == "李*"
+
+
+# --- chart style -------------------------------------------------------------------
+
+def test_chinese_labels_render_with_the_shipped_font(tmp_path, recwarn):
+    import matplotlib
+
+    matplotlib.use("Agg")  # tests only; report notebooks use the inline backend
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    plots.setup("zh")
+    path = font_manager.findfont(font_manager.FontProperties(family=plots.CJK_FONT_NAME),
+                                 fallback_to_default=False)
+    assert Path(path) == plots.cjk_font_path()
+    fig, ax = plt.subplots()
+    ax.set_title("客户分级 Tier A/B/C")
+    ax.bar(["重要客户", "一般客户"], [3, 1])
+    fig.savefig(tmp_path / "zh.png")
+    plt.close(fig)
+    missing = [w for w in recwarn.list if "missing from font" in str(w.message)]
+    assert missing == []
+    assert (tmp_path / "zh.png").stat().st_size > 5000
+
+
+def test_number_formats():
+    assert plots.fmt_money(1_234_567) == "¥1.23M"
+    assert plots.fmt_money(1_234_567, "zh") == "¥123.5万"
+    assert plots.fmt_money(-320_000_000, "zh") == "-¥3.20亿"
+    assert plots.fmt_money(999) == "¥999"
+    assert plots.fmt_pct(0.1234) == "12.3%" and plots.fmt_int(12345) == "12,345"
+
+
+# --- real data -----------------------------------------------------------------------
+
+def test_cdnow_sample_is_read_from_lifetimes_files():
+    df = datasets.load_cdnow()
+    assert df.shape == (6919, 3)
+    assert df["customer_id"].n_unique() == 2357
+    assert df.schema == {"customer_id": pl.String, "date": pl.Date, "amount": pl.Float64}
+    assert (df["date"].min(), df["date"].max()) == (date(1997, 1, 1), date(1998, 6, 30))
+    assert round(df["amount"].sum(), 2) == 244091.94
+    first = df.filter(pl.col("customer_id") == "0001").sort("date")
+    assert first["amount"].to_list() == [29.33, 29.73, 14.96, 26.48]
+
+
+# --- command line ----------------------------------------------------------------------
+
+def test_cli_help_explains_itself(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for word in ("demo-data", "clean", "report", "exit codes"):
+        assert word in out
+    assert cli.main([]) == 2
+
+
+def test_python_dash_m_runs_the_same_command():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "report", "--help"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert "--period" in proc.stdout and "--from" in proc.stdout
+
+
+def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, capsys):
+    bad = tmp_path / "workbench.yaml"
+    bad.write_text("sources:\n  order:\n    path: x.csv\n", encoding="utf-8")
+    assert cli.main(["clean", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "workbench clean: error:" in err and "unknown table" in err
