@@ -23,7 +23,7 @@ import yaml
 from . import schema
 from .errors import UsageError
 
-__all__ = ["ConfigError", "SourceSpec", "Config", "load", "find_config", "ENV_VAR"]
+__all__ = ["ConfigError", "SourceSpec", "Config", "load", "find_config", "from_dict", "ENV_VAR"]
 
 ENV_VAR = "WORKBENCH_CONFIG"
 CONFIG_NAME = "workbench.yaml"
@@ -39,6 +39,29 @@ class ConfigError(UsageError):
     """The configuration file is missing, unreadable or inconsistent."""
 
 
+def _as_formats(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _formats(value: Any, key: str, table: str, where: str) -> str | tuple[str, ...] | None:
+    """Check a date_format / datetime_format value: a string or a list of strings."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, str) and v.strip() for v in value):
+        return tuple(value)
+    raise ConfigError(
+        f"{where}: sources.{table}.{key} must be a strftime format such as '%Y-%m-%d' or a list "
+        f"of formats tried in order (e.g. ['%Y-%m-%d', '%Y/%m/%d']); got {value!r}."
+    )
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """Where one canonical table comes from.
@@ -52,8 +75,9 @@ class SourceSpec:
         query: SQL query returning the table.
         format: csv, tsv, excel, parquet or sql; guessed from the file suffix if omitted.
         encoding: text encoding of CSV/TSV, or ``auto`` to detect it.
-        date_format: strftime format of date columns (never guessed when given).
-        datetime_format: strftime format of date-time columns.
+        date_format: strftime format of date columns, or a tuple of formats tried in
+            order (never guessed when given; see :attr:`date_formats`).
+        datetime_format: strftime format(s) of date-time columns, likewise.
         sheet: Excel sheet name (or ``sheets``: several sheets stacked).
         separator: CSV field separator.
         columns: mapping from source header to canonical column name.
@@ -66,13 +90,23 @@ class SourceSpec:
     query: str | None = None
     format: str = "csv"
     encoding: str = "auto"
-    date_format: str | None = None
-    datetime_format: str | None = None
+    date_format: str | tuple[str, ...] | None = None
+    datetime_format: str | tuple[str, ...] | None = None
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
     separator: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     skip_rows: int = 0
+
+    @property
+    def date_formats(self) -> tuple[str, ...]:
+        """The configured date formats as a tuple (empty: use the unambiguous defaults)."""
+        return _as_formats(self.date_format)
+
+    @property
+    def datetime_formats(self) -> tuple[str, ...]:
+        """The configured date-time formats as a tuple (empty: use the unambiguous defaults)."""
+        return _as_formats(self.datetime_format)
 
     @property
     def label(self) -> str:
@@ -198,8 +232,8 @@ def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> Sourc
         query=raw.get("query"),
         format=fmt,
         encoding=str(raw.get("encoding") or "auto"),
-        date_format=raw.get("date_format"),
-        datetime_format=raw.get("datetime_format"),
+        date_format=_formats(raw.get("date_format"), "date_format", table, where),
+        datetime_format=_formats(raw.get("datetime_format"), "datetime_format", table, where),
         sheet=raw.get("sheet"),
         sheets=tuple(str(s) for s in sheets),
         separator=raw.get("separator") or ("\t" if fmt == "tsv" else None),

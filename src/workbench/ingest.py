@@ -1,0 +1,617 @@
+"""Reading sources into string tables, and coercing them to canonical types.
+
+Every source named in the configuration (CSV, TSV, Excel with one or several
+sheets, Parquet, or a SQL query against DuckDB or any SQLAlchemy database) is
+read **as text first**, with its headers mapped onto canonical column names, and
+each row keeps its source label (``_source``) and 1-based line number
+(``_line``, header = line 1).  :func:`coerce` then turns the text into canonical
+types; a value that cannot be parsed makes the row a *failure* with a reason code
+(``unparseable_date``, ``unparseable_amount``, ``missing_customer_id``,
+``invalid_value``) instead of crashing the run, so the cleaning step can
+quarantine it.
+
+Encodings: a BOM means UTF-8 with BOM; otherwise UTF-8 is tried, then GB18030
+(which also reads GBK and GB2312 files), then ``charset_normalizer``.  polars
+reads only UTF-8, so other encodings are transcoded in chunks into a temporary
+UTF-8 file (a 5 GB export is never held in memory as a whole).  Raw files are
+never modified.
+
+Only :func:`read_source` and :func:`detect_encoding` / :func:`transcode_to_utf8`
+touch the disk; :func:`normalize_text`, :func:`parse_amount`, :func:`coerce` are
+pure functions on DataFrames.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import polars as pl
+
+from . import schema
+from .config import ConfigError, SourceSpec
+from .errors import DataError
+
+__all__ = [
+    "RawTable",
+    "Coerced",
+    "LINE",
+    "SOURCE",
+    "DEFAULT_DATE_FORMATS",
+    "DEFAULT_DATETIME_FORMATS",
+    "normalize_encoding",
+    "detect_encoding",
+    "transcode_to_utf8",
+    "normalize_text",
+    "parse_amount",
+    "map_columns",
+    "read_source",
+    "read_sources",
+    "from_frame",
+    "coerce",
+]
+
+LINE = "_line"
+SOURCE = "_source"
+
+# Year-first formats only: day/month order is never guessed.
+DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d",
+                                         "%Y年%m月%d日")
+DEFAULT_DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+)
+
+_ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030",
+                     "ms936": "gb18030", "euc_cn": "gb18030", "gb18030": "gb18030",
+                     "utf_8": "utf-8", "utf_8_sig": "utf-8-sig"}
+
+# Full-width ASCII (U+FF01..U+FF5E) -> ASCII, ideographic space -> space, full-width yen.
+# Only these are folded: Chinese characters and CJK punctuation are left alone.
+_FULLWIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000", "\uffe5", "\u00a0"]
+_ASCII = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" ", "¥", " "]
+_STRIP = " \t\r\n\u00a0\u3000\ufeff\u200b"
+
+# Order statuses and other categorical values as Chinese exports write them.
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "status": {"已完成": "completed", "完成": "completed", "已成交": "completed",
+               "已取消": "cancelled", "取消": "cancelled", "canceled": "cancelled",
+               "已退货": "returned", "退货": "returned", "return": "returned"},
+    "kind": {"电话": "phone", "邮件": "email", "上门": "on-site", "拜访": "on-site",
+             "微信": "wechat", "onsite": "on-site", "on site": "on-site"},
+    "severity": {"低": "low", "中": "medium", "高": "high", "严重": "critical"},
+    "customer_type": {"企业": "B2B", "个人": "B2C", "b2b": "B2B", "b2c": "B2C"},
+}
+
+_CHUNK = 4 * 1024 * 1024
+_SAMPLE = 1024 * 1024
+
+
+@dataclass
+class RawTable:
+    """One canonical table as read from its source(s), every value still text.
+
+    Attributes:
+        table: canonical table name.
+        frame: canonical columns (String) plus ``_source`` and ``_line``.
+        sources: one entry per file/sheet/query read: label, encoding, rows.
+        date_formats, datetime_formats: formats tried in order when coercing.
+        excel_serial_dates: date cells may come as Excel serial numbers.
+        ignored_columns: source headers that map to no canonical column.
+    """
+
+    table: str
+    frame: pl.DataFrame
+    sources: list[dict] = field(default_factory=list)
+    date_formats: tuple[str, ...] = ()
+    datetime_formats: tuple[str, ...] = ()
+    excel_serial_dates: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Coerced:
+    """The result of :func:`coerce`: typed good rows and the rows that failed.
+
+    ``good`` has the canonical columns with canonical types plus ``_source``,
+    ``_line``; ``failed`` has ``_source, _line, reason, detail, record`` (the raw
+    row as JSON).
+    """
+
+    good: pl.DataFrame
+    failed: pl.DataFrame
+
+
+# --------------------------------------------------------------------------- encodings
+
+def normalize_encoding(name: str, where: str = "") -> str:
+    """The codec name to use for ``name``: GBK/GB2312 become GB18030; unknown names fail.
+
+    Raises:
+        ConfigError: ``name`` is not an encoding Python knows.
+    """
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        raise ConfigError(
+            f"{where}encoding '{name}' is unknown; use auto, utf-8, utf-8-sig or gb18030 "
+            f"(GBK and GB2312 files are read as GB18030)."
+        ) from None
+    canonical = canonical.replace("-", "_")
+    return _ENCODING_ALIASES.get(canonical, canonical.replace("_", "-"))
+
+
+def _valid(sample: bytes, encoding: str) -> bool:
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        dec.decode(sample, final=False)  # a cut multi-byte character at the end is fine
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def detect_encoding(path: str | os.PathLike[str], sample_size: int = _SAMPLE) -> str:
+    """Detect the text encoding of a file from its first ``sample_size`` bytes.
+
+    Returns ``utf-8-sig`` (a BOM), ``utf-8``, ``gb18030`` (GBK/GB2312/GB18030) or
+    what ``charset_normalizer`` finds.
+
+    Raises:
+        DataError: the file cannot be read or is not text in a known encoding.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            sample = fh.read(sample_size)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}); check the path and rights.") \
+            from None
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise DataError(
+            f"{path}: is not a text file (it holds NUL bytes); if it is an Excel or Parquet "
+            f"file, give it the right suffix or set 'format' in the configuration."
+        )
+    if _valid(sample, "utf-8"):
+        return "utf-8"
+    if _valid(sample, "gb18030"):
+        return "gb18030"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise DataError(
+            f"{path}: the text encoding cannot be recognised (not UTF-8 nor GB18030/GBK); "
+            f"set sources.<table>.encoding in the configuration."
+        )
+    return normalize_encoding(best.encoding)
+
+
+def transcode_to_utf8(path: str | os.PathLike[str], encoding: str, dest: str | os.PathLike[str],
+                      chunk_size: int = _CHUNK) -> Path:
+    """Copy a text file into ``dest`` as UTF-8, decoding ``chunk_size`` bytes at a time.
+
+    Raises:
+        DataError: a byte sequence is not valid in ``encoding`` (the message gives the
+            line number).
+    """
+    path, dest = Path(path), Path(dest)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    with open(path, "rb") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+        while True:
+            chunk = src.read(chunk_size)
+            final = not chunk
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                bad_line = line + chunk[: exc.start].count(b"\n")
+                raise DataError(
+                    f"{path}: line {bad_line} is not valid {encoding} text; set "
+                    f"sources.<table>.encoding to the file's real encoding, or fix the file."
+                ) from None
+            if text.startswith("\ufeff") and line == 1 and out.tell() == 0:
+                text = text[1:]
+            out.write(text)
+            line += chunk.count(b"\n")
+            if final:
+                break
+    return dest
+
+
+# --------------------------------------------------------------------------- text
+
+def normalize_text(expr: pl.Expr) -> pl.Expr:
+    """Fold full-width ASCII to ASCII, trim whitespace, empty -> null (Chinese untouched)."""
+    cleaned = expr.str.replace_many(_FULLWIDTH, _ASCII).str.strip_chars(_STRIP)
+    return pl.when(cleaned == "").then(None).otherwise(cleaned)
+
+
+def parse_amount(expr: pl.Expr) -> pl.Expr:
+    """Parse money text: '¥1,234.50', 'RMB 99', '1234.5元', '(12.00)' -> -12.0.
+
+    Thousands separators are accepted only in the unambiguous form ``1,234,567.89``;
+    anything else that is not a plain number gives null.
+    """
+    s = expr.str.replace_all(r"(?i)^(rmb|cny)|(?i)(rmb|cny)$", "").str.replace_all(r"[¥$元\s]", "")
+    negative = s.str.starts_with("(") & s.str.ends_with(")")
+    s = pl.when(negative).then(s.str.slice(1).str.strip_suffix(")")).otherwise(s)
+    ok = s.str.contains(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$|^[+-]?\.\d+$")
+    value = pl.when(ok).then(s.str.replace_all(",", "").cast(pl.Float64, strict=False))
+    return pl.when(negative).then(-value).otherwise(value)
+
+
+# --------------------------------------------------------------------------- reading
+
+def _header_key(h: str) -> str:
+    return str(pl.select(normalize_text(pl.lit(str(h)))).item() or "").lower()
+
+
+def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
+                where: str) -> tuple[dict[str, str], list[str]]:
+    """Decide which source header feeds which canonical column.
+
+    A header is used when the configuration maps it (``columns:``), or when it is
+    the canonical name or the usual Chinese header (``schema`` ``label_zh``).
+
+    Returns:
+        ``({source header: canonical name}, [ignored headers])``.
+
+    Raises:
+        DataError: a mapped header is absent, two headers feed one column, or a
+            required column has no source.
+    """
+    spec = schema.get(table)
+    by_key = {_header_key(h): h for h in headers}
+    chosen: dict[str, str] = {}
+    for src, dst in mapping.items():
+        h = by_key.get(_header_key(src))
+        if h is None:
+            raise DataError(
+                f"{where}: the configuration maps column '{src}' to '{dst}', but the file has no "
+                f"such header; its headers are {', '.join(map(str, headers))}. Fix "
+                f"sources.{table}.columns."
+            )
+        chosen[h] = dst
+    auto = {}
+    for c in spec.columns:
+        auto[c.name.lower()] = c.name
+        if c.label_zh:
+            auto[_header_key(c.label_zh)] = c.name
+    for h in headers:
+        if h not in chosen and _header_key(h) in auto and auto[_header_key(h)] not in chosen.values():
+            chosen[h] = auto[_header_key(h)]
+    seen: dict[str, str] = {}
+    for h, dst in chosen.items():
+        if dst in seen:
+            raise DataError(
+                f"{where}: both '{seen[dst]}' and '{h}' map to {table}.{dst}; keep one in "
+                f"sources.{table}.columns."
+            )
+        seen[dst] = h
+    missing = [c for c in spec.required if c not in seen]
+    if missing:
+        col = spec.column(missing[0])
+        raise DataError(
+            f"{where}: required column '{missing[0]}' ({col.label_zh}) is missing"
+            + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + f"; the file's headers are {', '.join(map(str, headers))}. Add the column to the "
+              f"file or map its header in sources.{table}.columns, e.g. {{'<header>': '{missing[0]}'}}."
+        )
+    ignored = [str(h) for h in headers if h not in chosen]
+    return chosen, ignored
+
+
+def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
+            first_line: int, where: str) -> tuple[pl.DataFrame, list[str]]:
+    """Map headers, cast everything to normalised text, add _source and _line."""
+    mapping = dict(spec.columns) if spec else {}
+    chosen, ignored = map_columns(df.columns, table, mapping, where)
+    exprs = []
+    for h, dst in chosen.items():
+        col = pl.col(h)
+        dtype = df.schema[h]
+        if dtype == pl.Date:
+            col = col.dt.strftime("%Y-%m-%d")
+        elif isinstance(dtype, pl.Datetime):
+            col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif dtype != pl.String:
+            col = col.cast(pl.String)
+        exprs.append(normalize_text(col).alias(dst))
+    out = df.select(exprs).with_columns(
+        pl.lit(label, dtype=pl.String).alias(SOURCE),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
+    )
+    return out, ignored
+
+
+def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame, str]:
+    path = spec.path
+    assert path is not None
+    if not path.is_file():
+        raise DataError(f"{path}: file not found (sources.{table}.path); check the path.")
+    enc = detect_encoding(path) if spec.encoding in ("auto", "", None) \
+        else normalize_encoding(spec.encoding, f"sources.{table}: ")
+    read_path = path
+    if enc not in ("utf-8", "utf-8-sig"):
+        read_path = transcode_to_utf8(path, enc, tmpdir / f"{table}.utf8.csv")
+    sep = spec.separator or ("\t" if spec.format == "tsv" else ",")
+    try:
+        df = pl.read_csv(read_path, infer_schema=False, separator=sep, skip_rows=spec.skip_rows,
+                         encoding="utf8", missing_utf8_is_empty_string=False)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
+            OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = (" The file is not valid UTF-8: set sources.%s.encoding (e.g. gb18030)." % table
+                if "utf" in first.lower() else "")
+        raise DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}") \
+            from None
+    return df, enc
+
+
+def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
+    path = spec.path
+    assert path is not None
+    if not path.is_file():
+        raise DataError(f"{path}: file not found (sources.{table}.path); check the path.")
+    try:
+        import fastexcel
+
+        available = fastexcel.read_excel(str(path)).sheet_names
+    except Exception as exc:  # fastexcel raises its own error types
+        raise DataError(f"{path}: cannot be opened as an Excel workbook ({exc}).") from None
+    wanted = list(spec.sheets) or ([spec.sheet] if spec.sheet else available[:1])
+    out = []
+    for sheet in wanted:
+        if str(sheet) not in available:
+            raise DataError(
+                f"{path}: sheet '{sheet}' does not exist; the workbook has sheets "
+                f"{', '.join(available)}. Fix sources.{table}.sheet(s)."
+            )
+        df = pl.read_excel(path, sheet_name=str(sheet), engine="calamine", infer_schema_length=0,
+                           read_options={"header_row": spec.skip_rows})
+        out.append((df, str(sheet)))
+    return out
+
+
+def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
+    url, query = str(spec.url), str(spec.query)
+    try:
+        if url.startswith("duckdb://"):
+            import duckdb
+
+            db = url.split(":///", 1)[1] if ":///" in url else ":memory:"
+            if db != ":memory:" and not Path(db).is_file():
+                raise DataError(f"{db}: DuckDB file not found (sources.{table}.url); check the path.")
+            con = duckdb.connect(db, read_only=db != ":memory:")
+            try:
+                return con.execute(query).pl()
+            finally:
+                con.close()
+        import sqlalchemy
+
+        if url.startswith("sqlite:///"):
+            db = url.split(":///", 1)[1]
+            if db and db != ":memory:" and not Path(db).is_file():
+                raise DataError(f"{db}: SQLite file not found (sources.{table}.url); check the path.")
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                result = conn.execute(sqlalchemy.text(query))
+                cols = list(result.keys())
+                rows = result.fetchall()
+        finally:
+            engine.dispose()
+        data = {c: [None if r[i] is None else str(r[i]) for r in rows] for i, c in enumerate(cols)}
+        return pl.DataFrame(data, schema={c: pl.String for c in cols})
+    except DataError:
+        raise
+    except Exception as exc:  # driver errors vary by database
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"sources.{table}: the query against {url} failed ({first}); "
+                        f"check the url and query.") from None
+
+
+def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) -> RawTable:
+    """Read one configured source as text with canonical headers, ``_source`` and ``_line``.
+
+    Args:
+        spec: the source settings from the configuration.
+        tmpdir: where to put a transcoded copy of a non-UTF-8 CSV (default: a
+            temporary folder removed afterwards).
+
+    Raises:
+        DataError: unreadable file, missing sheet or required column, bad encoding.
+        ConfigError: unknown encoding name.
+    """
+    table = spec.table
+    own_tmp = tmpdir is None
+    tmp = Path(tempfile.mkdtemp(prefix="workbench-ingest-")) if own_tmp else Path(tmpdir)
+    try:
+        parts: list[tuple[pl.DataFrame, str, str, int]] = []  # frame, label, encoding, first line
+        if spec.format in ("csv", "tsv"):
+            df, enc = _read_csv(spec, table, tmp)
+            parts.append((df, str(spec.path), enc, spec.skip_rows + 2))
+        elif spec.format == "excel":
+            for df, sheet in _read_excel(spec, table):
+                parts.append((df, f"{spec.path}#{sheet}", "xlsx", spec.skip_rows + 2))
+        elif spec.format == "parquet":
+            if not spec.path or not spec.path.is_file():
+                raise DataError(f"{spec.path}: file not found (sources.{table}.path); check the path.")
+            try:
+                df = pl.read_parquet(spec.path)
+            except Exception as exc:
+                raise DataError(f"{spec.path}: cannot be read as Parquet ({exc}).") from None
+            parts.append((df, str(spec.path), "parquet", 2))
+        elif spec.format == "sql":
+            df = _read_sql(spec, table)
+            parts.append((df, spec.label, "sql", 2))
+        else:  # config.py already checks the format
+            raise ConfigError(f"sources.{table}: unsupported format '{spec.format}'.")
+        frames, sources, ignored = [], [], []
+        for df, label, enc, first in parts:
+            frame, ign = _finish(df, table, spec, label, first, label)
+            frames.append(frame)
+            sources.append({"label": label, "encoding": enc, "rows": frame.height})
+            ignored += [h for h in ign if h not in ignored]
+        frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        return RawTable(table=table, frame=frame, sources=sources,
+                        date_formats=spec.date_formats, datetime_formats=spec.datetime_formats,
+                        excel_serial_dates=spec.format == "excel", ignored_columns=ignored)
+    finally:
+        if own_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_sources(sources: Mapping[str, SourceSpec],
+                 tmpdir: str | os.PathLike[str] | None = None) -> dict[str, RawTable]:
+    """Read every configured source (see :func:`read_source`)."""
+    return {table: read_source(spec, tmpdir) for table, spec in sources.items()}
+
+
+def from_frame(df: pl.DataFrame, table: str, label: str = "memory",
+               date_formats: Iterable[str] = (), datetime_formats: Iterable[str] = ()) -> RawTable:
+    """Wrap an in-memory table (any types) as a :class:`RawTable`, lines numbered from 2."""
+    frame, ignored = _finish(df, table, None, label, 2, label)
+    return RawTable(table=table, frame=frame,
+                    sources=[{"label": label, "encoding": "memory", "rows": frame.height}],
+                    date_formats=tuple(date_formats), datetime_formats=tuple(datetime_formats),
+                    ignored_columns=ignored)
+
+
+# --------------------------------------------------------------------------- coercion
+
+def _date_expr(col: str, formats: Sequence[str], dtype, excel: bool) -> pl.Expr:
+    c = pl.col(col)
+    if dtype == pl.Date:
+        tries = [c.str.strptime(pl.Date, f, strict=False) for f in formats]
+        # Midnight time stamps ('2024-03-05 00:00:00', as Excel and databases write dates).
+        stripped = c.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
+        tries += [stripped.str.strptime(pl.Date, f, strict=False) for f in formats]
+    else:
+        tries = [c.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats]
+        tries += [c.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us"))
+                  for f in DEFAULT_DATE_FORMATS]
+    if excel:
+        # Excel stores dates as days since 1899-12-30 (serial 25569 is 1970-01-01).
+        serial = c.cast(pl.Float64, strict=False)
+        micros = ((serial - 25569.0) * 86_400_000_000).round(0).cast(pl.Int64)
+        as_dt = pl.when((serial > 0) & (serial < 2_958_466)).then(
+            pl.from_epoch(micros, time_unit="us"))
+        tries.append(as_dt.cast(pl.Date) if dtype == pl.Date else as_dt)
+    return pl.coalesce(tries)
+
+
+def coerce(raw: RawTable) -> Coerced:
+    """Turn a text table into canonical types; rows with unusable values become failures.
+
+    Rules, first match wins per row:
+
+    - ``missing_customer_id``: empty customer id;
+    - ``unparseable_date``: a date column that is empty (when required) or fits none of the
+      formats;
+    - ``unparseable_amount``: an amount/margin that is not a number ('¥1,234.50' is);
+    - ``invalid_value``: any other required value empty, a number or category that is
+      not allowed (e.g. nps 11, status 'lost').
+
+    Categorical values are lower-cased (customer type upper-cased) and common Chinese
+    labels (已取消, 退货, 微信...) are translated.
+    """
+    table = raw.table
+    spec = schema.get(table)
+    df = raw.frame
+    for c in spec.columns:
+        if c.name not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
+    dfmt = tuple(raw.date_formats) or DEFAULT_DATE_FORMATS
+    tfmt = tuple(raw.datetime_formats) or DEFAULT_DATETIME_FORMATS
+    typed: list[pl.Expr] = []
+    checks: list[tuple[pl.Expr, str, pl.Expr]] = []  # (bad?, reason, detail)
+
+    def _bad(cond: pl.Expr, reason: str, col: str, what: str) -> None:
+        detail = pl.format(f"{col} {what}: '{{}}'", pl.col(col).fill_null(""))
+        checks.append((cond, reason, detail))
+
+    if "customer_id" in spec.names:
+        checks.append((pl.col("customer_id").is_null(), "missing_customer_id",
+                       pl.lit("customer_id is empty")))
+    order = {"Date": 0, "Datetime": 0, "Float64": 1}
+    cols = sorted(spec.columns, key=lambda c: order.get(type(c.dtype).__name__
+                                                        if not isinstance(c.dtype, type)
+                                                        else c.dtype.__name__, 2))
+    for c in cols:
+        name, dt = c.name, c.dtype
+        raw_col = pl.col(name)
+        if dt == pl.Date or isinstance(dt, pl.Datetime) or dt is pl.Datetime:
+            value = _date_expr(name, tfmt if dt != pl.Date else dfmt, dt, raw.excel_serial_dates)
+            typed.append(value.alias(name))
+            fmts = ", ".join(tfmt if dt != pl.Date else dfmt)
+            _bad(raw_col.is_not_null() & value.is_null(), "unparseable_date", name,
+                 f"matches none of the formats {fmts}")
+            if not c.nullable:
+                checks.append((raw_col.is_null(), "unparseable_date", pl.lit(f"{name} is empty")))
+        elif dt == pl.Float64:
+            value = parse_amount(raw_col)
+            typed.append(value.alias(name))
+            _bad(raw_col.is_not_null() & value.is_null(), "unparseable_amount", name,
+                 "is not an amount")
+            if not c.nullable:
+                checks.append((raw_col.is_null(), "unparseable_amount", pl.lit(f"{name} is empty")))
+        elif dt == pl.Int64:
+            s = raw_col.str.replace_all(",", "")
+            ok = s.str.contains(r"^[+-]?\d+(\.0+)?$")
+            value = pl.when(ok).then(s.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
+            typed.append(value.alias(name))
+            _bad(raw_col.is_not_null() & value.is_null(), "invalid_value", name,
+                 "is not a whole number")
+            rng = pl.lit(False)
+            if c.min is not None:
+                rng = rng | (value < c.min)
+            if c.max is not None:
+                rng = rng | (value > c.max)
+            _bad(rng.fill_null(False), "invalid_value", name,
+                 f"is outside {c.min if c.min is not None else ''}..{c.max if c.max is not None else ''}")
+        else:
+            value = raw_col
+            if c.allowed is not None:
+                aliases = VALUE_ALIASES.get(name, {})
+                low = raw_col.str.to_lowercase() if name != "customer_type" else raw_col.str.to_uppercase()
+                low = low.replace({**{k: v for k, v in aliases.items()},
+                                   **{k.lower(): v for k, v in aliases.items()},
+                                   **{k.upper(): v for k, v in aliases.items()}})
+                value = low
+                _bad(raw_col.is_not_null() & ~value.is_in(list(c.allowed)), "invalid_value", name,
+                     f"is not one of {'/'.join(c.allowed)}")
+            typed.append(value.alias(name))
+            if not c.nullable and name != "customer_id":
+                checks.append((raw_col.is_null(), "invalid_value", pl.lit(f"{name} is empty")))
+    if table == "complaints":
+        opened = _date_expr("opened_at", tfmt, pl.Datetime("us"), raw.excel_serial_dates)
+        resolved = _date_expr("resolved_at", tfmt, pl.Datetime("us"), raw.excel_serial_dates)
+        checks.append(((resolved < opened).fill_null(False), "invalid_value",
+                       pl.format("resolved_at '{}' is before opened_at '{}'",
+                                 pl.col("resolved_at"), pl.col("opened_at"))))
+    reason = pl.lit(None, dtype=pl.String)
+    detail = pl.lit(None, dtype=pl.String)
+    for cond, r, d in reversed(checks):
+        reason = pl.when(cond).then(pl.lit(r)).otherwise(reason)
+        detail = pl.when(cond).then(d).otherwise(detail)
+    names = spec.names
+    record = pl.struct([pl.col(n) for n in names]).struct.json_encode()
+    marked = df.with_columns(reason.alias("_reason"), detail.alias("_detail"))
+    bad = marked.filter(pl.col("_reason").is_not_null())
+    failed = bad.select(pl.col(SOURCE), pl.col(LINE), pl.col("_reason").alias("reason"),
+                        pl.col("_detail").alias("detail"), record.alias("record"))
+    good = (marked.filter(pl.col("_reason").is_null())
+            .select(typed + [pl.col(SOURCE), pl.col(LINE)])
+            .with_columns([pl.col(c.name).cast(c.dtype) for c in spec.columns])
+            .select(names + [SOURCE, LINE]))
+    return Coerced(good=good, failed=failed)
