@@ -1,0 +1,899 @@
+"""Customer lifetime value: lifetimes' purchase and spend models, fitted fast and validated out of sample.
+
+The workflow follows Fader, Hardie and Lee:
+
+1. an RFM summary per customer (:func:`workbench.rfm.summary`: ``frequency``
+   = repeat purchase periods, ``recency`` and ``T`` in periods since the first
+   purchase, ``monetary_value`` = mean value of the repeat purchases);
+2. :func:`fit`: a purchase model (BG/NBD ``"bgnbd"``, Pareto/NBD
+   ``"paretonbd"`` or MBG/NBD ``"mbgnbd"``) and the Gamma-Gamma spend model,
+   both from ``lifetimes``, fitted on *collapsed* data: customers with the same
+   (frequency, recency, T) share one likelihood term, passed to lifetimes as
+   ``weights``, which gives the same parameters as the customer-level fit in a
+   fraction of the time;
+3. :func:`predict`: expected purchases over a horizon in months, probability
+   alive, expected spend per purchase and the discounted CLV;
+4. :func:`validate`: calibration/holdout comparison of BG/NBD, Pareto/NBD and
+   the naive "repeat the calibration rate" baseline.
+
+Time units
+----------
+A summary counts time in *periods*: ``period="D", freq_multiplier=7`` means one
+period is 7 days (weeks built from daily data, as in the CDNOW literature).
+:class:`CLVFit` records ``period_days``.  A month is ``365.25 / 12 = 30.4375``
+days (:data:`DAYS_PER_MONTH`), so a horizon of ``h`` months is
+``h * 30.4375 / period_days`` periods.  CLV discounts month by month:
+``sum_{m=1..h} spend * (E[N(m)] - E[N(m-1)]) / (1 + d) ** m`` where ``E[N(m)]``
+is the expected number of purchases in the first ``m`` months.  This is the sum
+lifetimes' ``customer_lifetime_value`` computes, with the month expressed in
+the summary's own period (lifetimes hard-codes 30 periods per month for
+``freq="D"`` and 4.345 for ``"W"``, which is wrong for any other period length).
+
+Analytics only: nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import math
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from . import i18n
+from .errors import DataError, ModelError, UsageError
+
+__all__ = [
+    "MODELS",
+    "DAYS_PER_MONTH",
+    "PERIOD_DAYS",
+    "CLVFit",
+    "Validation",
+    "fit",
+    "predict",
+    "spend_correlation",
+    "holdout_predictions",
+    "holdout_table",
+    "validate",
+    "expected_purchases_matrix",
+    "probability_alive_matrix",
+    "period_transactions",
+    "cumulative_tracking",
+    "alive_history",
+    "frequency_bin",
+]
+
+MODELS = ("bgnbd", "paretonbd", "mbgnbd")
+MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD",
+               "baseline": "Baseline"}
+DAYS_PER_MONTH = 365.25 / 12
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "h": 1 / 24, "H": 1 / 24}
+#: Pearson correlation between frequency and spend (repeat customers) above
+#: which the Gamma-Gamma independence assumption is reported as doubtful.
+CORRELATION_THRESHOLD = 0.3
+#: Penalizer used for the retry after a lifetimes ConvergenceError.
+RETRY_PENALIZER = 0.001
+
+i18n.register({
+    "frequency": {"zh": "重复购买次数", "en": "Repeat purchases"},
+    "recency": {"zh": "最近购买时点", "en": "Recency"},
+    "T": {"zh": "客户年龄", "en": "Customer age (T)"},
+    "monetary_value": {"zh": "平均重复购买金额", "en": "Average repeat spend"},
+    "expected_purchases": {"zh": "预期购买次数", "en": "Expected purchases"},
+    "p_alive": {"zh": "存活概率", "en": "Probability alive"},
+    "expected_avg_spend": {"zh": "预期单次消费", "en": "Expected spend per purchase"},
+    "clv_value": {"zh": "客户终身价值(CLV)", "en": "CLV"},
+    "clv_model": {"zh": "模型", "en": "Model"},
+    "clv_parameter": {"zh": "参数", "en": "Parameter"},
+    "clv_value_col": {"zh": "估计值", "en": "Estimate"},
+    "frequency_cal": {"zh": "校准期重复购买次数", "en": "Repeat purchases (calibration)"},
+    "frequency_holdout": {"zh": "验证期实际购买次数", "en": "Actual purchases (holdout)"},
+    "customers_n": {"zh": "客户数", "en": "Customers"},
+    "actual": {"zh": "实际", "en": "Actual"},
+    "predicted": {"zh": "预测", "en": "Predicted"},
+    "actual_total": {"zh": "实际合计", "en": "Actual total"},
+    "predicted_total": {"zh": "预测合计", "en": "Predicted total"},
+    "mae_customer": {"zh": "平均绝对误差(每客户)", "en": "MAE per customer"},
+    "mae_bin": {"zh": "平均绝对误差(每频次组)", "en": "MAE per frequency bin"},
+    "total_error_pct": {"zh": "合计偏差", "en": "Total error"},
+    "bgnbd": {"zh": "BG/NBD模型", "en": "BG/NBD"},
+    "paretonbd": {"zh": "Pareto/NBD模型", "en": "Pareto/NBD"},
+    "mbgnbd": {"zh": "MBG/NBD模型", "en": "MBG/NBD"},
+    "baseline": {"zh": "朴素基准(沿用校准期频率)", "en": "Naive baseline (calibration rate)"},
+})
+
+
+# --------------------------------------------------------------------------- inputs
+
+@dataclass(frozen=True)
+class _Arrays:
+    ids: np.ndarray
+    frequency: np.ndarray
+    recency: np.ndarray
+    T: np.ndarray
+    monetary: np.ndarray | None
+    id_name: str
+    kind: str  # "pandas" | "polars"
+
+
+def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col: str,
+               monetary_value_col: str | None, need_monetary: bool, what: str = "summary") -> _Arrays:
+    """Pull the RFM columns out of a pandas (id = index or ``id_col``) or polars (``id_col``) frame."""
+    if isinstance(summary, pl.DataFrame):
+        kind = "polars"
+        if id_col not in summary.columns:
+            raise DataError(f"{what}: column '{id_col}' (customer id) is missing; "
+                            f"the columns are {summary.columns}. Pass id_col=... to name it.")
+        ids = summary.get_column(id_col).to_numpy()
+        cols = summary.columns
+        get = lambda c: summary.get_column(c).cast(pl.Float64).to_numpy()  # noqa: E731
+        nulls = lambda c: summary.get_column(c).null_count()  # noqa: E731
+        id_name = id_col
+    elif isinstance(summary, pd.DataFrame):
+        kind = "pandas"
+        if id_col in summary.columns:
+            ids = summary[id_col].to_numpy()
+        else:
+            ids = summary.index.to_numpy()
+        cols = list(summary.columns)
+        get = lambda c: pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype=float)  # noqa: E731
+        nulls = lambda c: int(summary[c].isna().sum())  # noqa: E731
+        id_name = id_col
+    else:
+        raise UsageError(f"{what} must be a pandas or polars DataFrame, got {type(summary).__name__}.")
+    wanted = [frequency_col, recency_col, T_col] + ([monetary_value_col] if need_monetary else [])
+    missing = [c for c in wanted if c not in cols]
+    if missing:
+        raise DataError(f"{what}: column(s) {missing} missing; the columns are {cols}. "
+                        f"Build the summary with workbench.rfm.summary or name the columns "
+                        f"(frequency_col=..., recency_col=..., T_col=..., monetary_value_col=...).")
+    if len(ids) == 0:
+        raise ModelError(f"{what} has no customers; there is nothing to fit.")
+    out = {}
+    for c in wanted:
+        n_null = nulls(c)
+        arr = get(c)
+        bad = ~np.isfinite(arr)
+        if n_null or bad.any():
+            ex = ", ".join(map(str, ids[bad][:3]))
+            raise DataError(f"{what}.{c}: {int(bad.sum())} customer(s) have no number (e.g. {ex}); "
+                            f"every customer needs a value.")
+        out[c] = arr
+    f, r, t = out[frequency_col], out[recency_col], out[T_col]
+    checks = [
+        ((f < 0) | (f != np.round(f)), frequency_col, "is not a whole number >= 0"),
+        (r < 0, recency_col, "is negative"),
+        (t <= 0, T_col, "is not positive (the customer's age must be > 0 periods)"),
+        (r > t + 1e-9, recency_col, f"is larger than {T_col}"),
+        ((f == 0) & (r != 0), recency_col, f"is not 0 although {frequency_col} is 0"),
+    ]
+    for mask, col, problem in checks:
+        if mask.any():
+            ex = ", ".join(map(str, ids[mask][:3]))
+            raise DataError(f"{what}.{col}: {int(mask.sum())} customer(s) where {col} {problem} "
+                            f"(e.g. {ex}); rebuild the summary with workbench.rfm.summary.")
+    m = out.get(monetary_value_col) if need_monetary else None
+    return _Arrays(ids=ids, frequency=f.astype(np.int64).astype(float), recency=r, T=t,
+                   monetary=m, id_name=id_name, kind=kind)
+
+
+def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Unique rows of the given columns, their counts, and the row -> pattern index."""
+    stacked = np.column_stack(columns)
+    uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    return [uniq[:, i] for i in range(uniq.shape[1])], counts, inverse.reshape(-1)
+
+
+def _period_days(period: str, freq_multiplier: float) -> float:
+    if period not in PERIOD_DAYS:
+        raise UsageError(f"period '{period}' is not supported; use one of {sorted(PERIOD_DAYS)} "
+                         f"(with freq_multiplier, e.g. period='D', freq_multiplier=7 for weeks).")
+    if not (isinstance(freq_multiplier, (int, float)) and freq_multiplier > 0):
+        raise UsageError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}.")
+    return PERIOD_DAYS[period] * float(freq_multiplier)
+
+
+# --------------------------------------------------------------------------- fitting
+
+def _new_model(model: str, penalizer: float):
+    from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
+    cls = {"bgnbd": BetaGeoFitter, "paretonbd": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}[model]
+    return cls(penalizer_coef=penalizer)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """lifetimes prints the optimizer output on failure and raises numpy warnings; keep reports clean."""
+    buf = _io.StringIO()
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stdout(buf):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield buf
+
+
+def _fit_purchase(model: str, f, r, t, w, penalizer: float, n_customers: int,
+                  tol: float | None, maxiter: int | None):
+    """Fit one lifetimes purchase model on collapsed patterns.
+
+    BG/NBD and MBG/NBD divide the weighted log-likelihood by ``sum(weights)``, so
+    collapsing changes nothing.  Pareto/NBD divides by ``mean(weights)``: the
+    collapsed objective is the customer-level one times ``K / N`` (K patterns,
+    N customers); the penalizer and the Nelder-Mead tolerance are scaled by the
+    same factor so the optimum and the stopping rule match the customer-level fit.
+    """
+    if model == "paretonbd":
+        scale = len(w) / n_customers
+        m = _new_model(model, penalizer * scale)
+        kwargs: dict[str, Any] = {"initial_params": np.ones(4),
+                                  "tol": (tol if tol is not None else 1e-9) * scale,
+                                  "maxiter": maxiter or 20000}
+        m.fit(f, r, t, weights=w, **kwargs)
+        m.penalizer_coef = penalizer  # report the customer-level penalizer
+        p = m.params_.to_numpy()
+        if not np.all(np.isfinite(p)) or not np.isfinite(m._negative_log_likelihood_):
+            from lifetimes.utils import ConvergenceError
+
+            raise ConvergenceError("Pareto/NBD: the optimizer ended without finite parameters")
+        return m
+    m = _new_model(model, penalizer)
+    kwargs = {}
+    if tol is not None:
+        kwargs["tol"] = tol
+    if maxiter is not None:
+        kwargs["maxiter"] = maxiter
+    return m.fit(f, r, t, weights=w, **kwargs)
+
+
+def spend_correlation(frequency, monetary_value) -> float:
+    """Pearson correlation between frequency and average spend among repeat customers with spend > 0.
+
+    The Gamma-Gamma model assumes the two are independent; a correlation far
+    from 0 (say above 0.3 in absolute value) means its spend forecasts are biased.
+    Returns NaN when fewer than 3 customers qualify or a column is constant.
+    """
+    f = np.asarray(frequency, dtype=float)
+    m = np.asarray(monetary_value, dtype=float)
+    keep = (f > 0) & (m > 0)
+    if keep.sum() < 3 or np.ptp(f[keep]) == 0 or np.ptp(m[keep]) == 0:
+        return float("nan")
+    return float(np.corrcoef(f[keep], m[keep])[0, 1])
+
+
+@dataclass
+class CLVFit:
+    """A fitted purchase model and spend model, with what is needed to use them correctly.
+
+    Attributes:
+        model: "bgnbd", "paretonbd" or "mbgnbd".
+        purchase_model: the fitted lifetimes model (``params_`` are lifetimes' own).
+        spend_model: the fitted lifetimes ``GammaGammaFitter`` (None when fitted with ``spend=False``).
+        period: the time unit of the summary ("D", "W", "h").
+        freq_multiplier: periods are ``freq_multiplier`` units long.
+        period_days: length of one period in days.
+        n_customers: customers in the summary.
+        n_repeat: customers with at least one repeat purchase.
+        n_patterns: distinct (frequency, recency, T) rows the purchase model was fitted on.
+        n_spend_customers: repeat customers with spend > 0 the spend model was fitted on.
+        n_spend_patterns: distinct (frequency, monetary_value) rows of those.
+        spend_corr: correlation between frequency and spend (see :func:`spend_correlation`).
+        penalizer: the penalizer finally used (0 unless a retry was needed).
+        T_max, frequency_max: largest age and frequency seen (for the matrices).
+        notes: plain-language remarks (retries, excluded customers, assumption checks).
+    """
+
+    model: str
+    purchase_model: Any
+    spend_model: Any
+    period: str
+    freq_multiplier: float
+    period_days: float
+    n_customers: int
+    n_repeat: int
+    n_patterns: int
+    n_spend_customers: int = 0
+    n_spend_patterns: int = 0
+    spend_corr: float = float("nan")
+    penalizer: float = 0.0
+    T_max: float = 0.0
+    frequency_max: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The purchase model's parameters as plain floats."""
+        return {k: float(v) for k, v in self.purchase_model.params_.items()}
+
+    @property
+    def spend_params(self) -> dict[str, float]:
+        """The Gamma-Gamma parameters (p, q, v) as plain floats (empty without a spend model)."""
+        if self.spend_model is None:
+            return {}
+        return {k: float(v) for k, v in self.spend_model.params_.items()}
+
+    @property
+    def spend_assumption_ok(self) -> bool:
+        """False when frequency and spend are correlated beyond :data:`CORRELATION_THRESHOLD`."""
+        return not (abs(self.spend_corr) > CORRELATION_THRESHOLD)
+
+    @property
+    def time_unit(self) -> str:
+        """'1 period = 7 days' style description."""
+        return f"1 period = {self.period_days:g} days"
+
+    def months_to_periods(self, months: float) -> float:
+        """Convert months (30.4375 days each) to the summary's periods."""
+        return months * DAYS_PER_MONTH / self.period_days
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for step results (JSON)."""
+        return {
+            "model": self.model, "params": self.params, "spend_params": self.spend_params,
+            "period": self.period, "freq_multiplier": self.freq_multiplier,
+            "period_days": self.period_days, "customers": self.n_customers,
+            "repeat_customers": self.n_repeat, "patterns": self.n_patterns,
+            "spend_customers": self.n_spend_customers,
+            "spend_frequency_correlation": self.spend_corr, "penalizer": self.penalizer,
+            "notes": list(self.notes),
+        }
+
+
+def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
+        freq_multiplier: float = 1, penalizer: float = 0.0, min_repeat_customers: int = 10,
+        id_col: str = "customer_id", frequency_col: str = "frequency", recency_col: str = "recency",
+        T_col: str = "T", monetary_value_col: str = "monetary_value",
+        tol: float | None = None, maxiter: int | None = None) -> CLVFit:
+    """Fit a purchase model and the Gamma-Gamma spend model on an RFM summary.
+
+    Args:
+        summary: one row per customer (pandas indexed by customer id or with
+            ``id_col``; polars with ``id_col``) with frequency, recency, T and
+            (when ``spend``) monetary_value, as :func:`workbench.rfm.summary` makes.
+        model: "bgnbd" (default), "paretonbd" or "mbgnbd".
+        spend: also fit the Gamma-Gamma spend model (needs monetary_value).
+        period, freq_multiplier: the time unit the summary was built with
+            (``"D", 7`` = weeks from daily data); recorded, used by :func:`predict`.
+        penalizer: lifetimes' ``penalizer_coef`` (customer-level meaning); 0 by default.
+            On a lifetimes ConvergenceError the fit is retried once with
+            ``max(penalizer, 0.001)`` and a note says so.
+        min_repeat_customers: fewer repeat customers than this is a ModelError.
+        id_col, frequency_col, recency_col, T_col, monetary_value_col: column names.
+        tol, maxiter: optimizer settings passed to lifetimes (defaults: lifetimes' own
+            for BG/NBD and MBG/NBD; 1e-9 and 20000 for the Nelder-Mead of Pareto/NBD).
+
+    Returns:
+        CLVFit with the fitted lifetimes models and the bookkeeping.
+
+    Raises:
+        UsageError: unknown model or time unit.
+        DataError: missing columns, missing values, impossible RFM values.
+        ModelError: too few repeat customers, no positive spend, no convergence.
+    """
+    from lifetimes import GammaGammaFitter
+    from lifetimes.utils import ConvergenceError
+
+    if model not in MODELS:
+        raise UsageError(f"model '{model}' is not supported; choose one of {', '.join(MODELS)}.")
+    if not (isinstance(penalizer, (int, float)) and penalizer >= 0):
+        raise UsageError(f"penalizer must be a number >= 0, got {penalizer!r}.")
+    period_days = _period_days(period, freq_multiplier)
+    a = _to_arrays(summary, id_col, frequency_col, recency_col, T_col, monetary_value_col, spend)
+    n = len(a.ids)
+    n_repeat = int((a.frequency > 0).sum())
+    if n_repeat < min_repeat_customers:
+        raise ModelError(
+            f"only {n_repeat} of {n} customers bought more than once; the {MODEL_NAMES[model]} model "
+            f"needs at least {min_repeat_customers} repeat customers. Use a longer history "
+            f"(earlier start or later as-of date) or more customers.")
+    notes: list[str] = []
+    (f, r, t), w, _ = _collapse(a.frequency, a.recency, a.T)
+    used_pen = float(penalizer)
+    with _quiet():
+        try:
+            pm = _fit_purchase(model, f, r, t, w, used_pen, n, tol, maxiter)
+        except (ConvergenceError, np.linalg.LinAlgError, FloatingPointError) as exc:
+            used_pen = max(float(penalizer), RETRY_PENALIZER) if penalizer < RETRY_PENALIZER else penalizer * 10
+            try:
+                pm = _fit_purchase(model, f, r, t, w, used_pen, n, tol, maxiter)
+            except (ConvergenceError, np.linalg.LinAlgError, FloatingPointError):
+                raise ModelError(
+                    f"the {MODEL_NAMES[model]} model did not converge on {n} customers "
+                    f"({n_repeat} repeat), even with penalizer {used_pen:g}; try another model "
+                    f"(model='bgnbd' is the most robust) or a longer history.") from None
+            notes.append(f"The {MODEL_NAMES[model]} fit did not converge without a penalty "
+                         f"({type(exc).__name__}); it was refitted with penalizer {used_pen:g}, "
+                         f"which shrinks the parameters slightly towards 0.")
+    params = pm.params_.to_numpy(dtype=float)
+    if not np.all(np.isfinite(params)) or np.any(params <= 0):
+        raise ModelError(f"the {MODEL_NAMES[model]} fit gave unusable parameters {pm.params_.to_dict()}; "
+                         f"try another model or a longer history.")
+
+    result = CLVFit(model=model, purchase_model=pm, spend_model=None, period=period,
+                    freq_multiplier=freq_multiplier, period_days=period_days, n_customers=n,
+                    n_repeat=n_repeat, n_patterns=len(w), penalizer=used_pen,
+                    T_max=float(a.T.max()), frequency_max=int(a.frequency.max()), notes=notes)
+    if not spend:
+        return result
+
+    m = a.monetary
+    repeat = a.frequency > 0
+    positive = repeat & (m > 0)
+    n_pos = int(positive.sum())
+    if n_pos == 0:
+        raise ModelError(
+            f"none of the {n_repeat} repeat customers has a positive {monetary_value_col}; "
+            f"the spend model needs purchase amounts > 0. Check that the summary was built "
+            f"from completed purchases with their amounts.")
+    if n_pos < min_repeat_customers:
+        raise ModelError(
+            f"only {n_pos} repeat customers have a positive {monetary_value_col}; the Gamma-Gamma "
+            f"spend model needs at least {min_repeat_customers}.")
+    if n_pos < n_repeat:
+        notes.append(f"{n_repeat - n_pos} repeat customer(s) have no positive average spend "
+                     f"(their repeat purchases net to 0 or less); the spend model was fitted on the "
+                     f"other {n_pos}, and their expected spend is shrunk from 0 towards the average.")
+    (gf, gm), gw, _ = _collapse(a.frequency[positive], m[positive])
+    with _quiet():
+        try:
+            sm = GammaGammaFitter(penalizer_coef=penalizer).fit(gf, gm, weights=gw)
+        except (ConvergenceError, np.linalg.LinAlgError) as exc:
+            pen = max(float(penalizer), RETRY_PENALIZER)
+            try:
+                sm = GammaGammaFitter(penalizer_coef=pen).fit(gf, gm, weights=gw)
+            except (ConvergenceError, np.linalg.LinAlgError):
+                raise ModelError(
+                    f"the Gamma-Gamma spend model did not converge on {n_pos} repeat customers, "
+                    f"even with penalizer {pen:g}; check the amounts for extreme values.") from None
+            notes.append(f"The Gamma-Gamma fit did not converge without a penalty "
+                         f"({type(exc).__name__}); it was refitted with penalizer {pen:g}.")
+    p, q, v = (float(sm.params_[k]) for k in ("p", "q", "v"))
+    if not all(map(math.isfinite, (p, q, v))) or q <= 1:
+        raise ModelError(
+            f"the Gamma-Gamma spend model gave q = {q:.3g} (it must exceed 1 for the average spend "
+            f"to exist); spend per purchase is too dispersed or too few customers repeat.")
+    corr = spend_correlation(a.frequency, m)
+    if abs(corr) > CORRELATION_THRESHOLD:
+        notes.append(
+            f"Warning: among repeat customers, purchase frequency and average spend are correlated "
+            f"(r = {corr:.2f}). The Gamma-Gamma model assumes they are unrelated, so spend forecasts "
+            f"may be biased: customers who buy often {'spend more' if corr > 0 else 'spend less'} "
+            f"per purchase than the model assumes.")
+    result.spend_model = sm
+    result.n_spend_customers = n_pos
+    result.n_spend_patterns = len(gw)
+    result.spend_corr = corr
+    return result
+
+
+# --------------------------------------------------------------------------- prediction
+
+def _check_horizon(horizon_months, discount_rate_monthly) -> None:
+    if isinstance(horizon_months, bool) or not isinstance(horizon_months, (int, np.integer)) \
+            or not 1 <= horizon_months <= 600:
+        raise UsageError(f"horizon_months must be a whole number of months from 1 to 600, "
+                         f"got {horizon_months!r}.")
+    if isinstance(discount_rate_monthly, bool) or not isinstance(discount_rate_monthly, (int, float)) \
+            or not math.isfinite(discount_rate_monthly) or not 0 <= discount_rate_monthly < 1:
+        raise UsageError(f"discount_rate_monthly must be a monthly rate from 0 to below 1 "
+                         f"(0.01 = 1% a month), got {discount_rate_monthly!r}.")
+
+
+def _cond_expected(pm, t, f, r, T) -> np.ndarray:
+    with _quiet():
+        out = pm.conditional_expected_number_of_purchases_up_to_time(t, f, r, T)
+    return np.asarray(out, dtype=float)
+
+
+def _p_alive(pm, f, r, T) -> np.ndarray:
+    with _quiet():
+        out = pm.conditional_probability_alive(f, r, T)
+    return np.asarray(out, dtype=float)
+
+
+def predict(fit: CLVFit, summary, horizon_months: int = 12, discount_rate_monthly: float = 0.01, *,
+            id_col: str = "customer_id", frequency_col: str = "frequency", recency_col: str = "recency",
+            T_col: str = "T", monetary_value_col: str = "monetary_value"):
+    """Expected purchases, probability alive, expected spend and discounted CLV per customer.
+
+    Args:
+        fit: the result of :func:`fit` (its time unit must be the summary's).
+        summary: customers to score (pandas indexed by id or with ``id_col``; polars with ``id_col``).
+        horizon_months: whole months ahead (1-600); converted to periods with
+            ``months * 30.4375 / fit.period_days``.
+        discount_rate_monthly: discount per month (0 <= d < 1); month ``m``'s
+            expected spend is divided by ``(1 + d) ** m``.
+
+    Returns:
+        The summary's columns (frequency, recency, T, monetary_value) plus
+        ``expected_purchases`` (over the horizon), ``p_alive``,
+        ``expected_avg_spend`` (Gamma-Gamma conditional mean spend per purchase;
+        repeat customers with spend <= 0 count as 0 before shrinkage) and ``clv``
+        (discounted expected spend over the horizon).  pandas in -> pandas indexed
+        by customer id; polars in -> polars with ``id_col`` first.  Without a spend
+        model, ``expected_avg_spend`` and ``clv`` are omitted.
+
+    Raises:
+        UsageError: horizon or discount rate out of range.
+        ModelError: a prediction is not a finite number (names the customers).
+    """
+    if not isinstance(fit, CLVFit):
+        raise UsageError(f"predict needs the result of workbench.clv.fit, got {type(fit).__name__}.")
+    _check_horizon(horizon_months, discount_rate_monthly)
+    has_spend = fit.spend_model is not None
+    a = _to_arrays(summary, id_col, frequency_col, recency_col, T_col, monetary_value_col, has_spend)
+    pm = fit.purchase_model
+    (f, r, T), _, inv = _collapse(a.frequency, a.recency, a.T)
+    step = fit.months_to_periods(1)
+    cum = np.zeros((horizon_months + 1, len(f)))
+    for mth in range(1, horizon_months + 1):
+        cum[mth] = _cond_expected(pm, mth * step, f, r, T)
+    alive = _p_alive(pm, f, r, T)
+    expected = cum[-1][inv]
+    p_alive = alive[inv]
+    cols: dict[str, np.ndarray] = {
+        frequency_col: a.frequency, recency_col: a.recency, T_col: a.T,
+    }
+    if has_spend:
+        cols[monetary_value_col] = a.monetary
+    cols["expected_purchases"] = expected
+    cols["p_alive"] = p_alive
+    if has_spend:
+        m = np.where(a.frequency > 0, np.clip(a.monetary, 0, None), 0.0)
+        with _quiet():
+            spend = np.asarray(fit.spend_model.conditional_expected_average_profit(a.frequency, m),
+                               dtype=float)
+        disc = (1 + discount_rate_monthly) ** -np.arange(1, horizon_months + 1)
+        monthly = np.diff(cum, axis=0)  # purchases expected in each month, per pattern
+        discounted_purchases = (disc[:, None] * monthly).sum(axis=0)[inv]
+        cols["expected_avg_spend"] = spend
+        cols["clv"] = spend * discounted_purchases
+    for name in ("expected_purchases", "p_alive", "expected_avg_spend", "clv"):
+        if name in cols:
+            bad = ~np.isfinite(cols[name])
+            if bad.any():
+                ex = ", ".join(map(str, a.ids[bad][:3]))
+                raise ModelError(f"{name} could not be computed for {int(bad.sum())} customer(s) "
+                                 f"(e.g. {ex}) with the {MODEL_NAMES[fit.model]} parameters "
+                                 f"{fit.params}; refit with a penalizer or another model.")
+    if a.kind == "polars":
+        return pl.DataFrame({id_col: a.ids, **cols})
+    out = pd.DataFrame(cols, index=pd.Index(a.ids, name=id_col if id_col else None))
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+def frequency_bin(frequency, max_frequency: int = 7) -> np.ndarray:
+    """Bin labels '0', '1', ..., 'max+' for calibration frequencies."""
+    f = np.asarray(frequency, dtype=float).astype(int)
+    labels = np.array([str(i) for i in range(max_frequency)] + [f"{max_frequency}+"], dtype=object)
+    return labels[np.clip(f, 0, max_frequency)]
+
+
+def holdout_predictions(fits: dict[str, CLVFit], cal_hold, *, id_col: str = "customer_id",
+                        frequency_cal: str = "frequency_cal", recency_cal: str = "recency_cal",
+                        T_cal: str = "T_cal", frequency_holdout: str = "frequency_holdout",
+                        duration_holdout: str = "duration_holdout") -> pd.DataFrame:
+    """Per customer: actual holdout purchases and each model's prediction, plus the naive baseline.
+
+    ``cal_hold`` is :func:`workbench.rfm.calibration_holdout`'s output (lifetimes'
+    column names).  Columns of the result: ``frequency_cal, recency_cal, T_cal,
+    duration_holdout, actual`` and one column per model name in ``fits`` plus
+    ``baseline`` = ``frequency_cal / T_cal * duration_holdout`` (repeat the
+    calibration purchase rate).  pandas, indexed by customer id.
+    """
+    a = _to_arrays(cal_hold, id_col, frequency_cal, recency_cal, T_cal, None, False, "calibration/holdout")
+    if isinstance(cal_hold, pl.DataFrame):
+        actual = cal_hold.get_column(frequency_holdout).cast(pl.Float64).to_numpy()
+        dur = cal_hold.get_column(duration_holdout).cast(pl.Float64).to_numpy()
+    else:
+        for c in (frequency_holdout, duration_holdout):
+            if c not in cal_hold.columns:
+                raise DataError(f"calibration/holdout: column '{c}' is missing; build it with "
+                                f"workbench.rfm.calibration_holdout.")
+        actual = cal_hold[frequency_holdout].to_numpy(dtype=float)
+        dur = cal_hold[duration_holdout].to_numpy(dtype=float)
+    if not np.all(np.isfinite(dur)) or np.any(dur <= 0):
+        raise DataError("calibration/holdout: duration_holdout must be a positive number of periods; "
+                        "the holdout period is empty.")
+    out = pd.DataFrame({"frequency_cal": a.frequency, "recency_cal": a.recency, "T_cal": a.T,
+                        "duration_holdout": dur, "actual": actual},
+                       index=pd.Index(a.ids, name=id_col))
+    (f, r, T, d), _, inv = _collapse(a.frequency, a.recency, a.T, dur)
+    for name, ft in fits.items():
+        pred = _cond_expected(ft.purchase_model, d, f, r, T)[inv]
+        if not np.all(np.isfinite(pred)):
+            raise ModelError(f"the {name} model gave no finite holdout prediction for some customers.")
+        out[name] = pred
+    out["baseline"] = a.frequency / a.T * dur
+    return out
+
+
+def holdout_table(per_customer: pd.DataFrame, models: Sequence[str], max_frequency: int = 7) -> pd.DataFrame:
+    """Mean actual vs predicted holdout purchases by calibration frequency ('0' ... '7+').
+
+    One row per bin with ``customers``, ``actual`` and one column per model (mean
+    holdout purchases per customer in the bin).  Bins with no customers are left out.
+    """
+    df = per_customer.assign(bin=frequency_bin(per_customer["frequency_cal"], max_frequency))
+    cols = ["actual", *models]
+    g = df.groupby("bin", sort=False)
+    table = g[cols].mean()
+    table.insert(0, "customers", g.size())
+    order = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
+    table = table.reindex([b for b in order if b in table.index])
+    table.index.name = "frequency_cal"
+    return table
+
+
+@dataclass
+class Validation:
+    """Out-of-sample comparison of purchase models (see :func:`validate`).
+
+    Attributes:
+        per_customer: actual and predicted holdout purchases per customer.
+        by_frequency: mean actual vs predicted by calibration-frequency bin.
+        comparison: one row per model (and the baseline): totals and errors.
+        fits: the calibration fits, by model name.
+        holdout_periods: the holdout length in periods (the longest when it varies).
+    """
+
+    per_customer: pd.DataFrame
+    by_frequency: pd.DataFrame
+    comparison: pd.DataFrame
+    fits: dict[str, CLVFit]
+    holdout_periods: float
+
+    def summary(self, model: str) -> dict[str, float]:
+        """Key figures of one model: totals, MAEs, and the baseline's MAE."""
+        row = self.comparison.loc[model]
+        base = self.comparison.loc["baseline"]
+        return {"holdout_actual": float(row["actual_total"]),
+                "holdout_predicted": float(row["predicted_total"]),
+                "holdout_mae": float(row["mae_customer"]),
+                "holdout_mae_bin": float(row["mae_bin"]),
+                "baseline_predicted": float(base["predicted_total"]),
+                "baseline_mae": float(base["mae_customer"]),
+                "baseline_mae_bin": float(base["mae_bin"])}
+
+
+def validate(cal_hold, models: Iterable[str] = ("bgnbd", "paretonbd"), *, period: str = "D",
+             freq_multiplier: float = 1, max_frequency: int = 7, penalizer: float = 0.0,
+             min_repeat_customers: int = 10, id_col: str = "customer_id") -> Validation:
+    """Fit each purchase model on the calibration period and compare holdout purchases.
+
+    Error measures (all in purchases per customer over the holdout):
+
+    - ``mae_customer``: mean over customers of ``|actual - predicted|``;
+    - ``mae_bin``: mean over the calibration-frequency bins (0 ... 7+) of
+      ``|mean actual - mean predicted|`` in the bin (each bin counts once, as in
+      the calibration-vs-holdout chart);
+    - ``actual_total`` / ``predicted_total``: purchases summed over customers and
+      ``total_error`` = predicted / actual - 1.
+
+    The naive ``baseline`` predicts ``frequency_cal / T_cal * duration_holdout``.
+    """
+    models = list(models)
+    for m in models:
+        if m not in MODELS:
+            raise UsageError(f"model '{m}' is not supported; choose from {', '.join(MODELS)}.")
+    cal = cal_hold
+    if isinstance(cal_hold, pl.DataFrame):
+        cal_summary = cal_hold.select(id_col, pl.col("frequency_cal").alias("frequency"),
+                                      pl.col("recency_cal").alias("recency"), pl.col("T_cal").alias("T"))
+    else:
+        cal_summary = cal_hold.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency",
+                                               "T_cal": "T"})
+    fits = {m: fit(cal_summary, m, spend=False, period=period, freq_multiplier=freq_multiplier,
+                   penalizer=penalizer, min_repeat_customers=min_repeat_customers, id_col=id_col)
+            for m in models}
+    per = holdout_predictions(fits, cal, id_col=id_col)
+    names = [*models, "baseline"]
+    table = holdout_table(per, names, max_frequency)
+    rows = []
+    actual_total = float(per["actual"].sum())
+    for name in names:
+        pred_total = float(per[name].sum())
+        rows.append({
+            "model": name,
+            "actual_total": actual_total,
+            "predicted_total": pred_total,
+            "total_error": pred_total / actual_total - 1 if actual_total > 0 else float("nan"),
+            "mae_customer": float((per["actual"] - per[name]).abs().mean()),
+            "mae_bin": float((table["actual"] - table[name]).abs().mean()),
+        })
+    comparison = pd.DataFrame(rows).set_index("model")
+    return Validation(per_customer=per, by_frequency=table, comparison=comparison, fits=fits,
+                      holdout_periods=float(per["duration_holdout"].max()))
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+def expected_purchases_matrix(fit: CLVFit, horizon_periods: float = 1.0, T: float | None = None,
+                              max_frequency: int | None = None, n_recency: int = 40) -> pd.DataFrame:
+    """Expected purchases in the next ``horizon_periods`` by frequency (rows) and recency (columns).
+
+    For a customer of age ``T`` (default: the oldest customer in the fit).
+    Cells with frequency 0 and recency > 0 cannot occur and are left empty.
+    """
+    return _matrix(fit, T, max_frequency, n_recency,
+                   lambda f, r, t: _cond_expected(fit.purchase_model, horizon_periods, f, r, t))
+
+
+def probability_alive_matrix(fit: CLVFit, T: float | None = None, max_frequency: int | None = None,
+                             n_recency: int = 40) -> pd.DataFrame:
+    """Probability alive by frequency (rows) and recency (columns) at age ``T`` (default: oldest)."""
+    return _matrix(fit, T, max_frequency, n_recency,
+                   lambda f, r, t: _p_alive(fit.purchase_model, f, r, t))
+
+
+def _matrix(fit: CLVFit, T, max_frequency, n_recency, fn) -> pd.DataFrame:
+    T = float(T if T is not None else fit.T_max)
+    if T <= 0:
+        raise UsageError(f"T must be positive, got {T}.")
+    mf = int(max_frequency if max_frequency is not None else max(fit.frequency_max, 1))
+    rec = np.linspace(0, T, n_recency)
+    ff, rr = np.meshgrid(np.arange(mf + 1, dtype=float), rec, indexing="ij")
+    vals = fn(ff.ravel(), rr.ravel(), np.full(ff.size, T)).reshape(ff.shape)
+    vals[0, 1:] = np.nan
+    out = pd.DataFrame(vals, index=pd.Index(np.arange(mf + 1), name="frequency"),
+                       columns=pd.Index(np.round(rec, 2), name="recency"))
+    return out
+
+
+def period_transactions(fit: CLVFit, summary, max_frequency: int = 7, *,
+                        frequency_col: str = "frequency", T_col: str = "T",
+                        id_col: str = "customer_id") -> pd.DataFrame:
+    """Customers by number of repeat purchases: actual vs the model's expected count.
+
+    The expected count in bin ``x`` is ``sum_i P(X(T_i) = x)`` over customers
+    (exact model probabilities at each customer's own age, no simulation); the
+    last bin is ``max_frequency`` or more.  Returns a pandas frame indexed by
+    bin with ``actual`` and ``model``.
+    """
+    f = _column(summary, frequency_col)
+    T = _column(summary, T_col)
+    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(T)) and np.all(T > 0)):
+        raise DataError(f"summary: {frequency_col} and {T_col} need a number for every customer "
+                        f"and {T_col} must be positive.")
+    pm = fit.purchase_model
+    uniq_T, counts = np.unique(T, return_counts=True)
+    probs = np.zeros((len(uniq_T), max_frequency))
+    with _quiet():
+        for j, t in enumerate(uniq_T):
+            for x in range(max_frequency):
+                if fit.model == "paretonbd":
+                    probs[j, x] = pm.conditional_probability_of_n_purchases_up_to_time(x, float(t), 0, 0, 0)
+                else:
+                    probs[j, x] = pm.probability_of_n_purchases_up_to_time(float(t), x)
+    expected = (probs * counts[:, None]).sum(axis=0)
+    expected = np.append(expected, len(T) - expected.sum())
+    labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
+    actual = pd.Series(frequency_bin(f, max_frequency)).value_counts().reindex(labels, fill_value=0)
+    out = pd.DataFrame({"actual": actual.to_numpy(dtype=float), "model": expected},
+                       index=pd.Index(labels, name="frequency"))
+    if not np.all(np.isfinite(out["model"])):
+        raise ModelError("the model's purchase-count probabilities are not finite for these ages.")
+    return out
+
+
+def _columns(df) -> list[str]:
+    return list(df.columns)
+
+
+def _column(df, name: str) -> np.ndarray:
+    if name not in _columns(df):
+        raise DataError(f"column '{name}' is missing; the columns are {_columns(df)}.")
+    if isinstance(df, pl.DataFrame):
+        return df.get_column(name).cast(pl.Float64).to_numpy()
+    return df[name].to_numpy(dtype=float)
+
+
+def _daily_purchases(transactions, id_col: str, date_col: str) -> pl.DataFrame:
+    """Distinct (customer, day) purchases as polars, with a clear error for missing columns."""
+    df = transactions if isinstance(transactions, pl.DataFrame) else pl.from_pandas(transactions)
+    for c in (id_col, date_col):
+        if c not in df.columns:
+            raise DataError(f"transactions: column '{c}' is missing; the columns are {df.columns}.")
+    d = df.select(pl.col(id_col).cast(pl.String), pl.col(date_col).cast(pl.Date))
+    if d.get_column(date_col).null_count() or d.get_column(id_col).null_count():
+        raise DataError(f"transactions: {date_col} or {id_col} is empty on some rows; clean the data first.")
+    return d.unique().sort([id_col, date_col])
+
+
+def cumulative_tracking(fit: CLVFit, transactions, calibration_end, end, *, id_col: str = "customer_id",
+                        date_col: str = "date", step_days: int = 7) -> pd.DataFrame:
+    """Cumulative repeat transactions, actual vs model, week by week over calibration + holdout.
+
+    The customers are those whose first purchase is on or before
+    ``calibration_end`` (the ones the model was fitted on).  A repeat
+    transaction is a purchase day after the customer's first (several
+    purchases on one day count once, as in the RFM summary).  At each step end
+    ``E`` the model's value is ``sum_i E[X((E - first_i) / period_days)]``, the
+    unconditional expected repeat purchases of each customer since their first
+    purchase (Fader, Hardie & Lee's tracking plot).
+
+    Returns:
+        pandas with ``date`` (step end), ``actual``, ``predicted`` (cumulative)
+        and ``holdout`` (bool: the step ends after ``calibration_end``).
+    """
+    cal_end = _as_date(calibration_end, "calibration_end")
+    last = _as_date(end, "end")
+    if last <= cal_end:
+        raise UsageError(f"end ({last}) must be after calibration_end ({cal_end}).")
+    d = _daily_purchases(transactions, id_col, date_col)
+    d = d.filter(pl.col(date_col) <= last)
+    first = d.group_by(id_col).agg(pl.col(date_col).min().alias("first"))
+    first = first.filter(pl.col("first") <= cal_end)
+    if first.height == 0:
+        raise DataError(f"transactions: no customer bought on or before {cal_end}.")
+    rep = d.join(first, on=id_col).filter(pl.col(date_col) > pl.col("first"))
+    start = first.get_column("first").min()
+    cohorts = first.group_by("first").len().sort("first")
+    fdays = np.array([(x - start).days for x in cohorts.get_column("first").to_list()], dtype=float)
+    fcount = cohorts.get_column("len").to_numpy().astype(float)
+    rep_days = np.sort(np.array([(x - start).days for x in rep.get_column(date_col).to_list()], dtype=float))
+    total_days = (last - start).days
+    ends = np.arange(step_days, total_days + 1, step_days, dtype=float)
+    if len(ends) == 0 or ends[-1] != total_days:
+        ends = np.append(ends, total_days)
+    pm = fit.purchase_model
+    pred = np.empty(len(ends))
+    with _quiet():
+        for k, e in enumerate(ends):
+            t = np.clip(e - fdays, 0, None) / fit.period_days
+            pred[k] = float((np.asarray(pm.expected_number_of_purchases_up_to_time(t)) * fcount).sum())
+    actual = np.searchsorted(rep_days, ends, side="right").astype(float)
+    dates = [start + timedelta(days=int(e)) for e in ends]
+    return pd.DataFrame({"date": pd.to_datetime(dates), "actual": actual, "predicted": pred,
+                         "holdout": [x > cal_end for x in dates]})
+
+
+def alive_history(fit: CLVFit, purchase_dates, end, *, step_days: int = 1) -> pd.DataFrame:
+    """One customer's probability alive day by day from the first purchase to ``end``.
+
+    A replacement for lifetimes' ``calculate_alive_path`` (which breaks on
+    pandas 3).  ``purchase_dates`` are the customer's purchase dates (any
+    order; repeats on one day count once).  At each day the RFM values are
+    recomputed from the purchases up to that day, in the fit's periods.
+
+    Returns:
+        pandas with ``date``, ``T``, ``frequency``, ``recency``, ``p_alive``.
+    """
+    days = sorted({_as_date(x, "purchase date") for x in purchase_dates})
+    if not days:
+        raise DataError("alive_history needs at least one purchase date.")
+    last = _as_date(end, "end")
+    if last < days[0]:
+        raise UsageError(f"end ({last}) is before the first purchase ({days[0]}).")
+    first = days[0]
+    offsets = np.array([(x - first).days for x in days], dtype=float)
+    grid = np.arange(0, (last - first).days + 1, step_days, dtype=float)
+    idx = np.searchsorted(offsets, grid, side="right") - 1  # last purchase on or before the day
+    freq = idx.astype(float)
+    rec = offsets[idx] / fit.period_days
+    T = grid / fit.period_days
+    p = np.ones(len(grid))
+    ok = T > 0
+    p[ok] = _p_alive(fit.purchase_model, freq[ok], rec[ok], T[ok])
+    return pd.DataFrame({"date": pd.to_datetime([first + timedelta(days=int(g)) for g in grid]),
+                         "T": T, "frequency": freq, "recency": rec, "p_alive": p})
+
+
+def _as_date(value, what: str) -> date:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "date") and callable(value.date) and not isinstance(value, date):
+        return value.date()
+    if isinstance(value, date):
+        return value.date() if hasattr(value, "hour") else value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
