@@ -38,9 +38,10 @@ import contextlib
 import io as _io
 import math
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,30 +51,32 @@ from . import i18n
 from .errors import DataError, ModelError, UsageError
 
 __all__ = [
-    "MODELS",
     "DAYS_PER_MONTH",
+    "MODELS",
     "PERIOD_DAYS",
     "CLVFit",
     "Validation",
+    "alive_history",
+    "cumulative_tracking",
+    "expected_purchases_matrix",
     "fit",
-    "predict",
-    "spend_correlation",
+    "frequency_bin",
     "holdout_predictions",
     "holdout_table",
-    "validate",
-    "expected_purchases_matrix",
-    "probability_alive_matrix",
+    "net_of_returns",
     "period_transactions",
-    "cumulative_tracking",
-    "alive_history",
-    "frequency_bin",
+    "predict",
+    "probability_alive_matrix",
+    "spend_correlation",
+    "validate",
+    "value_by_group",
 ]
 
 MODELS = ("bgnbd", "paretonbd", "mbgnbd")
 MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD",
                "baseline": "Baseline"}
 DAYS_PER_MONTH = 365.25 / 12
-PERIOD_DAYS = {"D": 1.0, "W": 7.0, "h": 1 / 24, "H": 1 / 24}
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.2425 / 12, "h": 1 / 24, "H": 1 / 24}
 #: Pearson correlation between frequency and spend (repeat customers) above
 #: which the Gamma-Gamma independence assumption is reported as doubtful.
 CORRELATION_THRESHOLD = 0.3
@@ -132,8 +135,8 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
                             f"the columns are {summary.columns}. Pass id_col=... to name it.")
         ids = summary.get_column(id_col).to_numpy()
         cols = summary.columns
-        get = lambda c: summary.get_column(c).cast(pl.Float64).to_numpy()  # noqa: E731
-        nulls = lambda c: summary.get_column(c).null_count()  # noqa: E731
+        get = lambda c: summary.get_column(c).cast(pl.Float64).to_numpy()
+        nulls = lambda c: summary.get_column(c).null_count()
         id_name = id_col
     elif isinstance(summary, pd.DataFrame):
         kind = "pandas"
@@ -142,8 +145,8 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
         else:
             ids = summary.index.to_numpy()
         cols = list(summary.columns)
-        get = lambda c: pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype=float)  # noqa: E731
-        nulls = lambda c: int(summary[c].isna().sum())  # noqa: E731
+        get = lambda c: pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype=float)
+        nulls = lambda c: int(summary[c].isna().sum())
         id_name = id_col
     else:
         raise UsageError(f"{what} must be a pandas or polars DataFrame, got {type(summary).__name__}.")
@@ -169,7 +172,7 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
     checks = [
         ((f < 0) | (f != np.round(f)), frequency_col, "is not a whole number >= 0"),
         (r < 0, recency_col, "is negative"),
-        (t <= 0, T_col, "is not positive (the customer's age must be > 0 periods)"),
+        (t < 0, T_col, "is negative (the customer's age cannot be below 0 periods)"),
         (r > t + 1e-9, recency_col, f"is larger than {T_col}"),
         ((f == 0) & (r != 0), recency_col, f"is not 0 although {frequency_col} is 0"),
     ]
@@ -201,9 +204,19 @@ def _period_days(period: str, freq_multiplier: float) -> float:
 
 # --------------------------------------------------------------------------- fitting
 
-def _new_model(model: str, penalizer: float):
-    from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+def _lifetimes():
+    """Import lifetimes without its import-time pandas deprecation warning (it sets a removed option)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lifetimes
+        import lifetimes.utils
+    return lifetimes
 
+
+def _new_model(model: str, penalizer: float):
+    lt = _lifetimes()
+    BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter = (
+        lt.BetaGeoFitter, lt.ModifiedBetaGeoFitter, lt.ParetoNBDFitter)
     cls = {"bgnbd": BetaGeoFitter, "paretonbd": ParetoNBDFitter, "mbgnbd": ModifiedBetaGeoFitter}[model]
     return cls(penalizer_coef=penalizer)
 
@@ -238,9 +251,7 @@ def _fit_purchase(model: str, f, r, t, w, penalizer: float, n_customers: int,
         m.penalizer_coef = penalizer  # report the customer-level penalizer
         p = m.params_.to_numpy()
         if not np.all(np.isfinite(p)) or not np.isfinite(m._negative_log_likelihood_):
-            from lifetimes.utils import ConvergenceError
-
-            raise ConvergenceError("Pareto/NBD: the optimizer ended without finite parameters")
+            raise _lifetimes().utils.ConvergenceError("Pareto/NBD: the optimizer ended without finite parameters")
         return m
     m = _new_model(model, penalizer)
     kwargs = {}
@@ -284,7 +295,8 @@ class CLVFit:
         n_spend_patterns: distinct (frequency, monetary_value) rows of those.
         spend_corr: correlation between frequency and spend (see :func:`spend_correlation`).
         penalizer: the penalizer finally used (0 unless a retry was needed).
-        T_max, frequency_max: largest age and frequency seen (for the matrices).
+        T_max, frequency_max: largest age and frequency seen; frequency_q99 its 99th percentile
+            (the default height of the matrices).
         notes: plain-language remarks (retries, excluded customers, assumption checks).
     """
 
@@ -303,6 +315,7 @@ class CLVFit:
     penalizer: float = 0.0
     T_max: float = 0.0
     frequency_max: int = 0
+    frequency_q99: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -375,8 +388,8 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
         DataError: missing columns, missing values, impossible RFM values.
         ModelError: too few repeat customers, no positive spend, no convergence.
     """
-    from lifetimes import GammaGammaFitter
-    from lifetimes.utils import ConvergenceError
+    lt = _lifetimes()
+    GammaGammaFitter, ConvergenceError = lt.GammaGammaFitter, lt.utils.ConvergenceError
 
     if model not in MODELS:
         raise UsageError(f"model '{model}' is not supported; choose one of {', '.join(MODELS)}.")
@@ -417,7 +430,8 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
     result = CLVFit(model=model, purchase_model=pm, spend_model=None, period=period,
                     freq_multiplier=freq_multiplier, period_days=period_days, n_customers=n,
                     n_repeat=n_repeat, n_patterns=len(w), penalizer=used_pen,
-                    T_max=float(a.T.max()), frequency_max=int(a.frequency.max()), notes=notes)
+                    T_max=float(a.T.max()), frequency_max=int(a.frequency.max()),
+                    frequency_q99=int(np.ceil(np.quantile(a.frequency, 0.99))), notes=notes)
     if not spend:
         return result
 
@@ -719,7 +733,8 @@ def expected_purchases_matrix(fit: CLVFit, horizon_periods: float = 1.0, T: floa
                               max_frequency: int | None = None, n_recency: int = 40) -> pd.DataFrame:
     """Expected purchases in the next ``horizon_periods`` by frequency (rows) and recency (columns).
 
-    For a customer of age ``T`` (default: the oldest customer in the fit).
+    For a customer of age ``T`` (default: the oldest customer in the fit), frequencies
+    0 to ``max_frequency`` (default: the 99th percentile in the fit).
     Cells with frequency 0 and recency > 0 cannot occur and are left empty.
     """
     return _matrix(fit, T, max_frequency, n_recency,
@@ -737,7 +752,7 @@ def _matrix(fit: CLVFit, T, max_frequency, n_recency, fn) -> pd.DataFrame:
     T = float(T if T is not None else fit.T_max)
     if T <= 0:
         raise UsageError(f"T must be positive, got {T}.")
-    mf = int(max_frequency if max_frequency is not None else max(fit.frequency_max, 1))
+    mf = int(max_frequency if max_frequency is not None else max(fit.frequency_q99, 1))
     rec = np.linspace(0, T, n_recency)
     ff, rr = np.meshgrid(np.arange(mf + 1, dtype=float), rec, indexing="ij")
     vals = fn(ff.ravel(), rr.ravel(), np.full(ff.size, T)).reshape(ff.shape)
@@ -759,9 +774,9 @@ def period_transactions(fit: CLVFit, summary, max_frequency: int = 7, *,
     """
     f = _column(summary, frequency_col)
     T = _column(summary, T_col)
-    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(T)) and np.all(T > 0)):
+    if not (np.all(np.isfinite(f)) and np.all(np.isfinite(T)) and np.all(T >= 0)):
         raise DataError(f"summary: {frequency_col} and {T_col} need a number for every customer "
-                        f"and {T_col} must be positive.")
+                        f"and {T_col} must not be negative.")
     pm = fit.purchase_model
     uniq_T, counts = np.unique(T, return_counts=True)
     probs = np.zeros((len(uniq_T), max_frequency))
@@ -897,3 +912,93 @@ def _as_date(value, what: str) -> date:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
+
+
+# --------------------------------------------------------------------------- business views
+
+def net_of_returns(summary, transactions, *, id_col: str = "customer_id", amount_col: str = "amount",
+                   monetary_value_col: str = "monetary_value"):
+    """Scale each customer's average repeat spend by the share of their purchases they kept.
+
+    The purchase process counts completed purchases (amount > 0); returns
+    (negative amounts) do not undo a purchase occasion, but they take money
+    back.  ``return_rate`` = returned amount / purchased amount of the customer
+    over the same rows (clipped to [0, 1]); the new ``monetary_value`` is
+    ``monetary_value * (1 - return_rate)``, the net value the customer leaves
+    per repeat purchase.  Customers with no returns keep their value.
+
+    Args:
+        summary: RFM summary (pandas indexed by id or with ``id_col``; polars with ``id_col``).
+        transactions: the orders over the same period, with ``id_col`` and
+            ``amount_col`` (positive = purchase, negative = return).
+
+    Returns:
+        The summary (same kind) with ``monetary_value`` replaced and a ``return_rate`` column.
+    """
+    tx = transactions if isinstance(transactions, pl.DataFrame) else pl.from_pandas(transactions)
+    for c in (id_col, amount_col):
+        if c not in tx.columns:
+            raise DataError(f"transactions: column '{c}' is missing; the columns are {tx.columns}.")
+    if tx.get_column(amount_col).null_count():
+        raise DataError(f"transactions.{amount_col}: some rows have no amount; clean the data first.")
+    rates = (tx.lazy().group_by(pl.col(id_col).cast(pl.String))
+             .agg(pl.col(amount_col).clip(lower_bound=0).sum().alias("__bought"),
+                  (-pl.col(amount_col).clip(upper_bound=0)).sum().alias("__returned"))
+             .with_columns(pl.when(pl.col("__bought") > 0)
+                           .then((pl.col("__returned") / pl.col("__bought")).clip(0, 1))
+                           .otherwise(0.0).alias("return_rate"))
+             .select(id_col, "return_rate").collect())
+    if isinstance(summary, pl.DataFrame):
+        if id_col not in summary.columns:
+            raise DataError(f"summary: column '{id_col}' is missing; the columns are {summary.columns}.")
+        key = summary.get_column(id_col).dtype
+        out = summary.join(rates.with_columns(pl.col(id_col).cast(key)), on=id_col, how="left")
+        out = out.with_columns(pl.col("return_rate").fill_null(0.0))
+        return out.with_columns((pl.col(monetary_value_col) * (1 - pl.col("return_rate")))
+                                .alias(monetary_value_col))
+    if not isinstance(summary, pd.DataFrame):
+        raise UsageError(f"summary must be a pandas or polars DataFrame, got {type(summary).__name__}.")
+    out = summary.copy()
+    keys = out[id_col] if id_col in out.columns else pd.Series(out.index, index=out.index)
+    lookup = dict(zip(rates.get_column(id_col).to_list(), rates.get_column("return_rate").to_list()))
+    out["return_rate"] = keys.astype(str).map(lookup).fillna(0.0).to_numpy(dtype=float)
+    out[monetary_value_col] = out[monetary_value_col] * (1 - out["return_rate"])
+    return out
+
+
+def value_by_group(predictions, groups, by: str, *, id_col: str = "customer_id") -> pd.DataFrame:
+    """Customers, total and mean CLV, expected purchases and share of total CLV per group.
+
+    Args:
+        predictions: :func:`predict`'s output (pandas indexed by id or polars with ``id_col``).
+        groups: a frame with ``id_col`` and ``by`` (e.g. segments.parquet: tier, rfm_segment).
+        by: the grouping column.
+
+    Every customer of ``predictions`` must appear in ``groups``; missing ones
+    raise a DataError naming them (so no customer silently drops out of a total).
+    """
+    pred = predictions if isinstance(predictions, pl.DataFrame) else \
+        pl.from_pandas(predictions.reset_index() if id_col not in predictions.columns else predictions)
+    grp = groups if isinstance(groups, pl.DataFrame) else pl.from_pandas(groups)
+    for c in (id_col, by):
+        if c not in grp.columns:
+            raise DataError(f"groups: column '{c}' is missing; the columns are {grp.columns}.")
+    for c in (id_col, "clv", "expected_purchases"):
+        if c not in pred.columns:
+            raise DataError(f"predictions: column '{c}' is missing; pass workbench.clv.predict's output.")
+    joined = pred.with_columns(pl.col(id_col).cast(pl.String)).join(
+        grp.select(pl.col(id_col).cast(pl.String), by), on=id_col, how="left")
+    missing = joined.filter(pl.col(by).is_null())
+    if missing.height:
+        ex = ", ".join(map(str, missing.get_column(id_col).head(3).to_list()))
+        raise DataError(f"{missing.height} customer(s) with a CLV have no '{by}' (e.g. {ex}); "
+                        f"re-run the segmentation step (02) for the same as-of date.")
+    total = float(joined.get_column("clv").sum())
+    out = (joined.group_by(by)
+           .agg(pl.len().alias("customers"), pl.col("clv").sum().alias("total_clv"),
+                pl.col("clv").mean().alias("mean_clv"),
+                pl.col("expected_purchases").sum().alias("expected_purchases"),
+                pl.col("p_alive").mean().alias("mean_p_alive"))
+           .with_columns((pl.col("total_clv") / total if total else pl.lit(0.0)).alias("share_clv"))
+           .sort("total_clv", descending=True))
+    return out.to_pandas().set_index(by)
