@@ -346,7 +346,7 @@ def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame,
     sep = spec.separator or ("\t" if spec.format == "tsv" else ",")
     try:
         df = pl.read_csv(read_path, infer_schema=False, separator=sep, skip_rows=spec.skip_rows,
-                         encoding="utf8", missing_utf8_is_empty_string=False)
+                         encoding="utf8")
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
             OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -382,6 +382,12 @@ def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
     return out
 
 
+def _rows_frame(cols: list[str], rows: list) -> pl.DataFrame:
+    """Database rows as an all-text frame (values as Python prints them: dates ISO)."""
+    data = {c: [None if r[i] is None else str(r[i]) for r in rows] for i, c in enumerate(cols)}
+    return pl.DataFrame(data, schema={c: pl.String for c in cols})
+
+
 def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
     url, query = str(spec.url), str(spec.query)
     try:
@@ -393,7 +399,8 @@ def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
                 raise DataError(f"{db}: DuckDB file not found (sources.{table}.url); check the path.")
             con = duckdb.connect(db, read_only=db != ":memory:")
             try:
-                return con.execute(query).pl()
+                cur = con.execute(query)
+                return _rows_frame([d[0] for d in cur.description], cur.fetchall())
             finally:
                 con.close()
         import sqlalchemy
@@ -410,8 +417,7 @@ def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
                 rows = result.fetchall()
         finally:
             engine.dispose()
-        data = {c: [None if r[i] is None else str(r[i]) for r in rows] for i, c in enumerate(cols)}
-        return pl.DataFrame(data, schema={c: pl.String for c in cols})
+        return _rows_frame(cols, rows)
     except DataError:
         raise
     except Exception as exc:  # driver errors vary by database

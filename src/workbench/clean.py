@@ -1,0 +1,724 @@
+"""Cleaning: reason-coded rules, customer de-duplication, quarantine and a balancing ledger.
+
+The pure core is :func:`clean_tables` (text tables in, clean tables + quarantine +
+merge log + ledger out); :func:`run` adds the I/O around it (read the configured
+sources, write ``data/processed/`` atomically as a set).  Nothing is lost: every
+raw row ends in a clean table, in the quarantine (with a reason code from
+``docs/architecture.md``) or in the merge log, and the run fails with
+:class:`~workbench.errors.DataError` when the ledger does not balance.
+
+Rules, in the order they are applied to each table (the first that matches a row
+gives its reason):
+
+1. parsing (:func:`workbench.ingest.coerce`): ``missing_customer_id``,
+   ``unparseable_date``, ``unparseable_amount``, ``invalid_value``;
+2. ``exact_duplicate``: the same values as an earlier row (the first is kept);
+3. ``duplicate_key``: the same identifier as an earlier row, different content;
+4. orders: ``cancelled_order``;
+5. ``future_date`` (after ``cleaning.max_date``, default the run date) and
+   ``before_founded`` (before ``company.founded``);
+6. orders: ``non_positive_amount`` (zero or negative and not a return); returns are
+   kept with a negative amount (a positive return is negated);
+7. customers: duplicates by normalised phone, e-mail and company name are merged
+   into the earliest signup (ties by id), logged in the merge log (``duplicate_customer``);
+8. orders, visits, complaints, surveys: ids of merged customers are re-pointed to the
+   surviving id; rows whose customer is not in the clean archive are ``unknown_customer``.
+
+Orders get ``is_outlier``: log amount above ``median + k * MAD`` (scaled MAD of the
+log amounts of completed orders; ``cleaning.outliers``), flagged and never dropped.
+
+Configuration (``cleaning:`` in ``workbench.yaml``)::
+
+    cleaning:
+      duplicate_keys: [phone, email, company]   # customer fields that identify a person/company
+      outliers: {method: mad, threshold: 5.0}   # or method: none
+      max_date: null                            # YYYY-MM-DD; null = the day of the run
+      check_founded: true                       # quarantine dates before company.founded
+      company_suffixes: []                      # extra legal-form suffixes to ignore
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping
+
+import polars as pl
+
+from . import i18n, ingest, schema
+from . import io as wio
+from . import privacy
+from .config import Config, ConfigError
+from .errors import DataError
+from .ingest import LINE, SOURCE, RawTable
+
+__all__ = [
+    "REASONS",
+    "TABLE_ORDER",
+    "OUTPUT_FILES",
+    "CleaningRules",
+    "CleanResult",
+    "normalize_phone",
+    "normalize_email",
+    "normalize_company",
+    "find_duplicate_customers",
+    "outlier_flags",
+    "clean_tables",
+    "check_ledger",
+    "run",
+    "write_outputs",
+    "load_outputs",
+    "format_ledger",
+    "ledger_frame",
+    "reasons_frame",
+    "quarantine_examples",
+]
+
+REASONS = ("exact_duplicate", "duplicate_key", "duplicate_customer", "cancelled_order",
+           "missing_customer_id", "unknown_customer", "future_date", "before_founded",
+           "non_positive_amount", "unparseable_date", "unparseable_amount", "invalid_value")
+TABLE_ORDER = ("customers", "orders", "visits", "complaints", "surveys")
+OUTPUT_FILES = tuple(f"{t}.parquet" for t in TABLE_ORDER) + (
+    "quarantine.parquet", "merge_log.parquet", "ledger.json")
+
+DEFAULT_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "companylimited", "coltd",
+                    "corporation", "limited", "company", "ltd", "inc", "corp", "co")
+_CLEANING_KEYS = {"duplicate_keys", "outliers", "max_date", "check_founded", "company_suffixes"}
+_DUP_KEYS = ("phone", "email", "company")
+
+Q_SCHEMA = {"table": pl.String, "source": pl.String, "line": pl.Int64, "reason": pl.String,
+            "detail": pl.String, "record": pl.String}
+M_SCHEMA = {"table": pl.String, "duplicate_id": pl.String, "kept_id": pl.String,
+            "matched_on": pl.String, "source": pl.String, "line": pl.Int64}
+
+i18n.register({
+    "rows_in": {"zh": "原始行数", "en": "Rows in"},
+    "rows_kept": {"zh": "保留", "en": "Kept"},
+    "rows_quarantined": {"zh": "隔离", "en": "Quarantined"},
+    "rows_merged": {"zh": "合并", "en": "Merged"},
+    "amount_in": {"zh": "原始金额", "en": "Amount in"},
+    "amount_kept": {"zh": "保留金额", "en": "Amount kept"},
+    "amount_quarantined": {"zh": "隔离金额", "en": "Amount quarantined"},
+    "table": {"zh": "数据表", "en": "Table"},
+    "reason": {"zh": "原因", "en": "Reason"},
+    "rows": {"zh": "行数", "en": "Rows"},
+    "source": {"zh": "来源", "en": "Source"},
+    "line": {"zh": "行号", "en": "Line"},
+    "detail": {"zh": "说明", "en": "Detail"},
+    "record": {"zh": "原始记录", "en": "Raw record"},
+    "duplicate_id": {"zh": "重复编号", "en": "Duplicate ID"},
+    "kept_id": {"zh": "保留编号", "en": "Kept ID"},
+    "matched_on": {"zh": "匹配字段", "en": "Matched on"},
+    "exact_duplicate": {"zh": "完全重复行", "en": "Exact duplicate row"},
+    "duplicate_key": {"zh": "编号重复但内容不同", "en": "Same ID, different content"},
+    "duplicate_customer": {"zh": "重复客户(已合并)", "en": "Duplicate customer (merged)"},
+    "cancelled_order": {"zh": "已取消订单", "en": "Cancelled order"},
+    "missing_customer_id": {"zh": "缺少客户编号", "en": "Missing customer ID"},
+    "unknown_customer": {"zh": "客户编号不在客户档案中", "en": "Customer not in archive"},
+    "future_date": {"zh": "日期在未来", "en": "Date in the future"},
+    "before_founded": {"zh": "日期早于公司成立", "en": "Date before the company existed"},
+    "non_positive_amount": {"zh": "金额为零或负数(非退货)", "en": "Zero or negative amount (not a return)"},
+    "unparseable_date": {"zh": "日期无法识别", "en": "Unreadable date"},
+    "unparseable_amount": {"zh": "金额无法识别", "en": "Unreadable amount"},
+    "invalid_value": {"zh": "取值无效", "en": "Invalid value"},
+    "is_outlier": {"zh": "异常大额", "en": "Outlier"},
+})
+
+
+# --------------------------------------------------------------------------- rules
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """The business choices of cleaning (``cleaning:`` section plus ``company.founded``).
+
+    Attributes:
+        duplicate_keys: customer fields whose normalised values identify one customer.
+        outlier_method: ``mad`` (median + k * MAD on log amounts) or ``none``.
+        outlier_threshold: k for ``mad``.
+        max_date: later dates are ``future_date``; None = the day of the run.
+        founded: earlier dates are ``before_founded``; None = no check.
+        company_suffixes: legal-form suffixes ignored when comparing company names.
+    """
+
+    duplicate_keys: tuple[str, ...] = _DUP_KEYS
+    outlier_method: str = "mad"
+    outlier_threshold: float = 5.0
+    max_date: date | None = None
+    founded: date | None = None
+    company_suffixes: tuple[str, ...] = DEFAULT_SUFFIXES
+
+    def __post_init__(self):
+        bad = [k for k in self.duplicate_keys if k not in _DUP_KEYS]
+        if bad:
+            raise ConfigError(f"cleaning.duplicate_keys: {bad} not supported; use any of "
+                              f"{list(_DUP_KEYS)} (or [] to merge nothing).")
+        if self.outlier_method not in ("mad", "none"):
+            raise ConfigError(f"cleaning.outliers.method '{self.outlier_method}' is not 'mad' "
+                              f"or 'none'.")
+        if not (isinstance(self.outlier_threshold, (int, float)) and self.outlier_threshold > 0):
+            raise ConfigError(f"cleaning.outliers.threshold must be a positive number, got "
+                              f"{self.outlier_threshold!r}.")
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "CleaningRules":
+        """Build the rules from a loaded configuration (checks every key)."""
+        sec = cfg.section("cleaning")
+        unknown = set(sec) - _CLEANING_KEYS
+        if unknown:
+            raise ConfigError(f"cleaning: unknown key(s) {sorted(unknown)}; allowed keys are "
+                              f"{sorted(_CLEANING_KEYS)}.")
+        out = sec.get("outliers") or {}
+        if not isinstance(out, Mapping):
+            raise ConfigError("cleaning.outliers must be a mapping like {method: mad, threshold: 5}.")
+        max_date = sec.get("max_date")
+        if max_date is not None and not isinstance(max_date, date):
+            try:
+                max_date = date.fromisoformat(str(max_date))
+            except ValueError:
+                raise ConfigError(f"cleaning.max_date '{max_date}' is not a date (YYYY-MM-DD).") \
+                    from None
+        keys = sec.get("duplicate_keys", list(_DUP_KEYS))
+        if not isinstance(keys, (list, tuple)):
+            raise ConfigError("cleaning.duplicate_keys must be a list, e.g. [phone, email, company].")
+        extra = tuple(_company_key(str(s)) for s in (sec.get("company_suffixes") or ()))
+        suffixes = tuple(sorted(set(DEFAULT_SUFFIXES) | set(extra), key=len, reverse=True))
+        return cls(
+            duplicate_keys=tuple(str(k) for k in keys),
+            outlier_method=str(out.get("method", "mad")),
+            outlier_threshold=out.get("threshold", 5.0),
+            max_date=max_date,
+            founded=cfg.founded if sec.get("check_founded", True) else None,
+            company_suffixes=suffixes,
+        )
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_tables` returns.
+
+    Attributes:
+        tables: the clean canonical tables (orders with ``is_outlier``).
+        quarantine: ``table, source, line, reason, detail, record``.
+        merge_log: ``table, duplicate_id, kept_id, matched_on, source, line``.
+        ledger: per table counts and amounts (see :func:`check_ledger`).
+    """
+
+    tables: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    merge_log: pl.DataFrame
+    ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+def normalize_phone(expr: pl.Expr) -> pl.Expr:
+    """Digits only, without a +86/0086 country prefix; fewer than 7 digits -> null."""
+    d = expr.str.replace_all(r"\D", "")
+    d = pl.when(d.str.starts_with("0086")).then(d.str.slice(4)).otherwise(d)
+    d = pl.when(d.str.starts_with("86") & (d.str.len_chars() == 13)).then(d.str.slice(2)).otherwise(d)
+    return pl.when(d.str.len_chars() >= 7).then(d)
+
+
+def normalize_email(expr: pl.Expr) -> pl.Expr:
+    """Trimmed lower-case address; values without '@' -> null."""
+    e = ingest.normalize_text(expr).str.to_lowercase().str.replace_all(r"\s", "")
+    return pl.when(e.str.contains("@")).then(e)
+
+
+def _company_key(text: str) -> str:
+    return pl.select(_company_base(pl.lit(text))).item() or ""
+
+
+def _company_base(expr: pl.Expr) -> pl.Expr:
+    return (ingest.normalize_text(expr).str.to_lowercase()
+            .str.replace_all(r"[\s()（）\[\]【】.,，。·&\-_'\"/]", ""))
+
+
+def normalize_company(expr: pl.Expr, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> pl.Expr:
+    """Company name for matching: full-width folded, no spaces/brackets/punctuation,
+    lower-case, legal-form suffix (有限公司, 股份有限公司, Co., Ltd. ...) removed; empty -> null."""
+    base = _company_base(expr)
+    pattern = "(" + "|".join(sorted(suffixes, key=len, reverse=True)) + ")+$"
+    core = base.str.replace(pattern, "")
+    return pl.when(core.str.len_chars() >= 2).then(core)
+
+
+def find_duplicate_customers(customers: pl.DataFrame, keys: tuple[str, ...] = _DUP_KEYS,
+                             suffixes: tuple[str, ...] = DEFAULT_SUFFIXES,
+                             id_col: str = "customer_id",
+                             date_col: str = "signup_date") -> pl.DataFrame:
+    """Group customers that share a normalised phone, e-mail or company name.
+
+    Customers are linked when any of ``keys`` matches (transitively).  In each group
+    the survivor is the earliest ``date_col``, ties broken by the smallest id.
+
+    Returns:
+        One row per duplicate: ``duplicate_id, kept_id, matched_on`` (the keys the
+        duplicate shares with the survivor, or with another member when linked
+        through a third record).  Empty when there are no duplicates.
+    """
+    out_schema = {"duplicate_id": pl.String, "kept_id": pl.String, "matched_on": pl.String}
+    keys = tuple(k for k in keys if k in customers.columns)
+    if not keys or customers.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    norm = {"phone": normalize_phone, "email": normalize_email,
+            "company": lambda e: normalize_company(e, suffixes)}
+    df = (customers.select(pl.col(id_col), pl.col(date_col),
+                           *[norm[k](pl.col(k)).alias(f"_k_{k}") for k in keys])
+          .sort([date_col, id_col], nulls_last=True)
+          .with_row_index("_rank")
+          .with_columns(pl.col("_rank").cast(pl.Int64).alias("_label")))
+    kcols = [f"_k_{k}" for k in keys]
+    for _ in range(10_000):
+        new = df.with_columns(pl.min_horizontal(
+            [pl.col("_label")] + [pl.when(pl.col(k).is_not_null())
+                                  .then(pl.col("_label").min().over(k)) for k in kcols]
+        ).alias("_label"))
+        if new.get_column("_label").equals(df.get_column("_label")):
+            break
+        df = new
+    surv = df.filter(pl.col("_rank") == pl.col("_label")).select(
+        pl.col("_label"), pl.col(id_col).alias("kept_id"),
+        *[pl.col(k).alias(f"{k}_s") for k in kcols])
+    dups = df.filter(pl.col("_rank") != pl.col("_label")).join(surv, on="_label", how="left")
+    if dups.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    dups = dups.with_columns(
+        *[pl.when(pl.col(f"_k_{k}") == pl.col(f"_k_{k}_s")).then(pl.lit(k)).alias(f"_s_{k}")
+          for k in keys])
+    shared = df.select(pl.col("_rank"), *[
+        pl.when(pl.col(f"_k_{k}").is_not_null() & (pl.len().over(["_label", f"_k_{k}"]) > 1))
+        .then(pl.lit(k)).alias(f"_o_{k}") for k in keys])
+    dups = dups.join(shared, on="_rank", how="left")
+    direct = pl.concat_str([pl.col(f"_s_{k}") for k in keys], separator=",", ignore_nulls=True)
+    other = pl.concat_str([pl.col(f"_o_{k}") for k in keys], separator=",", ignore_nulls=True)
+    return (dups.with_columns(pl.when(direct != "").then(direct).otherwise(other)
+                              .alias("matched_on"))
+            .sort("_rank")
+            .select(pl.col(id_col).alias("duplicate_id"), "kept_id", "matched_on"))
+
+
+def outlier_flags(orders: pl.DataFrame, method: str = "mad", threshold: float = 5.0,
+                  amount_col: str = "amount", status_col: str = "status") -> pl.Series:
+    """Flag unusually large orders: ``log(amount) > median + threshold * 1.4826 * MAD``.
+
+    The median and MAD are taken over the log amounts of positive, non-returned
+    orders; returns and non-positive amounts are never flagged.  With ``method='none'``
+    (or a MAD of zero) nothing is flagged.
+    """
+    n = orders.height
+    if method == "none" or n == 0:
+        return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
+    pos = (pl.col(amount_col) > 0) & (pl.col(status_col) != "returned")
+    logs = orders.filter(pos).select(pl.col(amount_col).log()).to_series()
+    if logs.len() == 0:
+        return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
+    med = float(logs.median())
+    mad = 1.4826 * float((logs - med).abs().median())
+    if mad == 0:
+        return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
+    limit = med + threshold * mad
+    return orders.select((pos & (pl.col(amount_col).log() > limit)).fill_null(False)
+                         .alias("is_outlier")).to_series()
+
+
+# --------------------------------------------------------------------------- pipeline
+
+def _q(df: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+    return df.select(pl.col(SOURCE), pl.col(LINE), pl.lit(reason).alias("reason"),
+                     detail.cast(pl.String).alias("detail"))
+
+
+def _split(df: pl.DataFrame, cond: pl.Expr, reason: str, detail: pl.Expr,
+           out: list[pl.DataFrame]) -> pl.DataFrame:
+    """Move rows matching ``cond`` to the quarantine list; return the others."""
+    marked = df.with_columns(cond.fill_null(False).alias("_bad"))
+    bad = marked.filter(pl.col("_bad"))
+    if bad.height:
+        out.append(_q(bad, reason, detail))
+    return marked.filter(~pl.col("_bad")).drop("_bad")
+
+
+def _dates(df: pl.DataFrame, table: str, rules: CleaningRules, today: date,
+           out: list[pl.DataFrame]) -> pl.DataFrame:
+    from .context import DATE_COLUMNS
+
+    col = DATE_COLUMNS[table]
+    d = pl.col(col).cast(pl.Date) if df.schema[col] != pl.Date else pl.col(col)
+    max_date = rules.max_date or today
+    df = _split(df, d > max_date, "future_date",
+                pl.format(f"{col} {{}} is after {max_date.isoformat()}", pl.col(col)), out)
+    if rules.founded is not None:
+        df = _split(df, d < rules.founded, "before_founded",
+                    pl.format(f"{col} {{}} is before the company was founded "
+                              f"({rules.founded.isoformat()})", pl.col(col)), out)
+    return df
+
+
+def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
+    spec = schema.get(table)
+    names = spec.names
+    df = df.with_columns(pl.col(LINE).first().over(names).alias("_first_line"),
+                         pl.col(SOURCE).first().over(names).alias("_first_src"))
+    df = _split(df, ~pl.struct(names).is_first_distinct(), "exact_duplicate",
+                pl.format("same values as line {} of {}", pl.col("_first_line"),
+                          pl.col("_first_src")), out)
+    key = spec.key
+    df = df.with_columns(pl.col(LINE).first().over(key).alias("_first_line"),
+                         pl.col(SOURCE).first().over(key).alias("_first_src"))
+    df = _split(df, ~pl.col(key).is_first_distinct(), "duplicate_key",
+                pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
+                          pl.col(key), pl.col("_first_line"), pl.col("_first_src")), out)
+    return df.drop("_first_line", "_first_src")
+
+
+def _as_raw(value: RawTable | pl.DataFrame, table: str) -> RawTable:
+    if isinstance(value, RawTable):
+        return value
+    if isinstance(value, pl.DataFrame):
+        return ingest.from_frame(value, table)
+    raise TypeError(f"clean_tables: raw['{table}'] must be a RawTable or a polars DataFrame, "
+                    f"got {type(value).__name__}")
+
+
+def _empty_raw(table: str) -> RawTable:
+    cols = {c: pl.String for c in schema.get(table).names}
+    return RawTable(table=table, frame=pl.DataFrame(schema={**cols, SOURCE: pl.String,
+                                                            LINE: pl.Int64}))
+
+
+def _signed_amount(amount: pl.Expr, status: pl.Expr) -> pl.Expr:
+    """Parsed amount (0 when unparseable), negative for returns."""
+    a = ingest.parse_amount(amount).fill_null(0.0)
+    st = status.str.to_lowercase().replace(
+        {**ingest.VALUE_ALIASES["status"], **{k.lower(): v for k, v in ingest.VALUE_ALIASES["status"].items()}})
+    return pl.when(st == "returned").then(-a.abs()).otherwise(a)
+
+
+def _sum(df: pl.DataFrame, col: str) -> float:
+    if df.height == 0:
+        return 0.0
+    return float(df.get_column(col).sum() or 0.0)
+
+
+def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRules | None = None,
+                 today: date | None = None) -> CleanResult:
+    """Clean the five canonical tables (pure: no disk access).
+
+    Args:
+        raw: text tables from :func:`workbench.ingest.read_sources` (or polars DataFrames,
+            wrapped with :func:`workbench.ingest.from_frame`); absent tables are empty.
+        rules: business choices (default :class:`CleaningRules`).
+        today: the run date, used when ``rules.max_date`` is None (default: today).
+
+    Returns:
+        A :class:`CleanResult` whose ledger balances (checked by :func:`check_ledger`).
+
+    Raises:
+        DataError: the ledger does not balance (a bug: no row may be lost).
+    """
+    rules = rules or CleaningRules()
+    today = today or date.today()
+    unknown = set(raw) - set(TABLE_ORDER)
+    if unknown:
+        raise DataError(f"clean_tables: unknown table(s) {sorted(unknown)}; the canonical "
+                        f"tables are {', '.join(TABLE_ORDER)}.")
+    raws = {t: _as_raw(raw[t], t) if t in raw else _empty_raw(t) for t in TABLE_ORDER}
+    tables: dict[str, pl.DataFrame] = {}
+    quarantine: list[pl.DataFrame] = []
+    ledger: dict[str, dict[str, Any]] = {}
+    merge_log = pl.DataFrame(schema=M_SCHEMA)
+    id_map: pl.DataFrame | None = None
+    customer_ids: pl.Series | None = None
+
+    for table in TABLE_ORDER:
+        rt = raws[table]
+        spec = schema.get(table)
+        q: list[pl.DataFrame] = []
+        co = ingest.coerce(rt)
+        if co.failed.height:
+            q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
+        df = _duplicates(co.good, table, q)
+        extra: dict[str, Any] = {}
+        if table == "orders":
+            df = _split(df, pl.col("status") == "cancelled", "cancelled_order",
+                        pl.format("status cancelled (amount {})", pl.col("amount")), q)
+        df = _dates(df, table, rules, today, q)
+        if table == "orders":
+            df = _split(df, (pl.col("amount") <= 0) & (pl.col("status") != "returned"),
+                        "non_positive_amount",
+                        pl.format("amount {} with status {}", pl.col("amount"), pl.col("status")), q)
+            df = _split(df, (pl.col("status") == "returned") & (pl.col("amount") == 0),
+                        "non_positive_amount", pl.lit("return with amount 0"), q)
+            extra["returns_negated"] = int(df.filter((pl.col("status") == "returned")
+                                                     & (pl.col("amount") > 0)).height)
+            df = df.with_columns(pl.when(pl.col("status") == "returned")
+                                 .then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
+                                 .alias("amount"))
+        rows_merged = 0
+        if table == "customers":
+            dups = find_duplicate_customers(df, rules.duplicate_keys, rules.company_suffixes)
+            if dups.height:
+                where = df.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
+                merge_log = (dups.join(where, on="duplicate_id", how="left")
+                             .select(pl.lit("customers").alias("table"), "duplicate_id", "kept_id",
+                                     "matched_on", pl.col(SOURCE).alias("source"),
+                                     pl.col(LINE).alias("line"))
+                             .sort(["source", "line"]))
+                df = df.filter(~pl.col("customer_id").is_in(dups.get_column("duplicate_id")
+                                                            .implode()))
+            rows_merged = dups.height
+            id_map = dups.select("duplicate_id", "kept_id")
+            customer_ids = df.get_column("customer_id")
+        elif "customer_id" in spec.names:
+            if id_map is not None and id_map.height:
+                df = (df.join(id_map, left_on="customer_id", right_on="duplicate_id", how="left",
+                              maintain_order="left"))
+                extra["repointed"] = int(df.get_column("kept_id").is_not_null().sum())
+                df = df.with_columns(pl.coalesce("kept_id", "customer_id").alias("customer_id")) \
+                    .drop("kept_id")
+            else:
+                extra["repointed"] = 0
+            known = customer_ids if customer_ids is not None else pl.Series([], dtype=pl.String)
+            df = _split(df, ~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
+                        pl.format("customer_id '{}' is not in the clean customer archive",
+                                  pl.col("customer_id")), q)
+        clean = df.select(spec.names)
+        if table == "orders":
+            clean = clean.with_columns(outlier_flags(clean, rules.outlier_method,
+                                                     rules.outlier_threshold))
+            extra["outliers"] = int(clean.get_column("is_outlier").sum())
+        tables[table] = clean
+
+        qdf = (pl.concat(q) if q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
+                                                            "reason": pl.String,
+                                                            "detail": pl.String}))
+        names = spec.names
+        frame = rt.frame
+        for c in names:
+            if c not in frame.columns:
+                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+        recs = frame.join(qdf.select(SOURCE, LINE), on=[SOURCE, LINE], how="semi")
+        rec_cols = [SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record")]
+        if table == "orders":
+            rec_cols.append(_signed_amount(pl.col("amount"), pl.col("status")).alias("_amount"))
+        recs = recs.select(rec_cols)
+        qdf = qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
+        entry: dict[str, Any] = {
+            "rows_in": rt.frame.height,
+            "rows_kept": clean.height,
+            "rows_quarantined": qdf.height,
+            "rows_merged": rows_merged,
+        }
+        if table == "orders":
+            amount_in = _sum(frame.select(_signed_amount(pl.col("amount"), pl.col("status"))
+                                          .alias("a")), "a")
+            entry.update({
+                "amount_in": round(amount_in, 2),
+                "amount_kept": round(_sum(clean, "amount"), 2),
+                "amount_quarantined": round(_sum(qdf, "_amount"), 2),
+                "amount_unparsed_rows": int((qdf.get_column("reason") == "unparseable_amount")
+                                            .sum()),
+            })
+        counts = qdf.group_by("reason").len().sort("reason")
+        reasons = {r: int(n) for r, n in counts.iter_rows()}
+        if rows_merged:
+            reasons["duplicate_customer"] = rows_merged
+        entry["reasons"] = {r: reasons[r] for r in REASONS if r in reasons}
+        entry.update(extra)
+        entry["sources"] = rt.sources
+        entry["encoding"] = ", ".join(sorted({s["encoding"] for s in rt.sources})) or None
+        entry["ignored_columns"] = list(rt.ignored_columns)
+        ledger[table] = entry
+        quarantine.append(qdf.select(pl.lit(table).alias("table"), pl.col(SOURCE).alias("source"),
+                                     pl.col(LINE).alias("line"), "reason", "detail", "record"))
+
+    result = CleanResult(tables=tables,
+                         quarantine=pl.concat(quarantine).cast(Q_SCHEMA),  # type: ignore[arg-type]
+                         merge_log=merge_log.cast(M_SCHEMA),  # type: ignore[arg-type]
+                         ledger=ledger)
+    check_ledger(result)
+    return result
+
+
+def check_ledger(result: CleanResult) -> None:
+    """Check that nothing was lost: rows and order amounts balance for every table.
+
+    ``rows_in = rows_kept + rows_quarantined + rows_merged`` and, for orders,
+    ``amount_in = amount_kept + amount_quarantined`` (amounts with returns negative,
+    unparseable amounts counted as 0).
+
+    Raises:
+        DataError: naming the table and the difference.
+    """
+    for table, e in result.ledger.items():
+        out = e["rows_kept"] + e["rows_quarantined"] + e["rows_merged"]
+        if e["rows_in"] != out:
+            raise DataError(f"ledger of {table} does not balance: {e['rows_in']} rows in, {out} "
+                            f"accounted for (kept {e['rows_kept']}, quarantined "
+                            f"{e['rows_quarantined']}, merged {e['rows_merged']}).")
+        if "amount_in" in e:
+            total = e["amount_kept"] + e["amount_quarantined"]
+            if not math.isclose(e["amount_in"], total, abs_tol=0.01 + 1e-9 * abs(total)):
+                raise DataError(f"ledger of {table} does not balance: amount in {e['amount_in']:.2f}"
+                                f", kept + quarantined {total:.2f}.")
+    if set(result.tables) != set(TABLE_ORDER):
+        raise DataError("clean result lacks table(s) "
+                        f"{sorted(set(TABLE_ORDER) - set(result.tables))}.")
+
+
+# --------------------------------------------------------------------------- I/O
+
+def write_outputs(result: CleanResult, processed_dir: str | os.PathLike[str]) -> Path:
+    """Write the clean tables, quarantine, merge log and ledger.json as one set.
+
+    Everything is written into a temporary folder inside ``processed_dir`` first and
+    then moved into place; if a move fails the previous files are put back, so a
+    failed run leaves the previous outputs intact.
+    """
+    target = Path(processed_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".clean-", dir=target))
+    backup = target / f".clean-backup-{uuid.uuid4().hex[:8]}"
+    moved: list[str] = []
+    try:
+        for t in TABLE_ORDER:
+            result.tables[t].write_parquet(stage / f"{t}.parquet")
+        result.quarantine.write_parquet(stage / "quarantine.parquet")
+        result.merge_log.write_parquet(stage / "merge_log.parquet")
+        (stage / "ledger.json").write_text(
+            json.dumps(wio.to_jsonable(result.ledger), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8")
+        backup.mkdir()
+        try:
+            for name in OUTPUT_FILES:
+                if (target / name).exists():
+                    os.replace(target / name, backup / name)
+            for name in OUTPUT_FILES:
+                os.replace(stage / name, target / name)
+                moved.append(name)
+        except BaseException:
+            for name in moved:
+                (target / name).unlink(missing_ok=True)
+            for name in OUTPUT_FILES:
+                if (backup / name).exists():
+                    os.replace(backup / name, target / name)
+            raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(backup, ignore_errors=True)
+    return target
+
+
+def run(cfg: Config, today: date | None = None) -> CleanResult:
+    """Read every configured source, clean, and write ``cfg.processed_dir`` (see module doc).
+
+    Nothing is written when a source is unreadable, the configuration is wrong or the
+    ledger does not balance.
+
+    Raises:
+        ConfigError: no customers or orders source, bad ``cleaning:`` settings.
+        DataError: unreadable or unusable input (the message names file and column).
+    """
+    missing = [t for t in ("customers", "orders") if t not in cfg.sources]
+    if missing:
+        raise ConfigError(f"{cfg.path or 'configuration'}: sources.{missing[0]} is missing; "
+                          f"cleaning needs at least customers and orders.")
+    rules = CleaningRules.from_config(cfg)
+    raw = ingest.read_sources(cfg.sources)
+    result = clean_tables(raw, rules, today)
+    write_outputs(result, cfg.processed_dir)
+    return result
+
+
+def load_outputs(processed_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read what :func:`run` wrote: ``{"ledger", "quarantine", "merge_log"}``."""
+    d = Path(processed_dir)
+    path = d / "ledger.json"
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; run `workbench clean` first.")
+    return {
+        "ledger": json.loads(path.read_text(encoding="utf-8")),
+        "quarantine": wio.read_parquet(d / "quarantine.parquet", "`workbench clean`"),
+        "merge_log": wio.read_parquet(d / "merge_log.parquet", "`workbench clean`"),
+    }
+
+
+# --------------------------------------------------------------------------- presentation
+
+def format_ledger(ledger: Mapping[str, Mapping[str, Any]]) -> str:
+    """The ledger as a plain-text table for the terminal."""
+    head = f"{'table':<11}{'rows in':>10}{'kept':>10}{'quarant.':>10}{'merged':>8}  reasons"
+    lines = [head, "-" * len(head)]
+    for table, e in ledger.items():
+        if not isinstance(e, Mapping) or "rows_in" not in e:
+            continue
+        reasons = ", ".join(f"{r} {n}" for r, n in (e.get("reasons") or {}).items())
+        lines.append(f"{table:<11}{e['rows_in']:>10,}{e['rows_kept']:>10,}"
+                     f"{e['rows_quarantined']:>10,}{e['rows_merged']:>8,}  {reasons}")
+        if "amount_in" in e:
+            lines.append(f"{'':<11}amount in {e['amount_in']:,.2f} = kept {e['amount_kept']:,.2f}"
+                         f" + quarantined {e['amount_quarantined']:,.2f}")
+    return "\n".join(lines)
+
+
+def ledger_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> pl.DataFrame:
+    """Rows in/kept/quarantined/merged per table, with labels in ``lang``."""
+    rows = []
+    for table, e in ledger.items():
+        if isinstance(e, Mapping) and "rows_in" in e:
+            rows.append({"table": i18n.t(table, lang), "rows_in": e["rows_in"],
+                         "rows_kept": e["rows_kept"], "rows_quarantined": e["rows_quarantined"],
+                         "rows_merged": e["rows_merged"]})
+    df = pl.DataFrame(rows, schema={"table": pl.String, "rows_in": pl.Int64, "rows_kept": pl.Int64,
+                                    "rows_quarantined": pl.Int64, "rows_merged": pl.Int64})
+    return df.rename(i18n.column_labels(df.columns, lang))
+
+
+def reasons_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> pl.DataFrame:
+    """One row per (table, reason) with its row count, largest first within each table.
+
+    Columns: ``table, reason`` (codes), ``label`` (the reason in ``lang``), ``rows``.
+    """
+    rows = [{"table": t, "reason": r, "label": i18n.t(r, lang), "rows": int(n)}
+            for t, e in ledger.items() if isinstance(e, Mapping)
+            for r, n in (e.get("reasons") or {}).items()]
+    return pl.DataFrame(rows, schema={"table": pl.String, "reason": pl.String,
+                                      "label": pl.String, "rows": pl.Int64})
+
+
+def _mask_record(record: str, show_pii: bool) -> str:
+    if show_pii or not record:
+        return record
+    data = json.loads(record)
+    maskers = {"name": privacy.mask_name, "phone": privacy.mask_phone, "email": privacy.mask_email}
+    for k, f in maskers.items():
+        if isinstance(data.get(k), str):
+            data[k] = f(data[k])
+    return json.dumps(data, ensure_ascii=False)
+
+
+def quarantine_examples(quarantine: pl.DataFrame, per_reason: int = 2,
+                        show_pii: bool = False) -> pl.DataFrame:
+    """A few quarantined rows per (table, reason), personal data masked unless ``show_pii``.
+
+    The source is shown as its file name only.
+    """
+    if quarantine.height == 0:
+        return quarantine.select("table", "reason", "source", "line", "detail", "record")
+    ex = (quarantine.sort(["table", "reason", "source", "line"])
+          .group_by(["table", "reason"], maintain_order=True).head(per_reason))
+    return ex.select(
+        "table", "reason",
+        pl.col("source").map_elements(lambda s: Path(s.split("#")[0]).name
+                                      + (f"#{s.split('#')[1]}" if "#" in s else ""),
+                                      return_dtype=pl.String),
+        "line", "detail",
+        pl.col("record").map_elements(lambda r: _mask_record(r, show_pii), return_dtype=pl.String))

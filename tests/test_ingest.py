@@ -1,0 +1,256 @@
+"""Ingestion: encodings, text normalisation, amounts, header mapping, every source kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import xlsxwriter
+
+from workbench import config, ingest
+from workbench.config import ConfigError
+from workbench.errors import DataError
+
+ORDERS_ZH = ("订单编号,客户编号,下单日期,金额,订单状态\n"
+             "SO1,C001,2024-03-05,\"¥1,234.50\",已完成\n"
+             "SO2,Ｃ００２,2024/03/06,99,已退货\n"
+             "SO3,C001,2024-13-01,10,completed\n")
+
+
+def _cfg(tmp_path: Path, sources: dict) -> config.Config:
+    return config.from_dict({"sources": sources}, root=tmp_path)
+
+
+# --------------------------------------------------------------------------- text and amounts
+
+def test_normalize_text_folds_fullwidth_ascii_but_keeps_chinese():
+    s = pl.Series(["  ＡＢＣ１２３　", "张伟", "华东（上海）有限公司", "   ", None, "a\u3000b"])
+    out = pl.select(ingest.normalize_text(pl.lit(s))).to_series().to_list()
+    assert out == ["ABC123", "张伟", "华东(上海)有限公司", None, None, "a b"]
+
+
+def test_parse_amount_accepts_only_unambiguous_forms():
+    s = pl.Series(["¥1,234.50", "￥99", "RMB 12.5", "1234.5元", "(12.00)", "-3", "1,234,567",
+                   "1 234,00", "1,23", "12.3.4", "abc", "", "1.5e3", "+7", ".5"])
+    out = pl.select(ingest.parse_amount(pl.lit(s))).to_series().to_list()
+    assert out == [1234.5, None, 12.5, 1234.5, -12.0, -3.0, 1234567.0,
+                   None, None, None, None, None, None, 7.0, 0.5]
+    # '￥' (full-width yen) is folded by normalize_text before amounts are parsed
+    folded = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit("￥99")))).item()
+    assert folded == 99.0
+
+
+# --------------------------------------------------------------------------- encodings
+
+def test_detect_encoding(tmp_path):
+    text = "客户编号,客户名称\nC1,张伟\n"
+    cases = {"utf8.csv": text.encode("utf-8"), "bom.csv": text.encode("utf-8-sig"),
+             "gbk.csv": text.encode("gbk"), "ascii.csv": b"a,b\n1,2\n"}
+    found = {}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        found[name] = ingest.detect_encoding(tmp_path / name)
+    assert found == {"utf8.csv": "utf-8", "bom.csv": "utf-8-sig", "gbk.csv": "gb18030",
+                     "ascii.csv": "utf-8"}
+    (tmp_path / "bin.csv").write_bytes(b"PK\x03\x04\x00\x00\xff\xfe")
+    with pytest.raises(DataError, match="bin.csv: is not a text file"):
+        ingest.detect_encoding(tmp_path / "bin.csv")
+    with pytest.raises(DataError, match="missing.csv: cannot be read"):
+        ingest.detect_encoding(tmp_path / "missing.csv")
+
+
+def test_normalize_encoding_aliases_and_unknown():
+    assert [ingest.normalize_encoding(e) for e in ("GBK", "gb2312", "cp936", "UTF8", "utf-8-sig")] \
+        == ["gb18030", "gb18030", "gb18030", "utf-8", "utf-8-sig"]
+    with pytest.raises(ConfigError, match="encoding 'klingon' is unknown"):
+        ingest.normalize_encoding("klingon")
+
+
+def test_transcode_streams_chunks_that_cut_characters(tmp_path):
+    text = "".join(f"{i},客户{i},华东贸易有限公司\n" for i in range(200))
+    src = tmp_path / "in.csv"
+    src.write_bytes(text.encode("gb18030"))
+    out = ingest.transcode_to_utf8(src, "gb18030", tmp_path / "out.csv", chunk_size=7)
+    assert out.read_text(encoding="utf-8") == text
+    assert src.read_bytes() == text.encode("gb18030")  # raw file untouched
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("a,b\n1,2\n".encode() + b"\xff\xff\n")
+    with pytest.raises(DataError, match=r"bad.csv: line 3 is not valid gb18030"):
+        ingest.transcode_to_utf8(bad, "gb18030", tmp_path / "x.csv")
+
+
+# --------------------------------------------------------------------------- sources
+
+def test_gb18030_csv_with_chinese_headers(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(ORDERS_ZH.encode("gb18030"))
+    spec = _cfg(tmp_path, {"orders": {"path": "orders.csv",
+                                      "date_format": ["%Y-%m-%d", "%Y/%m/%d"]}}).sources["orders"]
+    raw = ingest.read_source(spec)
+    assert raw.sources == [{"label": str(path), "encoding": "gb18030", "rows": 3}]
+    assert raw.frame.columns == ["order_id", "customer_id", "order_date", "amount", "status",
+                                 "_source", "_line"]
+    assert raw.frame.get_column("customer_id").to_list() == ["C001", "C002", "C001"]
+    assert raw.frame.get_column("_line").to_list() == [2, 3, 4]
+    co = ingest.coerce(raw)
+    assert co.good.select("order_id", "order_date", "amount", "status").rows() == [
+        ("SO1", dt.date(2024, 3, 5), 1234.5, "completed"),
+        ("SO2", dt.date(2024, 3, 6), 99.0, "returned")]
+    assert co.failed.select("_line", "reason").rows() == [(4, "unparseable_date")]
+    assert "2024-13-01" in co.failed.get_column("record").item()
+
+
+def test_date_format_is_never_guessed(tmp_path):
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,amount,status\n"
+                                    "a,c,05/03/2024,1,completed\nb,c,2024-03-05,1,completed\n",
+                                    encoding="utf-8")
+    spec = _cfg(tmp_path, {"orders": {"path": "o.csv", "date_format": "%d/%m/%Y"}}).sources["orders"]
+    co = ingest.coerce(ingest.read_source(spec))
+    # the configured format only: the ISO date is not accepted behind the user's back
+    assert co.good.select("order_id", "order_date").rows() == [("a", dt.date(2024, 3, 5))]
+    assert co.failed.select("_line", "reason").rows() == [(3, "unparseable_date")]
+    default = _cfg(tmp_path, {"orders": {"path": "o.csv"}}).sources["orders"]
+    co = ingest.coerce(ingest.read_source(default))
+    assert co.failed.select("_line", "reason").rows() == [(2, "unparseable_date")]
+
+
+def _orders_rows():
+    return [("SO1", "C001", dt.date(2024, 3, 5), 1234.5, "completed"),
+            ("SO2", "C002", dt.date(2024, 3, 6), -99.0, "returned")]
+
+
+def test_excel_two_sheets_stacked(tmp_path):
+    path = tmp_path / "orders.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    datefmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in (("2023", [("SO1", "C001", dt.date(2024, 3, 5), 1234.5, "已完成")]),
+                       ("2024", [("SO2", "C002", "2024/03/06", "-99", "returned")]),
+                       ("notes", [])):
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, ["订单编号", "客户编号", "下单日期", "金额", "订单状态"])
+        for i, r in enumerate(rows, start=1):
+            ws.write(i, 0, r[0])
+            ws.write(i, 1, r[1])
+            if isinstance(r[2], dt.date):
+                ws.write_datetime(i, 2, dt.datetime.combine(r[2], dt.time()), datefmt)
+            else:
+                ws.write(i, 2, r[2])
+            ws.write(i, 3, r[3])
+            ws.write(i, 4, r[4])
+    wb.close()
+    spec = _cfg(tmp_path, {"orders": {"path": "orders.xlsx", "sheets": ["2023", "2024"],
+                                      "date_format": ["%Y-%m-%d", "%Y/%m/%d"]}}).sources["orders"]
+    raw = ingest.read_source(spec)
+    assert [s["label"] for s in raw.sources] == [f"{path}#2023", f"{path}#2024"]
+    assert raw.frame.select("_source", "_line").rows() == [(f"{path}#2023", 2), (f"{path}#2024", 2)]
+    co = ingest.coerce(raw)
+    assert co.failed.height == 0
+    assert co.good.select("order_id", "customer_id", "order_date", "amount", "status").rows() == \
+        _orders_rows()
+    missing = _cfg(tmp_path, {"orders": {"path": "orders.xlsx", "sheet": "2025"}}).sources["orders"]
+    with pytest.raises(DataError, match=r"orders.xlsx: sheet '2025' does not exist; the workbook "
+                                        r"has sheets 2023, 2024, notes"):
+        ingest.read_source(missing)
+
+
+def _orders_frame() -> pl.DataFrame:
+    return pl.DataFrame({"oid": ["SO1", "SO2"], "cid": ["C001", "C002"],
+                         "day": ["2024-03-05", "2024-03-06"], "amt": [1234.5, -99.0],
+                         "st": ["completed", "returned"]})
+
+
+MAPPING = {"oid": "order_id", "cid": "customer_id", "day": "order_date", "amt": "amount",
+           "st": "status"}
+
+
+def test_sqlite_and_duckdb_through_the_same_configuration(tmp_path):
+    df = _orders_frame()
+    con = sqlite3.connect(tmp_path / "erp.sqlite")
+    con.execute("create table sales (oid text, cid text, day text, amt real, st text)")
+    con.executemany("insert into sales values (?,?,?,?,?)", df.rows())
+    con.commit()
+    con.close()
+    dcon = duckdb.connect(str(tmp_path / "erp.duckdb"))
+    dcon.execute("create table sales (oid varchar, cid varchar, day date, amt double, st varchar)")
+    dcon.executemany("insert into sales values (?,?,?,?,?)", df.rows())
+    dcon.close()
+    df.write_parquet(tmp_path / "sales.parquet")
+    query = "select * from sales order by oid"
+    for src in ({"url": "sqlite:///erp.sqlite", "query": query},
+                {"url": "duckdb:///erp.duckdb", "query": query},
+                {"path": "sales.parquet"}):
+        spec = _cfg(tmp_path, {"orders": {**src, "columns": MAPPING}}).sources["orders"]
+        raw = ingest.read_source(spec)
+        co = ingest.coerce(raw)
+        assert co.failed.height == 0, src
+        got = co.good.select("order_id", "customer_id", "order_date", "amount", "status").rows()
+        assert got == _orders_rows(), src
+        assert raw.frame.get_column("_line").to_list() == [2, 3]
+    spec = _cfg(tmp_path, {"orders": {"url": "sqlite:///erp.sqlite", "query": "select * from nope",
+                                      "columns": MAPPING}}).sources["orders"]
+    with pytest.raises(DataError, match="no such table: nope"):
+        ingest.read_source(spec)
+
+
+# --------------------------------------------------------------------------- bad input
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    (tmp_path / "o.csv").write_text("订单编号,客户编号,金额,订单状态\nSO1,C1,5,completed\n",
+                                    encoding="utf-8")
+    spec = _cfg(tmp_path, {"orders": {"path": "o.csv"}}).sources["orders"]
+    with pytest.raises(DataError) as err:
+        ingest.read_source(spec)
+    msg = str(err.value)
+    assert f"{tmp_path / 'o.csv'}: required column 'order_date' (下单日期) is missing" in msg
+    assert "sources.orders.columns" in msg
+
+
+def test_mapping_of_an_absent_header(tmp_path):
+    (tmp_path / "o.csv").write_text("id,cust,d,amt,st\n", encoding="utf-8")
+    spec = _cfg(tmp_path, {"orders": {"path": "o.csv", "columns": {"单号": "order_id"}}}) \
+        .sources["orders"]
+    with pytest.raises(DataError, match=r"maps column '单号' to 'order_id', but the file has no "
+                                        r"such header; its headers are id, cust, d, amt, st"):
+        ingest.read_source(spec)
+
+
+def test_mapping_to_unknown_canonical_column_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="maps '金额' to 'price', which is not a column"):
+        _cfg(tmp_path, {"orders": {"path": "o.csv", "columns": {"金额": "price"}}})
+
+
+def test_date_format_must_be_string_or_list(tmp_path):
+    with pytest.raises(ConfigError, match="sources.orders.date_format must be a strftime format"):
+        _cfg(tmp_path, {"orders": {"path": "o.csv", "date_format": 5}})
+    spec = _cfg(tmp_path, {"orders": {"path": "o.csv", "date_format": ["%Y-%m-%d", "%Y/%m/%d"]}})
+    assert spec.sources["orders"].date_formats == ("%Y-%m-%d", "%Y/%m/%d")
+    assert spec.sources["orders"].datetime_formats == ()
+
+
+def test_invalid_values_and_ranges_are_reported_per_row():
+    surveys = pl.DataFrame({"survey_id": ["s1", "s2", "s3", "s4", "s5"],
+                            "customer_id": ["c", "c", "c", None, "c"],
+                            "survey_date": ["2024-01-01"] * 5,
+                            "nps": ["10", "11", "x", "5", "7.0"], "csat": ["5", "4", "4", "4", "0"]})
+    co = ingest.coerce(ingest.from_frame(surveys, "surveys"))
+    assert co.good.select("survey_id", "nps", "csat").rows() == [("s1", 10, 5)]
+    assert co.failed.select("_line", "reason", "detail").rows() == [
+        (3, "invalid_value", "nps is outside 0..10: '11'"),
+        (4, "invalid_value", "nps is not a whole number: 'x'"),
+        (5, "missing_customer_id", "customer_id is empty"),
+        (6, "invalid_value", "csat is outside 1..5: '0'"),
+    ]
+
+
+def test_complaint_resolved_before_opened_is_invalid():
+    df = pl.DataFrame({"complaint_id": ["k1", "k2"], "customer_id": ["c", "c"],
+                       "opened_at": ["2024-01-02 10:00:00", "2024-01-02 10:00:00"],
+                       "resolved_at": ["2024-01-03 09:00:00", "2024-01-01 09:00:00"],
+                       "severity": ["高", "LOW"]})
+    co = ingest.coerce(ingest.from_frame(df, "complaints"))
+    assert co.good.select("complaint_id", "severity").rows() == [("k1", "high")]
+    assert co.failed.select("_line", "reason").rows() == [(3, "invalid_value")]
