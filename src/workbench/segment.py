@@ -53,7 +53,9 @@ __all__ = [
     "latest_nps",
     "lifecycle_stage",
     "pareto_curve",
+    "pareto_cut_points",
     "profile_crosstab",
+    "rfm_grid",
     "rfm_scores",
     "segment_profile",
     "segment_rules",
@@ -582,6 +584,28 @@ def pareto_curve(metrics, *, value_col: str = "monetary", customer_id_col: str =
     return pl.DataFrame({"customers": k, "customer_share": k / n, "revenue_share": rev})
 
 
+def pareto_cut_points(pareto, shares: Sequence[float] = (0.7, 0.2, 0.1)) -> pl.DataFrame:
+    """Where the ABC cuts fall on the Pareto curve.
+
+    For each class except the last: the cumulative revenue share of the cut
+    (0.7, 0.9) and the share of customers needed to reach it (the first point of the
+    curve at or above the cut), e.g. "20% of customers make 70% of revenue".
+    Columns: ``abc_class, revenue_share, customer_share, customers``.
+    """
+    _check_shares(shares, "abc shares")
+    p = _frame(pareto, "pareto")
+    _require(p, ["customers", "customer_share", "revenue_share"], "pareto")
+    rev = p.get_column("revenue_share").to_numpy()
+    rows = []
+    for name, cut in zip(_class_names(len(shares)), np.cumsum(shares)[:-1]):
+        i = int(np.searchsorted(rev, cut - 1e-12, side="left"))
+        i = min(i, len(rev) - 1)
+        rows.append({"abc_class": name, "revenue_share": float(cut),
+                     "customer_share": float(p.get_column("customer_share")[i]),
+                     "customers": int(p.get_column("customers")[i])})
+    return pl.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- 3. RFM
 
 
@@ -723,6 +747,27 @@ def assign_segments(scores, rules=None, *, n: int = 5) -> pl.DataFrame:
     s = s.with_row_index("_pos")
     out = s.join(lookup, on=["r_score", "fm_score"], how="left").sort("_pos").drop("_pos")
     return out
+
+
+def rfm_grid(table, *, value: str = "customers", n: int = 5, row: str = "r_score",
+             col: str = "f_score") -> pl.DataFrame:
+    """An R x F grid (rows ``row`` = n..1, columns 1..n) of customers or mean monetary.
+
+    ``value``: ``"customers"`` (count per cell, 0 when empty) or ``"monetary"`` (mean
+    net revenue per cell, null when empty).  First column ``row``; then ``"1"``..``"n"``.
+    """
+    t = _frame(table, "table")
+    _require(t, [row, col, "monetary"], "table")
+    if value not in ("customers", "monetary"):
+        raise UsageError(f"rfm_grid value '{value}' must be 'customers' or 'monetary'.")
+    t = t.filter(pl.col(row).is_not_null() & pl.col(col).is_not_null())
+    agg = pl.len().cast(pl.Float64) if value == "customers" else pl.col("monetary").mean()
+    g = {(r[row], r[col]): r["_v"] for r in t.group_by(row, col).agg(agg.alias("_v")).iter_rows(named=True)}
+    empty = 0.0 if value == "customers" else None
+    data: dict[str, list] = {row: list(range(n, 0, -1))}
+    for c in range(1, n + 1):
+        data[str(c)] = [g.get((r, c), empty) for r in range(n, 0, -1)]
+    return pl.DataFrame(data, schema={row: pl.Int64, **{str(c): pl.Float64 for c in range(1, n + 1)}})
 
 
 # --------------------------------------------------------------------------- 4. lifecycle
