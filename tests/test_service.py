@@ -433,3 +433,18 @@ def test_localize_uses_the_registered_labels():
     assert list(shown.columns) == ["客户等级", "客户", "投诉", "投诉客户数", "每百客户投诉数",
                                    "投诉客户占比"]
     assert shown["客户等级"].tolist() == ["A", "B", "C", "未分级"]
+
+
+def test_scorecard_leaves_flagged_outliers_out_of_money_kpis_but_shows_them():
+    orders, customers, complaints, surveys, tiers = _scorecard_tables()
+    huge = _orders([("u01", date(2025, 6, 20), 1_000_000)]).with_columns(
+        pl.lit("big").alias("order_id"))
+    orders = pl.concat([orders.with_columns(pl.lit(False).alias("is_outlier")),
+                        huge.with_columns(pl.lit(True).alias("is_outlier"))])
+    sc = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF)
+    r = {row["kpi"]: row for row in sc.iter_rows(named=True)}
+    assert (r["revenue"]["current"], r["aov"]["current"]) == (3000.0, 100.0)
+    assert r["outlier_orders"]["current"] == 1 and r["active_customers"]["current"] == 30
+    kept = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF,
+                             exclude_outliers=False)
+    assert kept.filter(pl.col("kpi") == "revenue").get_column("current").item() == 1_003_000.0

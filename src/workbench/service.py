@@ -1007,12 +1007,15 @@ KPIS: tuple[_Kpi, ...] = (
          False),
     _Kpi("median_resolution_hours", "投诉解决时长中位数(小时)", "Median resolution time (hours)",
          "hours", "pct", False),
+    _Kpi("outlier_orders", "异常大额订单数(未计入金额指标)",
+         "Outlier orders (left out of money KPIs)", "count", "diff", None),
 )
 """The scorecard's KPIs (plus ``revenue_share_<tier>`` rows, one per tier, neutral)."""
 
 
 def period_kpis(orders, customers, complaints, surveys, tiers, start: date, end: date,
-                freq: str = "month") -> dict[str, tuple[float | None, int]]:
+                freq: str = "month", exclude_outliers: bool = True
+                ) -> dict[str, tuple[float | None, int]]:
     """The scorecard KPIs of one period ``start`` .. ``end``, each with the count behind it.
 
     Definitions (documented in ``docs/service.md``):
@@ -1031,6 +1034,10 @@ def period_kpis(orders, customers, complaints, surveys, tiers, start: date, end:
       the period end (base: customers on file).
     - ``median_resolution_hours``: median hours to resolve of complaints resolved in the
       period (base: those complaints).
+    - ``outlier_orders``: orders flagged ``is_outlier`` by the cleaning in the period; with
+      ``exclude_outliers`` (the default) they are left out of ``revenue``,
+      ``revenue_share_<tier>`` and ``aov`` (one typo-sized order can multiply a month's
+      revenue) but still make their customer active.  This row makes them visible.
 
     Returns:
         ``{kpi: (value or None, base count)}``.
@@ -1055,10 +1062,19 @@ def period_kpis(orders, customers, complaints, surveys, tiers, start: date, end:
                       .get_column("customer_id").unique().to_list())
     out["retention_rate"] = ((len(prev_active & active) / len(prev_active)) if prev_active else None,
                              len(prev_active))
+    flagged = (o.get_column("is_outlier").fill_null(False) if "is_outlier" in o.columns
+               else pl.Series([False] * o.height, dtype=pl.Boolean))
+    out["outlier_orders"] = (float(flagged.sum()), o.height)
+    if exclude_outliers:
+        o = o.filter(~flagged)
+        pos_money = o.filter(pl.col("amount") > 0)
+    else:
+        pos_money = pos
     revenue = float(o.get_column("amount").sum()) if o.height else 0.0
     out["revenue"] = (revenue, o.height)
-    tier_list = sorted(set(tiers.get_column("tier").cast(pl.String).to_list()))
-    by_tier = (o.join(tiers.select("customer_id", pl.col("tier").cast(pl.String)),
+    tiers = tiers.select("customer_id", pl.col("tier").cast(pl.String).fill_null(NO_TIER))
+    tier_list = sorted(set(tiers.get_column("tier").to_list()) - {NO_TIER})
+    by_tier = (o.join(tiers,
                       on="customer_id", how="left")
                .with_columns(pl.col("tier").fill_null(NO_TIER))
                .group_by("tier").agg(pl.col("amount").sum()))
@@ -1067,7 +1083,8 @@ def period_kpis(orders, customers, complaints, surveys, tiers, start: date, end:
         tier_list.append(NO_TIER)
     for t in tier_list:
         out[f"revenue_share_{t}"] = ((shares.get(t, 0.0) / revenue) if revenue else None, n_active)
-    out["aov"] = (float(pos.get_column("amount").mean()) if pos.height else None, pos.height)
+    out["aov"] = (float(pos_money.get_column("amount").mean()) if pos_money.height else None,
+                  pos_money.height)
     before = set(first.filter(pl.col("first_purchase") < start).get_column("customer_id").to_list())
     out["repeat_rate"] = ((len(active & before) / n_active) if n_active else None, n_active)
     resp = latest_responses(within(surveys, "survey_date", start, end), None)
@@ -1110,7 +1127,7 @@ def _direction(delta: float | None, higher_is_better: bool | None) -> tuple[str 
 
 
 def scorecard(orders, customers, complaints, surveys, tiers, as_of: date, freq: str = "month",
-              min_base: int = 20) -> pl.DataFrame:
+              min_base: int = 20, exclude_outliers: bool = True) -> pl.DataFrame:
     """The KPI scorecard (绩效评估) of the period ending at ``as_of``.
 
     The current period is ``context.period_bounds(as_of, freq)`` (cut at ``as_of``; use a
@@ -1129,6 +1146,8 @@ def scorecard(orders, customers, complaints, surveys, tiers, as_of: date, freq: 
         as_of: the as-of date.
         freq: ``month`` or ``quarter``.
         min_base: smallest count for which a change is computed.
+        exclude_outliers: leave orders flagged ``is_outlier`` out of the money KPIs (their
+            count is the ``outlier_orders`` row).
 
     Returns:
         One row per KPI: ``kpi, label_zh, label_en, unit, delta_kind, current, previous,
@@ -1142,7 +1161,8 @@ def scorecard(orders, customers, complaints, surveys, tiers, as_of: date, freq: 
     cur_end = min(cur_end, as_of)
     prev = period_bounds(as_of, freq, -1)
     ly = period_bounds(as_of, freq, -12 if freq == "month" else -4)
-    vals = [period_kpis(orders, customers, complaints, surveys, tiers, s, e, freq)
+    vals = [period_kpis(orders, customers, complaints, surveys, tiers, s, e, freq,
+                        exclude_outliers)
             for s, e in ((cur_start, cur_end), prev, ly)]
     spec = {k.key: k for k in KPIS}
     keys = [k.key for k in KPIS]
