@@ -37,6 +37,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import polars as pl
 
@@ -280,30 +281,46 @@ def _period_expr(every: str) -> pl.Expr:
     return pl.col(_DT).dt.truncate(every).alias(_P)
 
 
-def _summary_query(lf: pl.LazyFrame, every: str, seconds: int, freq_multiplier: float,
-                   obs_start: _dt.datetime, has_m: bool, suffix: str = "") -> pl.LazyFrame:
-    """Per-customer frequency, recency, T [, monetary_value] of rows with period <= obs_start."""
+def _summary_query(lf: pl.LazyFrame, every: str, obs_start: _dt.datetime,
+                   has_m: bool) -> pl.LazyFrame:
+    """Per customer, over the rows whose period is on or before ``obs_start``: the periods
+    (``__n``), whole seconds from the first period to the last (``__rec``) and to
+    ``obs_start`` (``__age``) and the amount outside the first period (``__mrest``)."""
     p = pl.col(_P)
     aggs = [p.min().alias("__first"), p.max().alias("__last"), p.n_unique().alias("__n")]
     if has_m:
-        # the sum over the repeat periods = sum of the rows outside the first period
+        # the sum over the repeat periods = the sum of the rows outside the first period
         aggs.append(pl.col(_M).filter(p != p.min()).sum().alias("__mrest"))
     obs = pl.lit(obs_start, dtype=pl.Datetime("us"))
-    out = [
-        (pl.col("__n") - 1).cast(pl.Float64).alias("frequency" + suffix),
-        ((pl.col("__last") - pl.col("__first")).dt.total_seconds() / seconds
-         / freq_multiplier).alias("recency" + suffix),
-        ((obs - pl.col("__first")).dt.total_seconds() / seconds
-         / freq_multiplier).alias("T" + suffix),
-    ]
-    if has_m:
-        out.append(pl.when(pl.col("__n") > 1)
-                   .then(pl.col("__mrest") / (pl.col("__n") - 1))
-                   .otherwise(0.0).alias("monetary_value" + suffix))
     return (lf.with_columns(_period_expr(every))
             .filter(p <= obs)
             .group_by(_ID).agg(aggs)
-            .select(pl.col(_ID), *out))
+            .select(pl.col(_ID), pl.col("__n"),
+                    (pl.col("__last") - pl.col("__first")).dt.total_seconds().alias("__rec"),
+                    (obs - pl.col("__first")).dt.total_seconds().alias("__age"),
+                    *([pl.col("__mrest")] if has_m else [])))
+
+
+def _summary_columns(agg: pl.DataFrame, seconds: int, freq_multiplier: float, has_m: bool,
+                     suffix: str = "") -> pl.DataFrame:
+    """frequency, recency, T [, monetary_value] from :func:`_summary_query`'s result.
+
+    The divisions are done by numpy, as in lifetimes, so that the floats are the same
+    bit for bit (polars divides by a constant through its reciprocal, one ulp away).
+    """
+    n = agg["__n"].to_numpy().astype(np.float64)
+    cols = {
+        _ID: agg[_ID],
+        "frequency" + suffix: n - 1.0,
+        "recency" + suffix: agg["__rec"].to_numpy().astype(np.float64) / seconds
+        / freq_multiplier,
+        "T" + suffix: agg["__age"].to_numpy().astype(np.float64) / seconds / freq_multiplier,
+    }
+    if has_m:
+        rest = agg["__mrest"].to_numpy().astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["monetary_value" + suffix] = np.where(n > 1, rest / (n - 1.0), 0.0)
+    return pl.DataFrame(cols)
 
 
 def _finish(res: pl.DataFrame, inp: _Input):
@@ -403,8 +420,8 @@ def summary(
                 f"observation_period_end={observation_period_end!r} comes before the first "
                 f"purchase ({prof['dt_min']:%Y-%m-%d}); choose a later end date."
             )
-    query = _summary_query(inp.lf, every, seconds, freq_multiplier, obs_start, inp.has_m)
-    return _finish(query.collect(engine="streaming"), inp)
+    agg = _summary_query(inp.lf, every, obs_start, inp.has_m).collect(engine="streaming")
+    return _finish(_summary_columns(agg, seconds, freq_multiplier, inp.has_m), inp)
 
 
 def calibration_holdout(
@@ -483,15 +500,16 @@ def calibration_holdout(
         )
     cal_ts = pl.lit(cal_end.to_pydatetime(), dtype=pl.Datetime("us"))
     obs_ts = pl.lit(obs_end.to_pydatetime(), dtype=pl.Datetime("us"))
-    cal_q = _summary_query(inp.lf.filter(pl.col(_DT) <= cal_ts), every, seconds,
-                           freq_multiplier, period_start(cal_end, freq), inp.has_m, "_cal")
+    cal_q = _summary_query(inp.lf.filter(pl.col(_DT) <= cal_ts), every,
+                           period_start(cal_end, freq), inp.has_m)
     hold_aggs = [pl.col(_P).n_unique().cast(pl.Float64).alias("frequency_holdout")]
     if inp.has_m:
         hold_aggs.append(pl.col(_M).mean().alias("monetary_value_holdout"))
     hold_q = (inp.lf.filter((pl.col(_DT) > cal_ts) & (pl.col(_DT) <= obs_ts))
               .with_columns(_period_expr(every))
               .group_by(_ID).agg(hold_aggs))
-    cal, hold = pl.collect_all([cal_q, hold_q], engine="streaming")
+    cal_agg, hold = pl.collect_all([cal_q, hold_q], engine="streaming")
+    cal = _summary_columns(cal_agg, seconds, freq_multiplier, inp.has_m, "_cal")
     if hold.height == 0:
         raise DataError(
             f"no purchase after calibration_period_end ({cal_end:%Y-%m-%d}) and on or before "
