@@ -78,7 +78,7 @@ def test_transcode_streams_chunks_that_cut_characters(tmp_path):
     assert out.read_text(encoding="utf-8") == text
     assert src.read_bytes() == text.encode("gb18030")  # raw file untouched
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("a,b\n1,2\n".encode() + b"\xff\xff\n")
+    bad.write_bytes(b"a,b\n1,2\n" + b"\xff\xff\n")
     with pytest.raises(DataError, match=r"bad.csv: line 3 is not valid gb18030"):
         ingest.transcode_to_utf8(bad, "gb18030", tmp_path / "x.csv")
 

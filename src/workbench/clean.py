@@ -45,40 +45,40 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import polars as pl
 
-from . import i18n, ingest, schema
+from . import i18n, ingest, privacy, schema
 from . import io as wio
-from . import privacy
 from .config import Config, ConfigError
 from .errors import DataError
 from .ingest import LINE, SOURCE, RawTable
 
 __all__ = [
+    "OUTPUT_FILES",
     "REASONS",
     "TABLE_ORDER",
-    "OUTPUT_FILES",
-    "CleaningRules",
     "CleanResult",
-    "normalize_phone",
-    "normalize_email",
-    "normalize_company",
-    "find_duplicate_customers",
-    "outlier_flags",
-    "clean_tables",
+    "CleaningRules",
     "check_ledger",
-    "run",
-    "write_outputs",
-    "load_outputs",
+    "clean_tables",
+    "find_duplicate_customers",
     "format_ledger",
     "ledger_frame",
-    "reasons_frame",
+    "load_outputs",
+    "normalize_company",
+    "normalize_email",
+    "normalize_phone",
+    "outlier_flags",
     "quarantine_examples",
+    "reasons_frame",
+    "run",
+    "write_outputs",
 ]
 
 REASONS = ("exact_duplicate", "duplicate_key", "duplicate_customer", "cancelled_order",
@@ -167,7 +167,7 @@ class CleaningRules:
                               f"{self.outlier_threshold!r}.")
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "CleaningRules":
+    def from_config(cls, cfg: Config) -> CleaningRules:
         """Build the rules from a loaded configuration (checks every key)."""
         sec = cfg.section("cleaning")
         unknown = set(sec) - _CLEANING_KEYS
@@ -271,7 +271,7 @@ def find_duplicate_customers(customers: pl.DataFrame, keys: tuple[str, ...] = _D
     norm = {"phone": normalize_phone, "email": normalize_email,
             "company": lambda e: normalize_company(e, suffixes)}
     df = (customers.select(pl.col(id_col), pl.col(date_col),
-                           *[norm[k](pl.col(k)).alias(f"_k_{k}") for k in keys])
+                           *[norm[k](pl.col(k).cast(pl.String)).alias(f"_k_{k}") for k in keys])
           .sort([date_col, id_col], nulls_last=True)
           .with_row_index("_rank")
           .with_columns(pl.col("_rank").cast(pl.Int64).alias("_label")))

@@ -27,9 +27,9 @@ import codecs
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import polars as pl
 
@@ -38,22 +38,22 @@ from .config import ConfigError, SourceSpec
 from .errors import DataError
 
 __all__ = [
-    "RawTable",
-    "Coerced",
+    "DEFAULT_DATETIME_FORMATS",
+    "DEFAULT_DATE_FORMATS",
     "LINE",
     "SOURCE",
-    "DEFAULT_DATE_FORMATS",
-    "DEFAULT_DATETIME_FORMATS",
-    "normalize_encoding",
+    "Coerced",
+    "RawTable",
+    "coerce",
     "detect_encoding",
-    "transcode_to_utf8",
+    "from_frame",
+    "map_columns",
+    "normalize_encoding",
     "normalize_text",
     "parse_amount",
-    "map_columns",
     "read_source",
     "read_sources",
-    "from_frame",
-    "coerce",
+    "transcode_to_utf8",
 ]
 
 LINE = "_line"
@@ -350,7 +350,7 @@ def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame,
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
             OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = (" The file is not valid UTF-8: set sources.%s.encoding (e.g. gb18030)." % table
+        hint = (f" The file is not valid UTF-8: set sources.{table}.encoding (e.g. gb18030)."
                 if "utf" in first.lower() else "")
         raise DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}") \
             from None
@@ -366,7 +366,7 @@ def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
         import fastexcel
 
         available = fastexcel.read_excel(str(path)).sheet_names
-    except Exception as exc:  # fastexcel raises its own error types
+    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own error types
         raise DataError(f"{path}: cannot be opened as an Excel workbook ({exc}).") from None
     wanted = list(spec.sheets) or ([spec.sheet] if spec.sheet else available[:1])
     out = []
@@ -420,7 +420,7 @@ def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
         return _rows_frame(cols, rows)
     except DataError:
         raise
-    except Exception as exc:  # driver errors vary by database
+    except Exception as exc:  # noqa: BLE001 - driver errors vary by database
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"sources.{table}: the query against {url} failed ({first}); "
                         f"check the url and query.") from None
@@ -454,7 +454,7 @@ def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) 
                 raise DataError(f"{spec.path}: file not found (sources.{table}.path); check the path.")
             try:
                 df = pl.read_parquet(spec.path)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - arrow/polars error types vary
                 raise DataError(f"{spec.path}: cannot be read as Parquet ({exc}).") from None
             parts.append((df, str(spec.path), "parquet", 2))
         elif spec.format == "sql":
