@@ -20,7 +20,7 @@ naming the step, the exception and the cell.  ``<reports>/index.html`` lists eve
 period and is rebuilt after each run.
 
 The pure helpers (:func:`parse_period`, :func:`plan_periods`, :func:`gather_results`,
-:func:`findings`, :func:`scorecard_table`, :func:`build_manifest`) touch no files
+:func:`findings`, :func:`revenue_by_tier`, :func:`build_manifest`) touch no files
 except where their docstring says so.
 """
 
@@ -74,8 +74,8 @@ __all__ = [
     "parse_period",
     "plan_periods",
     "render_html",
+    "revenue_by_tier",
     "run",
-    "scorecard_table",
 ]
 
 log = logging.getLogger("workbench.report")
@@ -270,79 +270,61 @@ def _ledger_tables(cleaning: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {k: v for k, v in cleaning.items() if isinstance(v, Mapping) and "rows_in" in v}
 
 
-def _scorecard_rows(scorecard: Any) -> list[dict[str, Any]]:
-    """Normalise the service step's scorecard into rows ``{kpi, current, previous}``.
-
-    Accepts a list of row mappings (``kpi``/``metric``/``name`` with ``value``/``current``
-    and ``previous``) or a mapping ``{kpi: {current|value, previous}}`` or ``{kpi: number}``.
-    """
-    rows: list[dict[str, Any]] = []
-    if isinstance(scorecard, Mapping):
-        for kpi, v in scorecard.items():
-            if isinstance(v, Mapping):
-                cur = v.get("current", v.get("value"))
-                rows.append({"kpi": str(kpi), "current": cur, "previous": v.get("previous"),
-                             "unit": v.get("unit")})
-            else:
-                rows.append({"kpi": str(kpi), "current": v, "previous": None, "unit": None})
-    elif isinstance(scorecard, Sequence) and not isinstance(scorecard, (str, bytes)):
-        for r in scorecard:
-            if not isinstance(r, Mapping):
-                continue
-            kpi = r.get("kpi", r.get("metric", r.get("name")))
-            cur = r.get("current", r.get("value"))
-            rows.append({"kpi": str(kpi), "current": cur, "previous": r.get("previous"),
-                         "unit": r.get("unit")})
-    return rows
+def _scorecard(service: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The service step's scorecard ``{kpi: {current, previous, prev_delta, ...}}`` (or {})."""
+    sc = service.get("scorecard")
+    if not isinstance(sc, Mapping):
+        return {}
+    return {str(k): v for k, v in sc.items() if isinstance(v, Mapping)}
 
 
-def scorecard_table(scorecard: Any, lang: str = "en"):
-    """The KPI scorecard as a pandas DataFrame with labelled columns and trend arrows.
+def revenue_by_tier(orders, tiers, as_of: date, freq: str = "month", periods: int = 12):
+    """Net revenue per period and tier over the ``periods`` periods ending at ``as_of``.
 
     Args:
-        scorecard: the ``scorecard`` of ``results/service.json`` (see :func:`_scorecard_rows`
-            for the accepted shapes) or a DataFrame with ``kpi``, ``current``/``value`` and
-            ``previous`` columns.
-        lang: ``zh`` or ``en``.
+        orders: clean orders (``customer_id``, ``order_date``, ``amount``), polars or pandas.
+        tiers: ``customer_id, tier`` (``segments.parquet``); customers without a tier count
+            as tier ``-``.
+        as_of: end of the last period (orders after it are ignored).
+        freq: ``month`` or ``quarter``.
+        periods: how many periods.
 
     Returns:
-        Columns KPI, this period, previous period, change (relative where the previous
-        value is non-zero) and an arrow (▲ up, ▼ down, ▶ flat).
+        polars DataFrame ``period, start, tier, revenue`` with a row for every period and
+        tier (0 where a tier sold nothing), sorted by period start then tier.
     """
-    import pandas as pd
+    import polars as pl
 
-    if hasattr(scorecard, "to_dicts"):  # polars
-        scorecard = scorecard.to_dicts()
-    elif hasattr(scorecard, "to_dict") and hasattr(scorecard, "columns"):  # pandas
-        scorecard = scorecard.to_dict("records")
-    rows = _scorecard_rows(scorecard)
-    out = []
-    for r in rows:
-        cur, prev = _num(r["current"]), _num(r["previous"])
-        if cur is not None and prev is not None:
-            diff = cur - prev
-            change = f"{diff / abs(prev):+.1%}" if prev else f"{diff:+,.2f}"
-            arrow = "▲" if diff > 0 else "▼" if diff < 0 else "▶"
-        else:
-            change, arrow = "", ""
-        out.append({
-            i18n.t("report.kpi", lang): i18n.t(r["kpi"], lang),
-            i18n.t("report.current", lang): _fmt_value(cur),
-            i18n.t("report.previous", lang): _fmt_value(prev),
-            i18n.t("report.change", lang): change,
-            i18n.t("report.trend", lang): arrow,
-        })
-    return pd.DataFrame(out, columns=[i18n.t(k, lang) for k in
-                                      ("report.kpi", "report.current", "report.previous",
-                                       "report.change", "report.trend")])
-
-
-def _fmt_value(v: float | None) -> str:
-    if v is None:
-        return "–"
-    if abs(v) >= 1000 or float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:,.3g}" if abs(v) < 1 else f"{v:,.2f}"
+    if freq not in ("month", "quarter"):
+        raise UsageError(f"freq '{freq}' is not supported; use month or quarter.")
+    o = orders if isinstance(orders, pl.DataFrame) else pl.from_pandas(orders)
+    t = tiers if isinstance(tiers, pl.DataFrame) else pl.from_pandas(tiers)
+    for name, df, cols in (("orders", o, ("customer_id", "order_date", "amount")),
+                           ("tiers", t, ("customer_id", "tier"))):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise UsageError(f"revenue_by_tier: {name} lacks column(s) {missing}.")
+    bounds = [context_mod.period_bounds(as_of, freq, -k) for k in range(periods - 1, -1, -1)]
+    day = pl.col("order_date").cast(pl.Date)
+    frames = [
+        o.filter((day >= start) & (day <= min(end, as_of)))
+        .select("customer_id", pl.col("amount").cast(pl.Float64))
+        .with_columns(pl.lit(context_mod.period_of(end, freq)).alias("period"),
+                      pl.lit(start).alias("start"))
+        for start, end in bounds
+    ]
+    tier_map = t.select("customer_id", pl.col("tier").cast(pl.String))
+    sums = (pl.concat(frames).join(tier_map, on="customer_id", how="left")
+            .with_columns(pl.col("tier").fill_null("-"))
+            .group_by("period", "start", "tier").agg(pl.col("amount").sum().alias("revenue")))
+    tier_names = sorted(set(tier_map.get_column("tier").drop_nulls().to_list())
+                        | set(sums.get_column("tier").to_list()))
+    grid = pl.DataFrame({"period": [context_mod.period_of(e, freq) for _, e in bounds],
+                         "start": [s for s, _ in bounds]}).join(
+        pl.DataFrame({"tier": tier_names}, schema={"tier": pl.String}), how="cross")
+    return (grid.join(sums, on=["period", "start", "tier"], how="left")
+            .with_columns(pl.col("revenue").fill_null(0.0))
+            .sort("start", "tier"))
 
 
 _F = {
@@ -386,9 +368,8 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
     Args:
         results: ``{step: key results}`` as from :func:`gather_results`.
         lang: ``zh`` or ``en``.
-        tier_revenue_share: share of revenue from tier-A customers, when the caller has it
-            (e.g. from ``segments.parquet``); otherwise read from
-            ``segmentation.tier_revenue_share.A`` when present.
+        tier_revenue_share: share of revenue from tier-A customers, when the caller has it;
+            otherwise the service scorecard's ``revenue_share_A``.
         currency: money symbol.
         limit: at most this many findings (3 to 5 is what a reader takes in).
 
@@ -404,24 +385,26 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
     money = lambda v: fmt_money(v, lang, currency)
 
     service = results.get("service") or {}
-    rows = {r["kpi"]: r for r in _scorecard_rows(service.get("scorecard"))}
-    rev = rows.get("revenue")
-    if rev and _num(rev["current"]) is not None:
-        cur, prev = _num(rev["current"]), _num(rev["previous"])
-        if prev:
-            change = (cur - prev) / abs(prev)
-            key = "revenue_up" if change > 0.0005 else "revenue_down" if change < -0.0005 else "revenue_flat"
-            say(key, cur=money(cur), pct=_pct(abs(change)))
-        else:
-            say("revenue_flat" if prev == cur else "revenue_up", cur=money(cur), pct="–")
+    sc = _scorecard(service)
+    rev = sc.get("revenue") or {}
+    cur, prev = _num(rev.get("current")), _num(rev.get("previous"))
+    if cur is not None:
+        change = _num(rev.get("prev_delta"))
+        if change is None and prev:
+            change = cur / prev - 1
+        # Without a comparable previous period the revenue level alone is no finding.
+        if change is not None and abs(change) < 0.0005:
+            say("revenue_flat", cur=money(cur), pct="0%")
+        elif change is not None:
+            say("revenue_up" if change > 0 else "revenue_down", cur=money(cur), pct=_pct(abs(change)))
 
     seg = results.get("segmentation") or {}
     tiers = seg.get("tiers") or {}
     total = _num(seg.get("customers")) or float(sum(_num(v) or 0 for v in tiers.values()))
     n_a = _num(tiers.get("A"))
     share = tier_revenue_share
-    if share is None and isinstance(seg.get("tier_revenue_share"), Mapping):
-        share = _num(seg["tier_revenue_share"].get("A"))
+    if share is None:
+        share = _num((sc.get("revenue_share_A") or {}).get("current"))
     if n_a is not None and total:
         if share is not None:
             say("tier_a", n=int(n_a), total=int(total), cshare=_pct(n_a / total), rshare=_pct(share))
@@ -429,7 +412,8 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
             say("tier_a_count", n=int(n_a), total=int(total), cshare=_pct(n_a / total))
 
     churn = results.get("churn") or {}
-    risk = _num(churn.get("revenue_at_risk"))
+    risk = churn.get("revenue_at_risk")
+    risk = _num(risk.get("total")) if isinstance(risk, Mapping) else _num(risk)
     flagged = churn.get("flagged", churn.get("warning_list_size", churn.get("n_flagged")))
     if risk is not None:
         if _num(flagged) is not None:
