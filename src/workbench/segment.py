@@ -234,6 +234,9 @@ class SegmentSettings:
             :func:`tier_sensitivity` (default 0.05).
         migration_months: default distance in months of the earlier date of the tier
             migration (default 3).
+        exclude_outliers: leave orders flagged ``is_outlier`` by the cleaning step out of
+            the metrics (default True: one mistyped 5-million order would otherwise make
+            its customer the company's top account); they are counted in the results.
         rules: segment rules (list of mappings, see :func:`segment_rules`); None = the
             default 11-segment map.
     """
@@ -255,6 +258,7 @@ class SegmentSettings:
     random_state: int = 0
     sensitivity_delta: float = 0.05
     migration_months: int = 3
+    exclude_outliers: bool = True
     rules: tuple[Mapping[str, Any], ...] | None = None
 
     def __post_init__(self):
@@ -399,6 +403,7 @@ def customer_metrics(
     status_col: str = "status",
     margin_col: str = "gross_margin",
     frequency_basis: str = "days",
+    exclude_col: str | None = None,
 ) -> pl.DataFrame:
     """Business RFM per customer as of a date.
 
@@ -416,6 +421,9 @@ def customer_metrics(
       customers with two or more purchase days.
     - ``monetary`` = net revenue (purchases minus returns); ``avg_order_value`` =
       monetary / n_orders.  ``gross_margin`` (sum, returns subtracted) when the column exists.
+    - ``exclude_col``: a boolean column (e.g. ``is_outlier`` from the cleaning step);
+      rows where it is true are left out.  The caller reports them
+      (:func:`build_segments` does, in ``results['outliers_excluded']``).
     - With ``customers``, every customer in it is kept; customers without purchases
       (prospects) get frequency, n_orders and monetary 0 and null dates and recency.
       Customers that appear only in ``orders`` are kept as well.
@@ -426,6 +434,7 @@ def customer_metrics(
         as_of: the date of the analysis.
         customer_id_col, date_col, amount_col, status_col, margin_col: column names.
         frequency_basis: ``"days"`` or ``"orders"``.
+        exclude_col: boolean column marking rows to leave out (None keeps every row).
 
     Returns:
         One row per customer, sorted by customer id: ``customer_id, n_orders,
@@ -440,6 +449,9 @@ def customer_metrics(
     _no_nulls(o, [customer_id_col, date_col, amount_col], "orders")
     o = _to_date_col(o, date_col, "orders")
     o = o.filter(pl.col(date_col) <= day)
+    if exclude_col is not None:
+        _require(o, [exclude_col], "orders")
+        o = o.filter(~pl.col(exclude_col).fill_null(False))
     status = pl.col(status_col) if status_col in o.columns else pl.lit("completed")
     cancelled = status.fill_null("") == "cancelled"
     is_return = (status.fill_null("") == "returned") | (pl.col(amount_col) < 0)
@@ -600,7 +612,7 @@ def pareto_cut_points(pareto, shares: Sequence[float] = (0.7, 0.2, 0.1)) -> pl.D
     for name, cut in zip(_class_names(len(shares)), np.cumsum(shares)[:-1]):
         i = int(np.searchsorted(rev, cut - 1e-12, side="left"))
         i = min(i, len(rev) - 1)
-        rows.append({"abc_class": name, "revenue_share": float(cut),
+        rows.append({"abc_class": name, "revenue_share": round(float(cut), 10),
                      "customer_share": float(p.get_column("customer_share")[i]),
                      "customers": int(p.get_column("customers")[i])})
     return pl.DataFrame(rows)
@@ -1038,6 +1050,14 @@ class RFMClusterer:
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
         from sklearn.preprocessing import StandardScaler
+        from threadpoolctl import threadpool_limits
+
+        # One native thread: on a busy machine OpenMP threads spin and k-means gets ~50x slower;
+        # the data here (three features) is far too small to gain from threads.
+        with threadpool_limits(limits=1):
+            return self._fit(metrics, KMeans, silhouette_score, StandardScaler)
+
+    def _fit(self, metrics, KMeans, silhouette_score, StandardScaler) -> RFMClusterer:  # noqa: N803
 
         x = self._features(metrics)
         ks = sorted(int(k) for k in self.k_range)
@@ -1081,7 +1101,10 @@ class RFMClusterer:
         """Cluster number of each row of ``metrics``."""
         if not hasattr(self, "model_"):
             raise UsageError("RFMClusterer is not fitted yet; call fit(metrics) first.")
-        raw = self.model_.predict(self.scaler_.transform(self._features(metrics)))
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            raw = self.model_.predict(self.scaler_.transform(self._features(metrics)))
         return np.array([self.order_[int(j)] for j in raw], dtype=np.int64)
 
 
@@ -1389,8 +1412,15 @@ def build_segments(orders, customers=None, *, as_of, surveys=None,
     """
     st = settings or SegmentSettings()
     day = _as_date(as_of)
-    m = customer_metrics(orders, customers, as_of=day, customer_id_col=customer_id_col,
-                         frequency_basis=st.frequency_basis)
+    o = _frame(orders, "orders")
+    outliers = None
+    if st.exclude_outliers and "is_outlier" in o.columns:
+        flagged = o.filter(pl.col("is_outlier").fill_null(False) & (pl.col("order_date") <= day))
+        outliers = {"orders": flagged.height, "amount": float(flagged.get_column("amount").sum()),
+                    "customers": flagged.get_column(customer_id_col).n_unique()}
+    m = customer_metrics(o, customers, as_of=day, customer_id_col=customer_id_col,
+                         frequency_basis=st.frequency_basis,
+                         exclude_col="is_outlier" if outliers is not None else None)
     if m.filter(pl.col("frequency") > 0).height == 0:
         raise DataError(f"no customer has a purchase on or before {day}; choose a later as_of date.")
     if surveys is not None:
@@ -1423,6 +1453,7 @@ def build_segments(orders, customers=None, *, as_of, surveys=None,
     seg = Segmentation(table=table, results={}, pareto=pareto_curve(m, customer_id_col=customer_id_col),
                        rules=rules, scorer=scorer, clusterer=clusterer, settings=st, as_of=day)
     seg.results = key_results(seg)
+    seg.results["outliers_excluded"] = outliers or {"orders": 0, "amount": 0.0, "customers": 0}
     return seg
 
 
