@@ -66,6 +66,7 @@ __all__ = [
     "format_scorecard",
     "latest_responses",
     "localize",
+    "narrate",
     "new_vs_returning",
     "nps_score",
     "open_backlog",
@@ -1274,9 +1275,33 @@ def format_scorecard(sc: pl.DataFrame, lang: str = "en"):
     return pd.DataFrame(rows)
 
 
-def localize(df, lang: str = "en"):
-    """A result table ready to display: pandas, headers (and known values) in ``lang``."""
+class _Missing:
+    """Stands in for a missing number in a sentence: formats as '-' whatever the format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return "-"
+
+
+def narrate(key: str, lang: str = "en", **values: Any) -> str:
+    """A sentence of the service report in ``lang`` with ``values`` filled in.
+
+    ``key`` names a template registered as ``service.text.<key>``; missing values (None,
+    NaN) print as "-" instead of failing, so a quiet period still gets its sentence.
+    """
+    clean = {k: _Missing() if v is None or (isinstance(v, float) and math.isnan(v)) else v
+             for k, v in values.items()}
+    return i18n.t(f"service.text.{key}", lang).format(**clean)
+
+
+def localize(df, lang: str = "en", digits: int = 2):
+    """A result table ready to display: pandas, headers (and known values) in ``lang``.
+
+    Floating-point columns are rounded to ``digits`` decimals.
+    """
     pdf = df.to_pandas() if isinstance(df, pl.DataFrame) else df.copy()
+    for col in pdf.columns:
+        if pdf[col].dtype.kind == "f":
+            pdf[col] = pdf[col].round(digits)
     for col in ("tier", "owner", "severity", "age_band", "group", "verdict"):
         if col in pdf.columns:
             pdf[col] = pdf[col].map(lambda v: i18n.t(f"service.value.{v}", lang)
@@ -1388,4 +1413,57 @@ i18n.register({
     "service.revenue_retention": {"zh": "收入留存率", "en": "Revenue retention"},
     "service.last_active": {"zh": "最后购买月份", "en": "Month of last purchase"},
     "service.rho": {"zh": "秩相关系数", "en": "Rank correlation"},
+    "service.text.scope": {
+        "zh": "数据截至 **{as_of}**;趋势与分布看最近 {months} 个月({start} 至 {as_of});在册客户 "
+              "{customers} 位。清洗标记的 {outliers} 笔异常大额订单未计入金额类指标。",
+        "en": "Data as of **{as_of}**; breakdowns cover the last {months} months ({start} to "
+              "{as_of}); {customers} customers on file. {outliers} order(s) flagged as outliers by "
+              "the cleaning are left out of money figures."},
+    "service.text.complaints": {
+        "zh": "最近 {months} 个月共受理 **{n}** 起投诉,相当于每百位客户 **{rate:.1f}** 起。已解决投诉的"
+              "解决时长中位数为 **{median:.1f} 小时**,90% 的投诉在 {p90:.1f} 小时内解决;"
+              "**{breaches}** 起超出时限(SLA),其中 {open_breaches} 起至今仍未解决。",
+        "en": "In the last {months} months **{n}** complaints were received, **{rate:.1f}** per "
+              "100 customers. Resolved complaints took a median of **{median:.1f} hours** (90% "
+              "within {p90:.1f} hours); **{breaches}** breached their SLA, {open_breaches} of them "
+              "still open."},
+    "service.text.backlog": {
+        "zh": "截至 {as_of},共有 **{n}** 起投诉尚未解决,其中 **{breached}** 起已超时;最久的一起已开启 "
+              "{oldest:.0f} 天。",
+        "en": "At {as_of}, **{n}** complaints are still open, **{breached}** of them past their "
+              "SLA; the oldest has been open for {oldest:.0f} days."},
+    "service.text.aftermath": {
+        "zh": "投诉后 {days} 天内,**{c_share}** 的投诉客户没有再购买;同等级、同期已有购买的未投诉客户"
+              "(随机匹配的对照组)中这一比例为 **{k_share}**。消费额变化:投诉客户 {c_change},对照组 "
+              "{k_change}。两组差距越大,越说明投诉处理关系到客户挽留。",
+        "en": "Within {days} days after their first complaint **{c_share}** of complainers bought "
+              "nothing, against **{k_share}** of matched non-complainers (same tier, already "
+              "customers at that date, drawn at random). Spend changed by {c_change} for "
+              "complainers and {k_change} for the matched group. The larger the gap, the more "
+              "complaint handling matters for retention."},
+    "service.text.visits": {
+        "zh": "A 级客户每人每月平均被拜访 {a:.2f} 次,C 级 {c:.2f} 次。客户价值与拜访次数的秩相关系数为 "
+              "**{rho:.2f}**(p = {p:.2g},{n} 位客户)。结论:**{verdict}**。",
+        "en": "Tier A customers get {a:.2f} visits per customer per month, tier C {c:.2f}. The "
+              "rank correlation between customer value and visits is **{rho:.2f}** (p = {p:.2g}, "
+              "{n} customers). In plain words: **{verdict}**."},
+    "service.text.overdue": {
+        "zh": "**{n}** 位重点客户超过拜访政策未被拜访,其中 {never} 位从未被拜访。以下按超期天数排列,"
+              "交由对应客户经理跟进。",
+        "en": "**{n}** key customers have gone longer without a visit than the policy allows "
+              "({never} never visited). Listed most overdue first, with their account manager."},
+    "service.text.nps": {
+        "zh": "最近 {months} 个月 NPS 为 **{nps:.1f}**({conf} 置信区间 {lo:.1f} 至 {hi:.1f};{n} 位"
+              "客户的最新答卷;区间按正态近似计算)。CSAT(打 4-5 分的占比)为 **{csat}**,平均 {csat_mean:.2f} 分。",
+        "en": "Over the last {months} months NPS is **{nps:.1f}** ({conf} interval {lo:.1f} to "
+              "{hi:.1f}; latest answer of {n} customers; normal approximation). CSAT (share "
+              "scoring 4-5) is **{csat}**, mean {csat_mean:.2f}."},
+    "service.text.detractors": {
+        "zh": "**{n}** 位贬损者(最近一次 NPS 打 0-6 分)仍有未解决的投诉,应优先处理并回访。",
+        "en": "**{n}** detractors (latest NPS answer 0-6) still have an open complaint: resolve "
+              "and call them first."},
+    "service.text.churned": {
+        "zh": "共有 {n} 位客户已超过 {days} 天未购买(视为流失)。下表为他们最后一次购买所在的月份。",
+        "en": "{n} customers have not bought for more than {days} days (counted as churned). "
+              "The table shows the month of their last purchase."},
 })
