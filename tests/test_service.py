@@ -448,3 +448,37 @@ def test_scorecard_leaves_flagged_outliers_out_of_money_kpis_but_shows_them():
     kept = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF,
                              exclude_outliers=False)
     assert kept.filter(pl.col("kpi") == "revenue").get_column("current").item() == 1_003_000.0
+
+
+def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
+    """Real demo data through the real cleaning: totals agree however they are cut."""
+    from workbench import context
+
+    ctx = context.resolve(small_processed, "2026-06-30")
+    orders, complaints, visits, surveys = (ctx.load(t) for t in
+                                           ("orders", "complaints", "visits", "surveys"))
+    raw = ctx.load("customers")
+    ids = sorted(raw.get_column("customer_id").to_list())
+    tiers = _tiers({c: "ABC"[i % 3] for i, c in enumerate(ids)})
+    cust = service.attach_tiers(raw, tiers)
+    by_tier = service.complaint_rates(complaints, cust, "tier")
+    assert by_tier.get_column("complaints").sum() == complaints.height
+    assert by_tier.get_column("customers").sum() == raw.height
+    status = service.complaint_status(complaints, ctx.as_of)
+    total = service.resolution_summary(status, None).row(0, named=True)
+    sev = service.resolution_summary(status, "severity")
+    assert sev.get_column("breaches").sum() == total["breaches"]
+    assert total["open"] == service.open_backlog(status).height
+    coh = service.cohort_table(orders, "month", ctx.as_of)
+    buyers = orders.filter(pl.col("amount") > 0).get_column("customer_id").n_unique()
+    assert coh.filter(pl.col("periods_since") == 0).get_column("cohort_size").sum() == buyers
+    nvr = service.new_vs_returning(orders)
+    assert nvr.get_column("new_customers").sum() == buyers
+    assert (nvr.get_column("new_revenue").sum() + nvr.get_column("returning_revenue").sum()
+            == pytest.approx(orders.get_column("amount").sum()))
+    cad = service.visit_cadence(visits, cust, date(2025, 7, 1), ctx.as_of, "owner")
+    in_window = service.within(visits, "visit_date", date(2025, 7, 1), ctx.as_of)
+    assert cad.get_column("visits").sum() == in_window.height
+    sc = service.scorecard(orders, cust, complaints, surveys, tiers, ctx.as_of)
+    shares = sc.filter(pl.col("kpi").str.starts_with("revenue_share_")).get_column("current")
+    assert shares.sum() == pytest.approx(1.0)
