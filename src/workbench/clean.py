@@ -362,21 +362,36 @@ def _dates(df: pl.DataFrame, table: str, rules: CleaningRules, today: date,
     return df
 
 
+def _first_of(df: pl.DataFrame, dup_mask: pl.Series, on: list[str]) -> pl.DataFrame:
+    """The duplicates (``dup_mask``) with the line and source of the first row they repeat."""
+    dups = df.filter(dup_mask)
+    keys = dups.select(on).unique()
+    firsts = (df.filter(~dup_mask)
+              .join(keys, on=on, how="semi", nulls_equal=True)
+              .select(*on, pl.col(LINE).alias("_first_line"), pl.col(SOURCE).alias("_first_src")))
+    return dups.join(firsts, on=on, how="left", nulls_equal=True, maintain_order="left")
+
+
 def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
+    """Quarantine exact duplicate rows, then rows repeating an id with other content."""
     spec = schema.get(table)
     names = spec.names
-    df = df.with_columns(pl.col(LINE).first().over(names).alias("_first_line"),
-                         pl.col(SOURCE).first().over(names).alias("_first_src"))
-    df = _split(df, ~pl.struct(names).is_first_distinct(), "exact_duplicate",
-                pl.format("same values as line {} of {}", pl.col("_first_line"),
-                          pl.col("_first_src")), out)
+    mask = df.select(~pl.struct(names).is_first_distinct()).to_series()
+    if mask.any():
+        dups = _first_of(df, mask, names)
+        out.append(_q(dups, "exact_duplicate",
+                      pl.format("same values as line {} of {}", pl.col("_first_line"),
+                                pl.col("_first_src"))))
+        df = df.filter(~mask)
     key = spec.key
-    df = df.with_columns(pl.col(LINE).first().over(key).alias("_first_line"),
-                         pl.col(SOURCE).first().over(key).alias("_first_src"))
-    df = _split(df, ~pl.col(key).is_first_distinct(), "duplicate_key",
-                pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
-                          pl.col(key), pl.col("_first_line"), pl.col("_first_src")), out)
-    return df.drop("_first_line", "_first_src")
+    mask = ~df.get_column(key).is_first_distinct()
+    if mask.any():
+        dups = _first_of(df, mask, [key])
+        out.append(_q(dups, "duplicate_key",
+                      pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
+                                pl.col(key), pl.col("_first_line"), pl.col("_first_src"))))
+        df = df.filter(~mask)
+    return df
 
 
 def _as_raw(value: RawTable | pl.DataFrame, table: str) -> RawTable:
@@ -443,6 +458,13 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         spec = schema.get(table)
         q: list[pl.DataFrame] = []
         co = ingest.coerce(rt)
+        if table == "orders":
+            signed = pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs()) \
+                .otherwise(pl.col("amount"))
+            failed_amounts = co.failed.select(_signed_amount(
+                pl.col("record").str.json_path_match("$.amount"),
+                pl.col("record").str.json_path_match("$.status").fill_null("")).alias("a"))
+            amount_in = _sum(co.good.select(signed.alias("a")), "a") + _sum(failed_amounts, "a")
         if co.failed.height:
             q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
         df = _duplicates(co.good, table, q)
@@ -518,8 +540,6 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             "rows_merged": rows_merged,
         }
         if table == "orders":
-            amount_in = _sum(frame.select(_signed_amount(pl.col("amount"), pl.col("status"))
-                                          .alias("a")), "a")
             entry.update({
                 "amount_in": round(amount_in, 2),
                 "amount_kept": round(_sum(clean, "amount"), 2),

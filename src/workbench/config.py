@@ -13,17 +13,18 @@ Resolution order when no path is given (:func:`load`):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from . import schema
 from .errors import UsageError
 
-__all__ = ["ConfigError", "SourceSpec", "Config", "load", "find_config", "from_dict", "ENV_VAR"]
+__all__ = ["ENV_VAR", "Config", "ConfigError", "SourceSpec", "find_config", "from_dict", "load"]
 
 ENV_VAR = "WORKBENCH_CONFIG"
 CONFIG_NAME = "workbench.yaml"

@@ -51,6 +51,9 @@ __all__ = [
     "normalize_encoding",
     "normalize_text",
     "parse_amount",
+    "parse_amounts",
+    "parse_dates",
+    "normalize_series",
     "read_source",
     "read_sources",
     "transcode_to_utf8",
@@ -235,6 +238,26 @@ def normalize_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(cleaned == "").then(None).otherwise(cleaned)
 
 
+def _trim_expr(expr: pl.Expr) -> pl.Expr:
+    trimmed = expr.str.strip_chars()
+    return pl.when(trimmed != "").then(trimmed)
+
+
+def normalize_series(s: pl.Series) -> pl.Series:
+    """Eager :func:`normalize_text`; the full-width folding runs only on non-ASCII values."""
+    s = pl.select(_trim_expr(pl.lit(s.cast(pl.String)))).to_series().alias(s.name)
+    return _fold_wide(s)
+
+
+def _fold_wide(s: pl.Series) -> pl.Series:
+    wide = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
+    if not wide.any():
+        return s
+    idx = wide.arg_true()
+    folded = pl.select(normalize_text(pl.lit(s.gather(idx)))).to_series()
+    return s.scatter(idx, folded)
+
+
 def parse_amount(expr: pl.Expr) -> pl.Expr:
     """Parse money text: '¥1,234.50', 'RMB 99', '1234.5元', '(12.00)' -> -12.0.
 
@@ -325,8 +348,9 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
             col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
         elif dtype != pl.String:
             col = col.cast(pl.String)
-        exprs.append(normalize_text(col).alias(dst))
-    out = df.select(exprs).with_columns(
+        exprs.append(col.alias(dst))
+    text = df.select([_trim_expr(e) for e in exprs])  # columns in parallel
+    out = text.with_columns([_fold_wide(text.get_column(c)) for c in text.columns]).with_columns(
         pl.lit(label, dtype=pl.String).alias(SOURCE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
     )
@@ -495,25 +519,84 @@ def from_frame(df: pl.DataFrame, table: str, label: str = "memory",
 
 # --------------------------------------------------------------------------- coercion
 
-def _date_expr(col: str, formats: Sequence[str], dtype, excel: bool) -> pl.Expr:
-    c = pl.col(col)
-    if dtype == pl.Date:
-        tries = [c.str.strptime(pl.Date, f, strict=False) for f in formats]
-        # Midnight time stamps ('2024-03-05 00:00:00', as Excel and databases write dates).
-        stripped = c.str.replace(r"[ T]00:00(:00(\.0+)?)?$", "")
-        tries += [stripped.str.strptime(pl.Date, f, strict=False) for f in formats]
+def _fill(out: pl.Series, s: pl.Series, attempt) -> pl.Series:
+    """Parse the values of ``s`` still missing in ``out`` with ``attempt``; fill them in."""
+    todo = (out.is_null() & s.is_not_null())
+    if not todo.any():
+        return out
+    idx = todo.arg_true()
+    parsed = attempt(s.gather(idx)).cast(out.dtype)
+    ok = parsed.is_not_null()
+    if ok.any():
+        out = out.scatter(idx.filter(ok), parsed.filter(ok))
+    return out
+
+
+def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
+                excel_serial: bool = False) -> pl.Series:
+    """Parse text dates trying ``formats`` in order (each only on what is still unparsed).
+
+    Midnight time stamps ('2024-03-05 00:00:00') are accepted for dates; date-time
+    columns also accept the default date formats (midnight).  With ``excel_serial``,
+    numbers are Excel day serials.  Values that fit nothing stay null.
+    """
+    target = pl.Date if dtype == pl.Date else pl.Datetime("us")
+    out = pl.repeat(None, s.len(), dtype=target, eager=True).alias(s.name)
+
+    def strp(fmt, kind=target):
+        return lambda x: x.str.strptime(kind, fmt, strict=False)
+
+    attempts = [strp(f) for f in formats]
+    if target == pl.Date:
+        midnight = r"[ T]00:00(:00(\.0+)?)?$"
+        attempts += [lambda x, f=f: x.str.replace(midnight, "").str.strptime(pl.Date, f, strict=False)
+                     for f in formats]
     else:
-        tries = [c.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats]
-        tries += [c.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us"))
-                  for f in DEFAULT_DATE_FORMATS]
-    if excel:
-        # Excel stores dates as days since 1899-12-30 (serial 25569 is 1970-01-01).
-        serial = c.cast(pl.Float64, strict=False)
-        micros = ((serial - 25569.0) * 86_400_000_000).round(0).cast(pl.Int64)
-        as_dt = pl.when((serial > 0) & (serial < 2_958_466)).then(
-            pl.from_epoch(micros, time_unit="us"))
-        tries.append(as_dt.cast(pl.Date) if dtype == pl.Date else as_dt)
-    return pl.coalesce(tries)
+        attempts += [strp(f, pl.Date) for f in DEFAULT_DATE_FORMATS]
+    if excel_serial:
+        def serial(x: pl.Series) -> pl.Series:
+            # Excel counts days from 1899-12-30 (serial 25569 is 1970-01-01).
+            v = x.cast(pl.Float64, strict=False)
+            micros = ((v - 25569.0) * 86_400_000_000).round(0).cast(pl.Int64)
+            return pl.select(pl.when((pl.lit(v) > 0) & (pl.lit(v) < 2_958_466))
+                             .then(pl.from_epoch(pl.lit(micros), time_unit="us"))).to_series()
+        attempts.append(serial)
+    for attempt in attempts:
+        out = _fill(out, s, attempt)
+    return out
+
+
+def parse_amounts(s: pl.Series) -> pl.Series:
+    """Eager :func:`parse_amount`, with a fast path for plain numbers."""
+    plain = s.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$").fill_null(False)
+    out = pl.select(pl.when(pl.lit(plain)).then(pl.lit(s).cast(pl.Float64, strict=False)))\
+        .to_series().alias(s.name)
+    return _fill(out, s, lambda x: pl.select(parse_amount(pl.lit(x))).to_series())
+
+
+def _parse_ints(s: pl.Series) -> pl.Series:
+    plain = s.str.contains(r"^[+-]?\d+$").fill_null(False)
+    out = pl.select(pl.when(pl.lit(plain)).then(pl.lit(s).cast(pl.Int64, strict=False)))\
+        .to_series().alias(s.name)
+
+    def slow(x: pl.Series) -> pl.Series:
+        y = x.str.replace_all(r"^([+-]?\d{1,3}(,\d{3})+)$", "$1").str.replace_all(",", "")
+        ok = y.str.contains(r"^[+-]?\d+(\.0+)?$").fill_null(False)
+        return pl.select(pl.when(pl.lit(ok)).then(pl.lit(y).str.replace(r"\.0+$", "")
+                                                  .cast(pl.Int64, strict=False))).to_series()
+    return _fill(out, s, slow)
+
+
+def _categories(s: pl.Series, name: str, allowed: tuple[str, ...]) -> pl.Series:
+    ok = s.is_in(list(allowed)).fill_null(False)
+    if ok.all():
+        return s
+    aliases = VALUE_ALIASES.get(name, {})
+    table = {**{k.lower(): v for k, v in aliases.items()}, **{a.lower(): a for a in allowed}}
+    fixed = (s.str.to_lowercase().replace_strict(table, default=s.str.to_lowercase(),
+                                                 return_dtype=pl.String))
+    return pl.select(pl.when(pl.lit(ok)).then(pl.lit(s)).otherwise(pl.lit(fixed))).to_series() \
+        .alias(s.name)
 
 
 def coerce(raw: RawTable) -> Coerced:
@@ -526,98 +609,96 @@ def coerce(raw: RawTable) -> Coerced:
       formats;
     - ``unparseable_amount``: an amount/margin that is not a number ('¥1,234.50' is);
     - ``invalid_value``: any other required value empty, a number or category that is
-      not allowed (e.g. nps 11, status 'lost').
+      not allowed (e.g. nps 11, status 'lost'), a complaint resolved before it opened.
 
-    Categorical values are lower-cased (customer type upper-cased) and common Chinese
-    labels (已取消, 退货, 微信...) are translated.
+    Categorical values are matched case-insensitively and common Chinese labels
+    (已取消, 退货, 微信...) are translated.
     """
     table = raw.table
     spec = schema.get(table)
     df = raw.frame
-    for c in spec.columns:
-        if c.name not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
+    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in spec.names if c not in df.columns]
+    if missing:
+        df = df.with_columns(missing)
     dfmt = tuple(raw.date_formats) or DEFAULT_DATE_FORMATS
     tfmt = tuple(raw.datetime_formats) or DEFAULT_DATETIME_FORMATS
-    typed: list[pl.Expr] = []
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = []  # (bad?, reason, detail)
+    typed: dict[str, pl.Series] = {}
+    # (condition, reason, detail expression evaluated on the failing rows only)
+    checks: list[tuple[pl.Series, str, pl.Expr]] = []
 
-    def _bad(cond: pl.Expr, reason: str, col: str, what: str) -> None:
-        detail = pl.format(f"{col} {what}: '{{}}'", pl.col(col).fill_null(""))
-        checks.append((cond, reason, detail))
+    def shown(col: str, what: str) -> pl.Expr:
+        return pl.format(f"{col} {what}: '{{}}'", pl.col(col).fill_null(""))
 
     if "customer_id" in spec.names:
-        checks.append((pl.col("customer_id").is_null(), "missing_customer_id",
+        checks.append((df.get_column("customer_id").is_null(), "missing_customer_id",
                        pl.lit("customer_id is empty")))
-    order = {"Date": 0, "Datetime": 0, "Float64": 1}
-    cols = sorted(spec.columns, key=lambda c: order.get(type(c.dtype).__name__
-                                                        if not isinstance(c.dtype, type)
-                                                        else c.dtype.__name__, 2))
-    for c in cols:
+    rank = {pl.Date: 0, pl.Float64: 1}
+    ordered = sorted(spec.columns, key=lambda c: 0 if isinstance(c.dtype, pl.Datetime)
+                     else rank.get(c.dtype, 2))
+    for c in ordered:
         name, dt = c.name, c.dtype
-        raw_col = pl.col(name)
-        if dt == pl.Date or isinstance(dt, pl.Datetime) or dt is pl.Datetime:
-            value = _date_expr(name, tfmt if dt != pl.Date else dfmt, dt, raw.excel_serial_dates)
-            typed.append(value.alias(name))
-            fmts = ", ".join(tfmt if dt != pl.Date else dfmt)
-            _bad(raw_col.is_not_null() & value.is_null(), "unparseable_date", name,
-                 f"matches none of the formats {fmts}")
+        s = df.get_column(name)
+        present = s.is_not_null()
+        if dt == pl.Date or isinstance(dt, pl.Datetime):
+            fmts = dfmt if dt == pl.Date else tfmt
+            value = parse_dates(s, fmts, dt, raw.excel_serial_dates)
+            checks.append((present & value.is_null(), "unparseable_date",
+                           shown(name, f"matches none of the formats {', '.join(fmts)}")))
             if not c.nullable:
-                checks.append((raw_col.is_null(), "unparseable_date", pl.lit(f"{name} is empty")))
+                checks.append((~present, "unparseable_date", pl.lit(f"{name} is empty")))
         elif dt == pl.Float64:
-            value = parse_amount(raw_col)
-            typed.append(value.alias(name))
-            _bad(raw_col.is_not_null() & value.is_null(), "unparseable_amount", name,
-                 "is not an amount")
+            value = parse_amounts(s)
+            checks.append((present & value.is_null(), "unparseable_amount",
+                           shown(name, "is not an amount")))
             if not c.nullable:
-                checks.append((raw_col.is_null(), "unparseable_amount", pl.lit(f"{name} is empty")))
+                checks.append((~present, "unparseable_amount", pl.lit(f"{name} is empty")))
         elif dt == pl.Int64:
-            s = raw_col.str.replace_all(",", "")
-            ok = s.str.contains(r"^[+-]?\d+(\.0+)?$")
-            value = pl.when(ok).then(s.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
-            typed.append(value.alias(name))
-            _bad(raw_col.is_not_null() & value.is_null(), "invalid_value", name,
-                 "is not a whole number")
-            rng = pl.lit(False)
-            if c.min is not None:
-                rng = rng | (value < c.min)
-            if c.max is not None:
-                rng = rng | (value > c.max)
-            _bad(rng.fill_null(False), "invalid_value", name,
-                 f"is outside {c.min if c.min is not None else ''}..{c.max if c.max is not None else ''}")
+            value = _parse_ints(s)
+            checks.append((present & value.is_null(), "invalid_value",
+                           shown(name, "is not a whole number")))
+            if c.min is not None or c.max is not None:
+                lo = value < c.min if c.min is not None else pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True)
+                hi = value > c.max if c.max is not None else pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True)
+                checks.append(((lo | hi).fill_null(False), "invalid_value", shown(
+                    name, f"is outside {c.min if c.min is not None else ''}.."
+                          f"{c.max if c.max is not None else ''}")))
         else:
-            value = raw_col
+            value = s
             if c.allowed is not None:
-                aliases = VALUE_ALIASES.get(name, {})
-                low = raw_col.str.to_lowercase() if name != "customer_type" else raw_col.str.to_uppercase()
-                low = low.replace({**{k: v for k, v in aliases.items()},
-                                   **{k.lower(): v for k, v in aliases.items()},
-                                   **{k.upper(): v for k, v in aliases.items()}})
-                value = low
-                _bad(raw_col.is_not_null() & ~value.is_in(list(c.allowed)), "invalid_value", name,
-                     f"is not one of {'/'.join(c.allowed)}")
-            typed.append(value.alias(name))
+                value = _categories(s, name, c.allowed)
+                checks.append((present & ~value.is_in(list(c.allowed)).fill_null(False),
+                               "invalid_value", shown(name, f"is not one of {'/'.join(c.allowed)}")))
             if not c.nullable and name != "customer_id":
-                checks.append((raw_col.is_null(), "invalid_value", pl.lit(f"{name} is empty")))
+                checks.append((~present, "invalid_value", pl.lit(f"{name} is empty")))
+        typed[name] = value.alias(name)
     if table == "complaints":
-        opened = _date_expr("opened_at", tfmt, pl.Datetime("us"), raw.excel_serial_dates)
-        resolved = _date_expr("resolved_at", tfmt, pl.Datetime("us"), raw.excel_serial_dates)
-        checks.append(((resolved < opened).fill_null(False), "invalid_value",
-                       pl.format("resolved_at '{}' is before opened_at '{}'",
-                                 pl.col("resolved_at"), pl.col("opened_at"))))
+        checks.append(((typed["resolved_at"] < typed["opened_at"]).fill_null(False),
+                       "invalid_value", pl.format("resolved_at '{}' is before opened_at '{}'",
+                                                  pl.col("resolved_at"), pl.col("opened_at"))))
+    n = df.height
+    bad = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+    for cond, _, _ in checks:
+        bad = bad | cond.fill_null(False)
+    names = spec.names
+    good = (pl.DataFrame([typed[nm] for nm in names] + [df.get_column(SOURCE), df.get_column(LINE)])
+            .with_columns([pl.col(c.name).cast(c.dtype) for c in spec.columns]))
+    if not bad.any():
+        return Coerced(good=good, failed=_empty_failed())
+    idx = bad.arg_true()
+    sub = df.gather(idx).with_columns([cond.gather(idx).fill_null(False).alias(f"_c{i}")
+                                       for i, (cond, _, _) in enumerate(checks)])
     reason = pl.lit(None, dtype=pl.String)
     detail = pl.lit(None, dtype=pl.String)
-    for cond, r, d in reversed(checks):
-        reason = pl.when(cond).then(pl.lit(r)).otherwise(reason)
-        detail = pl.when(cond).then(d).otherwise(detail)
-    names = spec.names
-    record = pl.struct([pl.col(n) for n in names]).struct.json_encode()
-    marked = df.with_columns(reason.alias("_reason"), detail.alias("_detail"))
-    bad = marked.filter(pl.col("_reason").is_not_null())
-    failed = bad.select(pl.col(SOURCE), pl.col(LINE), pl.col("_reason").alias("reason"),
-                        pl.col("_detail").alias("detail"), record.alias("record"))
-    good = (marked.filter(pl.col("_reason").is_null())
-            .select(typed + [pl.col(SOURCE), pl.col(LINE)])
-            .with_columns([pl.col(c.name).cast(c.dtype) for c in spec.columns])
-            .select(names + [SOURCE, LINE]))
-    return Coerced(good=good, failed=failed)
+    for i in reversed(range(len(checks))):
+        _, r, d = checks[i]
+        reason = pl.when(pl.col(f"_c{i}")).then(pl.lit(r)).otherwise(reason)
+        detail = pl.when(pl.col(f"_c{i}")).then(d).otherwise(detail)
+    failed = sub.select(pl.col(SOURCE), pl.col(LINE), reason.alias("reason"),
+                        detail.alias("detail"),
+                        pl.struct([pl.col(nm) for nm in names]).struct.json_encode().alias("record"))
+    return Coerced(good=good.filter(~bad), failed=failed)
+
+
+def _empty_failed() -> pl.DataFrame:
+    return pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64, "reason": pl.String,
+                                "detail": pl.String, "record": pl.String})
