@@ -605,7 +605,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     o_channel = np.where(rng.random(m) < 0.85, channel[o_cust],
                          np.where(is_b2b[o_cust], _pick(rng, _B2B_CHANNELS, _B2B_CHANNEL_W, m),
                                   _pick(rng, _B2C_CHANNELS, _B2C_CHANNEL_W, m)))
-    erp = np.isin(o_channel, _ERP_CHANNELS)
+    erp = pl.Series(o_channel.tolist(), dtype=pl.String).is_in(list(_ERP_CHANNELS)).to_numpy()
     margin = np.where(erp, np.round(amount * mrate[cat] * rng.uniform(0.75, 1.25, m), 2), np.nan)
 
     # cancelled orders (only exported in dirty mode, but they take order numbers)
@@ -852,7 +852,14 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     customer_col = otext["customer_id"].to_numpy().copy()
     status_arr = otext["status"].to_numpy()
     date_arr = orders["order_date"].to_numpy()
+    # rows of each chosen original, in file order (one pass, not one scan per customer)
+    rows_of: dict[str, list[int]] = {str(c): [] for c in originals}
+    hits = otext.select(pl.col("customer_id").is_in(pl.Series(originals.astype(str), dtype=pl.String)
+                                                    .implode()))["customer_id"].to_numpy()
+    for i in np.flatnonzero(hits):
+        rows_of[customer_col[i]].append(int(i))
     for k, orig in enumerate(originals):
+        orig = str(orig)
         rec = dict(crow[cidx[orig]])
         dup_id = f"C{n + k + 1:0{width}d}"
         variants = []
@@ -878,24 +885,22 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         if rec["email"] and rng.random() < 0.6:
             rec["email"] = rec["email"].upper()
             variants.append("email_case")
-        # the duplicate was created when the customer ordered again
-        own = np.flatnonzero((customer_col == orig) & (status_arr == "completed"))
+        # the duplicate was entered when the customer ordered a second time
+        mine = np.array(rows_of[orig], dtype=np.int64)
+        own = mine[status_arr[mine] == "completed"]
         own = own[np.argsort(date_arr[own], kind="stable")]
-        second = own[1]
-        rec["signup_date"] = date_arr[second].astype("datetime64[D]").item()
-        if rec["signup_date"] < crow[cidx[orig]]["signup_date"]:
-            rec["signup_date"] = crow[cidx[orig]]["signup_date"]
+        second_day = date_arr[own[1]]
+        rec["signup_date"] = max(second_day.astype("datetime64[D]").item(), crow[cidx[orig]]["signup_date"])
         if rng.random() < 0.5:
             rec["sales_rep"] = reps[int(rng.integers(0, len(reps)))]
-        later = np.flatnonzero((customer_col == orig) & (date_arr >= np.datetime64(rec["signup_date"])))
+        later = mine[date_arr[mine] >= np.datetime64(rec["signup_date"])]
         moved = later[rng.random(len(later)) < 0.5]
         if len(moved) == 0:
             moved = later[-1:]
         customer_col[moved] = dup_id
         rec["customer_id"] = dup_id
         dup_rows.append(rec)
-        dup_info.append({"duplicate_id": dup_id, "original_id": str(orig), "variants": variants,
-                         "_moved": moved})
+        dup_info.append({"duplicate_id": dup_id, "original_id": orig, "variants": variants})
     otext = otext.with_columns(pl.Series("customer_id", customer_col, dtype=pl.String))
 
     # extra rows, each with exactly one defect
@@ -948,7 +953,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     full = pl.concat([otext, exact, extra]).with_columns(pl.Series("_key", keys))
     full = full.with_row_index("_i").sort(["_key", "_i"]).drop("_i")
     # currency signs and thousands separators in some amounts (value unchanged)
-    fmt_mask = (rng.random(full.height) < 0.02) & np.isin(full["_kind"].to_numpy(), ["clean", "returned"])
+    fmt_mask = (rng.random(full.height) < 0.02) & full["_kind"].is_in(["clean", "returned"]).to_numpy()
     amounts = full["amount"].to_list()
     for i in np.flatnonzero(fmt_mask):
         v = float(amounts[i])
@@ -999,14 +1004,13 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         dups = dups.select(schema.get("customers").names).cast(schema.get("customers").polars_schema)
         ctext = pl.concat([ctext, _as_text(dups, "customers", date_fmt=DIRTY_DATE_FORMATS["customers"])])
     c_line = {c: i + 2 for i, c in enumerate(ctext["customer_id"].to_list())}
-    o_line_ids = orders_out["order_id"].to_numpy()
-    o_cust_ids = orders_out["customer_id"].to_numpy()
+    moved_ids = (orders_out.filter(pl.col("customer_id").is_in([d["duplicate_id"] for d in dup_info]))
+                 .group_by("customer_id").agg(pl.col("order_id").unique().sort()))
+    moved_of = dict(zip(moved_ids["customer_id"].to_list(), moved_ids["order_id"].to_list()))
     for d in dup_info:
-        moved = d.pop("_moved")
-        del moved
         d["line"] = c_line[d["duplicate_id"]]
         d["original_line"] = c_line[d["original_id"]]
-        d["order_ids"] = sorted(set(o_line_ids[o_cust_ids == d["duplicate_id"]].tolist()))
+        d["order_ids"] = list(moved_of.get(d["duplicate_id"], []))
     dirty["customers"] = {"encoding": "utf-8", "date_format": DIRTY_DATE_FORMATS["customers"],
                           "duplicates": dup_info}
     dirty["orders"] = o_dirty
@@ -1132,6 +1136,9 @@ def write_demo(out: Path | str, customers: int, seed: int, dirty: bool = False, 
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
     old = None
     try:
         for name in FILES:
