@@ -372,6 +372,11 @@ def _first_of(df: pl.DataFrame, dup_mask: pl.Series, on: list[str]) -> pl.DataFr
     return dups.join(firsts, on=on, how="left", nulls_equal=True, maintain_order="left")
 
 
+def _file_name(expr: pl.Expr) -> pl.Expr:
+    """The last part of a source label (file name, with its #sheet)."""
+    return expr.str.extract(r"([^/\\]+)$")
+
+
 def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
     """Quarantine exact duplicate rows, then rows repeating an id with other content."""
     spec = schema.get(table)
@@ -381,7 +386,7 @@ def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.Dat
         dups = _first_of(df, mask, names)
         out.append(_q(dups, "exact_duplicate",
                       pl.format("same values as line {} of {}", pl.col("_first_line"),
-                                pl.col("_first_src"))))
+                                _file_name(pl.col("_first_src")))))
         df = df.filter(~mask)
     key = spec.key
     mask = ~df.get_column(key).is_first_distinct()
@@ -389,7 +394,8 @@ def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.Dat
         dups = _first_of(df, mask, [key])
         out.append(_q(dups, "duplicate_key",
                       pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
-                                pl.col(key), pl.col("_first_line"), pl.col("_first_src"))))
+                                pl.col(key), pl.col("_first_line"),
+                                _file_name(pl.col("_first_src")))))
         df = df.filter(~mask)
     return df
 
@@ -712,6 +718,32 @@ def reasons_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> 
             for r, n in (e.get("reasons") or {}).items()]
     return pl.DataFrame(rows, schema={"table": pl.String, "reason": pl.String,
                                       "label": pl.String, "rows": pl.Int64})
+
+
+def amount_by_reason(quarantine: pl.DataFrame, table: str = "orders") -> pl.DataFrame:
+    """Quarantined order amounts per reason (from the raw records; returns negative,
+    unparseable amounts 0): ``reason, rows, amount``, largest amount first."""
+    q = quarantine.filter(pl.col("table") == table)
+    amount = _signed_amount(pl.col("record").str.json_path_match("$.amount"),
+                            pl.col("record").str.json_path_match("$.status").fill_null(""))
+    return (q.group_by("reason").agg(pl.len().cast(pl.Int64).alias("rows"),
+                                     amount.sum().alias("amount"))
+            .sort(["amount", "reason"], descending=[True, False]))
+
+
+def merges_frame(merge_log: pl.DataFrame, customers: pl.DataFrame | None = None,
+                 show_pii: bool = False, lang: str = "en") -> pl.DataFrame:
+    """The merge log for a reader: duplicate id, kept id, matched fields (labels in ``lang``),
+    with the kept customer's name (masked unless ``show_pii``) when ``customers`` is given."""
+    df = merge_log.select("duplicate_id", "kept_id", "matched_on", "line")
+    df = df.with_columns(pl.col("matched_on").str.split(",").list.eval(
+        pl.element().replace_strict({k: i18n.t(k, lang) for k in _DUP_KEYS},
+                                    default=pl.element())).list.join(", "))
+    if customers is not None and "name" in customers.columns:
+        names = privacy.mask_frame(customers.select("customer_id", "name"), show_pii)
+        df = df.join(names.rename({"customer_id": "kept_id"}), on="kept_id", how="left",
+                     maintain_order="left")
+    return df
 
 
 def _mask_record(record: str, show_pii: bool) -> str:
