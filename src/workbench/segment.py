@@ -151,6 +151,11 @@ _LABELS: dict[str, dict[str, str]] = {
     "description": {"zh": "画像", "en": "Profile"},
     "indicator": {"zh": "指标", "en": "Indicator"},
     "weight": {"zh": "权重", "en": "Weight"},
+    "weight_up": {"zh": "上调后权重", "en": "Weight (up)"},
+    "weight_down": {"zh": "下调后权重", "en": "Weight (down)"},
+    "mean_monetary": {"zh": "平均消费金额", "en": "Mean revenue per customer"},
+    "seg.slipped": {"zh": "等级下降的客户", "en": "Customers who slipped"},
+    "seg.moved_up": {"zh": "等级上升的客户", "en": "Customers who moved up"},
     "changed_up": {"zh": "权重上调后变动人数", "en": "Customers changing tier (weight up)"},
     "changed_down": {"zh": "权重下调后变动人数", "en": "Customers changing tier (weight down)"},
     "changed_up_share": {"zh": "上调变动占比", "en": "Share changing (up)"},
@@ -1057,7 +1062,7 @@ class RFMClusterer:
         with threadpool_limits(limits=1):
             return self._fit(metrics, KMeans, silhouette_score, StandardScaler)
 
-    def _fit(self, metrics, KMeans, silhouette_score, StandardScaler) -> RFMClusterer:  # noqa: N803
+    def _fit(self, metrics, KMeans, silhouette_score, StandardScaler) -> RFMClusterer:
 
         x = self._features(metrics)
         ks = sorted(int(k) for k in self.k_range)
@@ -1508,3 +1513,270 @@ def key_results(seg: Segmentation) -> dict[str, Any]:
                            "silhouette": round(seg.clusterer.silhouettes_[seg.clusterer.k_], 6),
                            "sizes": sizes}
     return out
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+_TEXT = {
+    "scope": (
+        ("分析日期 **{as_of}**:档案中共 **{customers:,}** 位客户,其中 **{buyers:,}** 位已有购买,"
+        "**{prospects:,}** 位尚未购买(潜在客户)。净销售额(已扣除退货)**{revenue}**。{outliers}"),
+        ("As of **{as_of}**: **{customers:,}** customers in the archive, **{buyers:,}** with a purchase and "
+        "**{prospects:,}** without one yet (prospects). Net revenue (returns deducted) **{revenue}**. {outliers}"),
+    ),
+    "outliers": (
+        "清洗步骤标记的 {orders} 笔异常大额订单(合计 {amount},涉及 {customers} 位客户)未计入本分析,请核实后再决定是否计入。",
+        ("{orders} order(s) flagged as outliers by the cleaning step ({amount}, {customers} customer(s)) are "
+        "left out of this analysis; check them before counting them in."),
+    ),
+    "abc": (
+        ("**{a_share}** 的客户(A类,{a:,} 位)贡献了 {a_rev} 的销售额;再加上 B 类({b:,} 位)共 **{ab_share}** 的客户"
+        "贡献 {ab_rev}。其余 {c:,} 位 C 类客户合计只占 {c_rev}。A 类是大客户管理的名单,值得专属客户经理和优先服务。"),
+        ("**{a_share}** of customers (class A, {a:,}) make {a_rev} of revenue; with class B ({b:,}) "
+        "**{ab_share}** of customers make {ab_rev}. The remaining {c:,} class-C customers make only {c_rev}. "
+        "Class A is the key-account list: it deserves a dedicated account manager and priority service."),
+    ),
+    "rfm": (
+        ("RFM 评分:每位有购买的客户在最近一次消费(R)、消费频率(F)、消费金额(M)上各得 1-{n} 分(分越高越好,"
+        "按排名分档,数值相同者同分)。最大的分群是「{top}」({top_n:,} 位,占销售额 {top_rev});"
+        "「{risk}」与「{cant}」共 {risk_n:,} 位客户,曾经贡献 {risk_rev} 的销售额,是挽留工作的重点。"),
+        ("RFM scores: every customer with a purchase gets 1-{n} points on recency (R), frequency (F) and "
+        "monetary value (M), higher is better, by rank (equal values share a score). The largest segment is "
+        "\"{top}\" ({top_n:,} customers, {top_rev} of revenue); \"{risk}\" and \"{cant}\" together hold "
+        "{risk_n:,} customers who made {risk_rev} of revenue: the first place for retention work."),
+    ),
+    "lifecycle": (
+        ("生命周期:活跃 {active:,} 位,新客户 {new:,} 位,风险 {at_risk:,} 位,流失 {churned:,} 位,潜在客户 {prospect:,} 位。"
+        "规则:首次购买在 {new_days} 天内为新客户;超过 {churned_days} 天未购买为流失;超过 {at_risk_days} 天,"
+        "或超过平时购买间隔的 {mult} 倍未购买为风险客户(当前全体客户的典型间隔为 {gap} 天)。"),
+        ("Lifecycle: {active:,} active, {new:,} new, {at_risk:,} at risk, {churned:,} churned and {prospect:,} "
+        "prospects. Rules: first purchase within {new_days} days = new; no purchase for more than "
+        "{churned_days} days = churned; for more than {at_risk_days} days, or more than {mult} times the "
+        "customer's usual gap between purchases = at risk (the typical gap across customers is {gap} days)."),
+    ),
+    "tiers": (
+        ("客户分级(评分法 + 加权法):每个指标按百分位打 0-100 分,再按权重加权得到分级得分;"
+        "按客户占比划分等级。A 级 {a:,} 位客户贡献 {a_rev} 的销售额,C 级 {c:,} 位只贡献 {c_rev}。{dropped}"),
+        ("Tiering (scoring + weighting): each indicator is scored 0-100 by percentile, the scores are weighted "
+        "into one tier score, and the score is cut into tiers. Tier A's {a:,} customers make {a_rev} of "
+        "revenue; tier C's {c:,} customers make {c_rev}. {dropped}"),
+    ),
+    "dropped": (
+        "数据中没有 {names},这些指标已不参与评分,其余权重已按比例放大。",
+        "The data has no {names}, so these indicators drop out and the other weights are scaled up.",
+    ),
+    "sensitivity": (
+        ("稳定性检验:把某一指标的权重上调或下调 {delta} 个百分点(其余按比例调整)后重新分级,最多有 {max_n:,} 位客户"
+        "({max_share})改变等级(指标:{worst})。变动越小,分级结果越不依赖于权重的精确取值。"),
+        ("Stability check: moving one indicator's weight up or down by {delta} points (the others rescaled) "
+        "and re-tiering changes the tier of at most {max_n:,} customers ({max_share}, indicator: {worst}). "
+        "The smaller this is, the less the tiers depend on the exact weights."),
+    ),
+    "clusters": (
+        ("聚类(k-means,数据驱动的分群):在 {kmin}-{kmax} 个群之间按轮廓系数选择了 **{k}** 个群(轮廓系数 {sil:.2f},"
+        "越接近 1 群之间越分明)。与规则分群不同,聚类由数据本身决定边界,可用来检验规则分群是否合理。"),
+        ("Clustering (k-means, data-driven groups): between {kmin} and {kmax} groups, the silhouette picked "
+        "**{k}** (silhouette {sil:.2f}; closer to 1 means better separated). Unlike the rule-based segments, "
+        "clusters draw their boundaries from the data, a check on whether the rules fit."),
+    ),
+    "migration": (
+        ("与 **{before}** 相比:{up:,} 位客户等级上升,{down:,} 位下降,{new:,} 位新增客户,{first:,} 位潜在客户完成首购。"
+        "降级客户截至期初累计贡献了 {down_rev} 的销售额,是需要优先挽回的价值。"),
+        ("Compared with **{before}**: {up:,} customers moved up a tier, {down:,} slipped, {new:,} are new to "
+        "the archive and {first:,} prospects made a first purchase. The customers who slipped had bought "
+        "{down_rev} up to the earlier date: the value to win back first."),
+    ),
+    "no_migration": (
+        "{before} 之前还没有购买记录,无法计算等级迁移。",
+        "There are no purchases on or before {before}, so tier migration cannot be computed.",
+    ),
+}
+i18n.register({f"seg.text.{k}": {"zh": zh, "en": en} for k, (zh, en) in _TEXT.items()})
+
+
+def narrate(key: str, lang: str = "en", **values: Any) -> str:
+    """A sentence of the segmentation report (template ``seg.text.<key>``) with ``values`` filled in."""
+    return i18n.t(f"seg.text.{key}", lang).format(**values)
+
+
+_VALUE_PREFIX = {"rfm_segment": "segment.", "segment": "segment.", "lifecycle_stage": "lifecycle.",
+                 "indicator": "ind."}
+
+
+def localize(df, lang: str = "en", digits: int = 1) -> Any:
+    """A table ready to show a business reader: pandas, headers and known values in ``lang``.
+
+    Segment keys, lifecycle stages and indicator names become their labels; columns
+    ending in ``_share`` become percents; other floats are rounded to ``digits``.
+    """
+    pdf = df.to_pandas() if isinstance(df, pl.DataFrame) else df.copy()
+    for col, prefix in _VALUE_PREFIX.items():
+        if col in pdf.columns:
+            pdf[col] = pdf[col].map(lambda v, p=prefix: i18n.t(f"{p}{v}", lang) if isinstance(v, str) else v)
+    if "from" in pdf.columns:
+        pdf["from"] = pdf["from"].map(lambda v: v if len(v) == 1 else i18n.t(f"state.{v}", lang))
+        pdf = pdf.rename(columns={c: i18n.t(f"state.{c}", lang) for c in ("prospect", "gone")})
+    for col in pdf.columns:
+        if str(col).endswith("_share") or col == "weight" or str(col).startswith("weight_"):
+            pdf[col] = pdf[col].map(lambda v: "" if v is None or math.isnan(v) else f"{100 * v:.1f}%")
+        elif pdf[col].dtype.kind == "f":
+            values = pdf[col].round(digits)
+            pdf[col] = values.astype(object).where(values.notna(), "") if values.isna().any() else values
+    return pdf.rename(columns=i18n.column_labels(pdf.columns, lang))
+
+
+def segment_guide(profile, rules=None, lang: str = "en", *, by: str = "rfm_segment") -> pl.DataFrame:
+    """The segment profile with each segment's name and recommended treatment, in rule order.
+
+    ``profile``: :func:`segment_profile` by ``rfm_segment``; ``rules``: the rule table
+    (default rules when None).  Columns: ``rfm_segment, label, customers,
+    customer_share, revenue_share, avg_order_value, mean_frequency, mean_recency_days,
+    treatment``.
+    """
+    p = _frame(profile, "profile")
+    table = rules if isinstance(rules, pl.DataFrame) else segment_rules(rules)
+    keys = list(dict.fromkeys(table.get_column("segment").to_list()))
+    base = pl.DataFrame({by: keys})
+    out = base.join(p, on=by, how="left").with_columns(
+        pl.col("customers").fill_null(0), pl.col("customer_share").fill_null(0.0),
+        pl.col("revenue_share").fill_null(0.0),
+        pl.col(by).map_elements(lambda k: i18n.t(f"segment.{k}", lang), return_dtype=pl.String).alias("label"),
+        pl.col(by).map_elements(lambda k: i18n.t(f"treatment.{k}", lang), return_dtype=pl.String).alias("treatment"),
+    )
+    return out.select(by, "label", "customers", "customer_share", "revenue_share", "avg_order_value",
+                      "mean_frequency", "mean_recency_days", "treatment").drop(by)
+
+
+def migration_as_of(as_of, months: int = 3) -> date:
+    """The earlier date of a tier migration: the month end ``months`` months before ``as_of``'s month end.
+
+    ``as_of`` 2026-10-31 with 3 months gives 2026-07-31; with 1 month, 2026-09-30.
+    """
+    import calendar
+
+    day = _as_date(as_of)
+    idx = day.year * 12 + day.month - 1 - int(months)
+    y, m0 = divmod(idx, 12)
+    return date(y, m0 + 1, calendar.monthrange(y, m0 + 1)[1])
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def narrative(seg: Segmentation, lang: str = "en") -> dict[str, str]:
+    """Plain-language paragraphs (markdown) for the segmentation report, from the computed results.
+
+    Keys: ``scope, abc, rfm, lifecycle, tiers, clusters`` (``clusters`` only when clustered).
+    """
+    from .plots import fmt_money
+
+    r = seg.results
+    st = seg.settings
+    t = seg.table
+    out_info = r.get("outliers_excluded") or {}
+    outliers = ""
+    if out_info.get("orders"):
+        outliers = narrate("outliers", lang, orders=out_info["orders"], amount=fmt_money(out_info["amount"], lang),
+                           customers=out_info["customers"])
+    texts = {"scope": narrate("scope", lang, as_of=r["as_of"], customers=r["customers"], buyers=r["buyers"],
+                              prospects=r["prospects"], revenue=fmt_money(r["revenue"], lang), outliers=outliers)}
+    abc, share = r["abc"], r["abc_revenue_share"]
+    names = list(abc)
+    if len(names) >= 3:
+        a, b = names[0], names[1]
+        buyers = r["buyers"] or 1
+        texts["abc"] = narrate(
+            "abc", lang, a=abc[a], b=abc[b], c=sum(abc[k] for k in names[2:]),
+            a_share=_pct(abc[a] / buyers), ab_share=_pct((abc[a] + abc[b]) / buyers),
+            a_rev=_pct(share[a]), ab_rev=_pct(share[a] + share[b]), c_rev=_pct(sum(share[k] for k in names[2:])))
+    prof = segment_profile(t, "rfm_segment")
+    top = prof.row(0, named=True) if prof.height else None
+    risk_keys = ("at_risk", "cant_lose")
+    risk = prof.filter(pl.col("rfm_segment").is_in(list(risk_keys)))
+    if top is not None:
+        texts["rfm"] = narrate(
+            "rfm", lang, n=st.n_scores, top=i18n.t(f"segment.{top['rfm_segment']}", lang),
+            top_n=top["customers"], top_rev=_pct(top["revenue_share"]),
+            risk=i18n.t("segment.at_risk", lang), cant=i18n.t("segment.cant_lose", lang),
+            risk_n=int(risk.get_column("customers").sum()), risk_rev=_pct(float(risk.get_column("revenue_share").sum())))
+    pop_gap = t.filter(pl.col("purchase_days") >= 2).get_column("mean_gap_days").median()
+    texts["lifecycle"] = narrate(
+        "lifecycle", lang, **r["lifecycle"], new_days=st.new_days, churned_days=st.churned_days,
+        at_risk_days=st.at_risk_days, mult=f"{st.gap_multiplier:g}",
+        gap="-" if pop_gap is None else f"{pop_gap:.0f}")
+    tiers, tshare = r["tiers"], r["tier_revenue_share"]
+    tk = list(tiers)
+    dropped = ""
+    if r["dropped_indicators"]:
+        sep = "、" if lang == "zh" else ", "
+        dropped = narrate("dropped", lang, names=sep.join(i18n.t(f"ind.{k}", lang) for k in r["dropped_indicators"]))
+    texts["tiers"] = narrate("tiers", lang, a=tiers[tk[0]], a_rev=_pct(tshare[tk[0]]), c=tiers[tk[-1]],
+                             c_rev=_pct(tshare[tk[-1]]), dropped=dropped)
+    if seg.clusterer is not None:
+        texts["clusters"] = narrate("clusters", lang, kmin=st.k_min, kmax=st.k_max, k=seg.clusterer.k_,
+                                    sil=seg.clusterer.silhouettes_[seg.clusterer.k_])
+    return texts
+
+
+def sensitivity_text(table: pl.DataFrame, delta: float, lang: str = "en") -> str:
+    """One paragraph on :func:`tier_sensitivity`: the largest number of customers changing tier."""
+    t = _frame(table, "sensitivity").with_columns(
+        pl.max_horizontal("changed_up", "changed_down").alias("_max"),
+        pl.max_horizontal("changed_up_share", "changed_down_share").alias("_share"))
+    worst = t.sort(["_max", "indicator"], descending=[True, False]).row(0, named=True)
+    return narrate("sensitivity", lang, delta=f"{100 * delta:g}", max_n=worst["_max"], max_share=_pct(worst["_share"]),
+                   worst=i18n.t(f"ind.{worst['indicator']}", lang))
+
+
+def migration_text(mig: Migration | None, before, lang: str = "en") -> str:
+    """One paragraph on a :class:`Migration`: moved up, slipped, new, first purchases (None: no history)."""
+    from .plots import fmt_money
+
+    if mig is None:
+        return narrate("no_migration", lang, before=_as_date(before, "before").isoformat())
+
+    tr = mig.transitions
+    tiers = [c for c in mig.counts.columns[1:] if c not in ("prospect", "gone")]
+    first = tr.filter((pl.col("tier_before") == "prospect") & pl.col("tier_after").is_in(tiers)).height
+    new = tr.filter(pl.col("tier_before") == "new").height
+    return narrate("migration", lang, before=_as_date(before, "before").isoformat(), up=mig.moved_up.height,
+                   down=mig.slipped.height, new=new, first=first,
+                   down_rev=fmt_money(float(mig.slipped.get_column("monetary_before").sum()), lang))
+
+
+def migration_summary(mig: Migration, before) -> dict[str, Any]:
+    """Key numbers of a migration for the step results: ``from, moved_up, slipped, counts{from: {to: n}}``."""
+    counts = {row["from"]: {k: int(v) for k, v in row.items() if k != "from"}
+              for row in mig.counts.iter_rows(named=True)}
+    return {"from": _as_date(before, "before").isoformat(), "moved_up": mig.moved_up.height,
+            "slipped": mig.slipped.height, "counts": counts}
+
+
+def migration_since(load, before, current: Segmentation) -> Migration | None:
+    """Tier migration from ``before`` to the date of ``current``, or None when nothing was bought by then.
+
+    ``load(table)`` returns a clean table as of ``before`` (in a notebook:
+    ``lambda t: ctx.load(t, as_of=before)``); this function itself reads nothing.  The
+    earlier segmentation uses ``current.settings`` without clustering.
+    """
+    day = _as_date(before, "migration_from")
+    if day >= current.as_of:
+        raise UsageError(f"migration_from {day} must be before the as-of date {current.as_of}.")
+    orders = _frame(load("orders"), "orders")
+    if orders.filter(pl.col("order_date") <= day).height == 0:
+        return None
+    customers = load("customers")
+    try:
+        surveys = load("surveys")
+    except DataError:
+        surveys = None
+    try:
+        earlier = build_segments(orders, customers, as_of=day, surveys=surveys, settings=current.settings,
+                                 cluster=False)
+    except DataError as exc:
+        if "no customer has a purchase" in str(exc):
+            return None
+        raise
+    return tier_migration(earlier.table, current.table, tiers=list(current.scorer.thresholds_))

@@ -51,6 +51,7 @@ i18n.register({
     "segplot.migration_to": {"zh": "期末状态", "en": "State at the later date"},
     "segplot.clusters": {"zh": "聚类画像:客户占比与销售额占比", "en": "Cluster profiles: customer and revenue share"},
     "segplot.cluster_n": {"zh": "聚类 {n}", "en": "Cluster {n}"},
+    "segplot.by_channel": {"zh": "各分群客户数(按获客渠道)", "en": "Customers per segment by acquisition channel"},
 })
 
 
@@ -106,7 +107,9 @@ def rfm_heatmap(grid: pl.DataFrame, value: str = "customers", lang: str = "en", 
     data = grid.select(cols).to_numpy().astype(float)
     masked = np.ma.masked_invalid(data)
     im = ax.imshow(masked, cmap="Blues", aspect="auto")
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    cb = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if value != "customers":
+        cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt_money(v, lang)))
     top = np.nanmax(data) if np.isfinite(data).any() else 1.0
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
