@@ -119,12 +119,12 @@ def test_findings_en():
         "Revenue this period was ¥2.50M, up 25.0% on the previous period.",
         "The 19 tier-A customers (10.0% of 190) bring in 61.0% of revenue.",
         "The churn warning list flags 42 customers with ¥1.23M of revenue at risk.",
-        "The churn model ranks customers with ROC AUC 0.81 (recency alone: 0.70); its top 10% "
-        "churn 3.2 times as often as average.",
-        "The CLV model (bgnbd) was off by 0.43 purchases per customer on average over the "
-        "hold-out period.",
-        "Cleaning quarantined 40 raw rows (3.3% of the input) and merged 20 duplicates; the "
-        "data-cleaning report lists why.",
+        ("The churn model ranks customers with ROC AUC 0.81 (recency alone: 0.70); its top 10% "
+        "churn 3.2 times as often as average."),
+        ("The CLV model (bgnbd) was off by 0.43 purchases per customer on average over the "
+        "hold-out period."),
+        ("Cleaning quarantined 40 raw rows (3.3% of the input) and merged 20 duplicates; the "
+        "data-cleaning report lists why."),
         "Net promoter score (NPS) is 31.",
     ]
     assert len(report.findings(RESULTS, "en")) == 5
@@ -143,6 +143,10 @@ def test_findings_zh_and_partial_results():
         "Revenue at risk from likely churners totals ¥5.00k.",
     ]
     assert report.findings({}, "en") == []
+    weak = {"churn": {"roc_auc": 0.62, "baselines": {"recency": {"roc_auc": 0.69}}, "lift_at_10": 1.0}}
+    assert report.findings(weak, "en") == [
+        ("Caution: the churn model (ROC AUC 0.62) ranks customers no better than recency alone "
+        "(0.69) this period; lean on recency for win-back calls (see the churn report).")]
 
 
 # --------------------------------------------------------------------------- revenue by tier
@@ -166,6 +170,12 @@ def test_revenue_by_tier_months_and_quarters():
     assert q.select("period", "tier", "revenue").rows() == [
         ("2026-Q3", "-", 0.0), ("2026-Q3", "A", 10.0), ("2026-Q3", "B", 21.0),
         ("2026-Q4", "-", -5.0), ("2026-Q4", "A", 99.0), ("2026-Q4", "B", 0.0)]
+    flagged = orders.with_columns(pl.Series("is_outlier", [False, False, False, False, True]))
+    kept = report.revenue_by_tier(flagged, tiers, date(2026, 9, 30), "quarter", periods=1)
+    assert kept.select("tier", "revenue").rows() == [("A", 10.0), ("B", 20.0)]
+    every = report.revenue_by_tier(flagged, tiers, date(2026, 9, 30), "quarter", periods=1,
+                                   outlier_col=None)
+    assert every.select("tier", "revenue").rows() == [("A", 10.0), ("B", 21.0)]
     with pytest.raises(UsageError, match=r"tiers lacks column\(s\) \['tier'\]"):
         report.revenue_by_tier(orders, tiers.rename({"tier": "grade"}), date(2026, 10, 31))
 
@@ -342,21 +352,21 @@ def tiny_project(tmp_path_factory):
     nbs = root / "nbs"
     nbs.mkdir()
     _tiny(nbs / "01_data_cleaning.ipynb", [
-        "import polars as pl\n"
+        ("import polars as pl\n"
         "n = ctx.load('orders').height\n"
         "workbench.io.save_step_results(ctx.results_dir, 'cleaning', {'orders': {'rows_in': n + 1, "
         "'rows_kept': n, 'rows_quarantined': 1, 'rows_merged': 0}})\n"
-        "pl.DataFrame({'orders': [n]}).to_pandas()"], title="Cleaning")
+        "pl.DataFrame({'orders': [n]}).to_pandas()")], title="Cleaning")
     _tiny(nbs / "03_clv.ipynb", [
-        "from workbench.errors import UsageError\n"
+        ("from workbench.errors import UsageError\n"
         "if model not in ('bgnbd', 'pareto'):\n"
         "    raise UsageError(f\"unknown model '{model}'; use bgnbd or pareto\")\n"
-        "workbench.io.save_step_results(ctx.results_dir, 'clv', {'model': model, 'holdout_mae': 0.25})",
+        "workbench.io.save_step_results(ctx.results_dir, 'clv', {'model': model, 'holdout_mae': 0.25})"),
         _CHART], extra_params="\nmodel = 'bgnbd'", title="CLV")
     _tiny(nbs / "00_summary.ipynb", [
-        "from workbench import report\nfrom IPython.display import Markdown, display\n"
+        ("from workbench import report\nfrom IPython.display import Markdown, display\n"
         "display(Markdown('\\n'.join('- ' + f for f in report.findings("
-        "report.gather_results(ctx.results_dir), ctx.lang))))\nprint('freq', freq)"],
+        "report.gather_results(ctx.results_dir), ctx.lang))))\nprint('freq', freq)")],
         extra_params="\nfreq = 'month'", title="Summary")
     cfg = root / "workbench.yaml"
     cfg.write_text(yaml.safe_dump({"company": {"name": "测试贸易有限公司"},
@@ -538,7 +548,7 @@ def test_whole_report_on_small_data(small_report):
 
 
 def test_whole_report_rerun_gives_identical_results(small_report, small_processed):
-    code, out = small_report
+    _code, out = small_report
     first = next(p for p in out.iterdir() if p.is_dir())
     m1 = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
     runs = report.run(small_processed, out=out, progress_stream=io.StringIO(), live=False)

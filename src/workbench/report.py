@@ -66,6 +66,7 @@ __all__ = [
     "default_period",
     "file_sha256",
     "findings",
+    "findings_markdown",
     "gather_results",
     "git_commit",
     "input_files",
@@ -76,6 +77,8 @@ __all__ = [
     "render_html",
     "revenue_by_tier",
     "run",
+    "section_links",
+    "summary_intro",
 ]
 
 log = logging.getLogger("workbench.report")
@@ -278,8 +281,13 @@ def _scorecard(service: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {str(k): v for k, v in sc.items() if isinstance(v, Mapping)}
 
 
-def revenue_by_tier(orders, tiers, as_of: date, freq: str = "month", periods: int = 12):
+def revenue_by_tier(orders, tiers, as_of: date, freq: str = "month", periods: int = 12,
+                    outlier_col: str | None = "is_outlier"):
     """Net revenue per period and tier over the ``periods`` periods ending at ``as_of``.
+
+    Orders flagged in ``outlier_col`` (cleaning's ``is_outlier``) are left out, as in the
+    service scorecard's money KPIs, so one freak order does not dwarf the trend; pass
+    ``outlier_col=None`` to keep them.
 
     Args:
         orders: clean orders (``customer_id``, ``order_date``, ``amount``), polars or pandas.
@@ -288,6 +296,7 @@ def revenue_by_tier(orders, tiers, as_of: date, freq: str = "month", periods: in
         as_of: end of the last period (orders after it are ignored).
         freq: ``month`` or ``quarter``.
         periods: how many periods.
+        outlier_col: boolean column marking orders to leave out (ignored when absent).
 
     Returns:
         polars DataFrame ``period, start, tier, revenue`` with a row for every period and
@@ -304,6 +313,8 @@ def revenue_by_tier(orders, tiers, as_of: date, freq: str = "month", periods: in
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise UsageError(f"revenue_by_tier: {name} lacks column(s) {missing}.")
+    if outlier_col and outlier_col in o.columns:
+        o = o.filter(~pl.col(outlier_col).fill_null(False))
     bounds = [context_mod.period_bounds(as_of, freq, -k) for k in range(periods - 1, -1, -1)]
     day = pl.col("order_date").cast(pl.Date)
     frames = [
@@ -346,6 +357,11 @@ _F = {
                           "名单前 10% 客户的流失比例是平均水平的 {lift:.1f} 倍。",
                     "en": "The churn model ranks customers with ROC AUC {auc:.2f} (recency alone: "
                           "{base:.2f}); its top 10% churn {lift:.1f} times as often as average."},
+    "churn_model_weak": {"zh": "注意:流失模型的 ROC AUC 为 {auc:.2f},不如仅按最近购买时间排序({base:.2f});"
+                               "本期请以最近购买时间为主安排挽留,详见流失预警报告。",
+                         "en": "Caution: the churn model (ROC AUC {auc:.2f}) ranks customers no better than "
+                               "recency alone ({base:.2f}) this period; lean on recency for win-back "
+                               "calls (see the churn report)."},
     "clv": {"zh": "CLV 模型({model})在验证期的平均绝对误差为每位客户 {mae:.2f} 次购买。",
             "en": "The CLV model ({model}) was off by {mae:.2f} purchases per customer on "
                   "average over the hold-out period."},
@@ -424,7 +440,7 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
     base = _num(((churn.get("baselines") or {}).get("recency") or {}).get("roc_auc"))
     lift = _num(churn.get("lift_at_10"))
     if auc is not None and base is not None and lift is not None:
-        say("churn_model", auc=auc, base=base, lift=lift)
+        say("churn_model" if auc > base else "churn_model_weak", auc=auc, base=base, lift=lift)
 
     clv = results.get("clv") or {}
     mae = _num(clv.get("holdout_mae"))
@@ -442,6 +458,30 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
     if nps is not None:
         say("nps", nps=nps)
     return out[:limit]
+
+
+def findings_markdown(items: Sequence[str]) -> str:
+    """Findings as a Markdown bullet list (a sentence saying so when there are none)."""
+    return "\n".join(f"- {x}" for x in items) if items else "- –"
+
+
+def section_links(lang: str = "en", notebooks: Sequence[str] = NOTEBOOKS) -> str:
+    """Markdown links from the summary to each section report of the same period."""
+    return "\n".join(f"- [{i18n.t(f'report.{n}', lang)}]({n}.html)" for n in notebooks if n != SUMMARY)
+
+
+def summary_intro(company: str | None, as_of: date, freq: str = "month", lang: str = "en") -> str:
+    """The opening line of the summary: company, period and as-of date."""
+    label = context_mod.period_of(as_of, freq)
+    start, _ = context_mod.period_bounds(as_of, freq) if freq == "month" else \
+        (date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of)
+    name = company or ""
+    if lang == "zh":
+        return (f"**{name}** {label} 报告期管理摘要(数据期间 {start} 至 {as_of})。"
+                f"下表为本期关键指标及与上期的对比,随后是本期最值得关注的发现。")
+    return (f"Executive summary of **{name}** for {label} (data from {start} to {as_of}). "
+            f"The scorecard compares this period with the previous one; the findings after it "
+            f"are what matters most this period.")
 
 
 # --------------------------------------------------------------------------- manifest
