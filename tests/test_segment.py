@@ -264,7 +264,7 @@ def test_clusters_find_three_separated_blobs():
     rows = []
     for g, (r, f, m) in enumerate(groups):
         for i in range(30):
-            rows.append((f"g{g}-{i}", max(1, int(r * rng.uniform(0.9, 1.1))), max(1, int(round(f * rng.uniform(0.9, 1.1)))),
+            rows.append((f"g{g}-{i}", max(1, int(r * rng.uniform(0.9, 1.1))), max(1, round(f * rng.uniform(0.9, 1.1))),
                          m * rng.uniform(0.9, 1.1), g))
     t = pl.DataFrame(rows, schema=["customer_id", "recency_days", "frequency", "monetary", "group"], orient="row")
     c = sg.RFMClusterer(k_range=range(2, 6), random_state=0).fit(t)
@@ -375,3 +375,63 @@ def test_build_segments_on_the_small_demo(small_processed):
     assert t.get_column("monetary").sum() == pytest.approx(kept.get_column("amount").sum())
     assert r["outliers_excluded"]["orders"] == orders.get_column("is_outlier").sum()
     assert t.filter(pl.col("lifecycle_stage") == "prospect").get_column("tier").null_count() == r["prospects"]
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+def test_migration_as_of_month_ends():
+    assert sg.migration_as_of("2026-10-31", 3) == date(2026, 7, 31)
+    assert sg.migration_as_of(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert sg.migration_as_of(date(2026, 2, 15), 3) == date(2025, 11, 30)
+
+
+def test_localize_labels_and_percents():
+    p = sg.segment_profile(_profiled().with_columns(
+        pl.Series("rfm_segment", ["champions", "champions", "lost", "lost", None])), "rfm_segment")
+    zh = sg.localize(p, "zh")
+    assert list(zh.columns[:3]) == ["RFM分群", "客户", "客户占比"]
+    assert zh["RFM分群"].tolist() == ["重要价值客户", "已流失客户"]
+    assert zh["销售额占比"].tolist() == ["80.0%", "20.0%"]
+    guide = sg.segment_guide(p, None, "en")
+    assert guide.get_column("label").to_list()[:2] == ["Champions", "Loyal"]
+    assert guide.get_column("customers").to_list()[:2] == [2, 0]
+    assert guide.get_column("treatment")[0].startswith("Dedicated account manager")
+
+
+def test_build_narrative_and_migration_on_hand_made_data():
+    orders = pl.DataFrame({
+        "order_id": [f"o{i}" for i in range(12)],
+        "customer_id": ["a", "a", "a", "b", "b", "c", "d", "e", "e", "f", "g", "h"],
+        "order_date": [date(2024, 1, 5), date(2024, 3, 5), date(2024, 6, 1), date(2024, 2, 1), date(2024, 6, 10),
+                       date(2023, 5, 1), date(2024, 6, 20), date(2023, 9, 1), date(2024, 1, 1), date(2024, 4, 1),
+                       date(2024, 5, 15), date(2024, 6, 28)],
+        "amount": [500.0, 700, 900, 200, 300, 50, 120, 80, 60, 400, 30, 1000],
+        "status": ["completed"] * 12,
+    })
+    customers = pl.DataFrame({"customer_id": list("abcdefghp")})
+    st = sg.SegmentSettings(k_min=2, k_max=3)
+    seg = sg.build_segments(orders, customers, as_of=AS_OF, settings=st)
+    assert seg.results["customers"] == 9 and seg.results["buyers"] == 8 and seg.results["prospects"] == 1
+    assert seg.results["outliers_excluded"] == {"orders": 0, "amount": 0.0, "customers": 0}
+    assert seg.results["dropped_indicators"] == ["gross_margin", "nps"]
+    text = sg.narrative(seg, "en")
+    assert set(text) == {"scope", "abc", "rfm", "lifecycle", "tiers", "clusters"}
+    assert "**9** customers in the archive, **8** with a purchase and **1** without" in text["scope"]
+    assert "The data has no Gross margin, NPS" in text["tiers"]
+
+    def load(table):
+        frames = {"orders": orders.filter(pl.col("order_date") <= date(2024, 3, 31)), "customers": customers}
+        if table not in frames:
+            raise DataError("no surveys")
+        return frames[table]
+
+    mig = sg.migration_since(load, date(2024, 3, 31), seg)
+    assert mig.counts.filter(pl.col("from") == "prospect").get_column("prospect").item() == 1  # p
+    moved = mig.transitions.filter(pl.col("tier_before") == "prospect").get_column("customer_id").to_list()
+    assert moved == ["d", "f", "g", "h", "p"]  # first purchases after March, and p still without one
+    assert "Compared with **2024-03-31**" in sg.migration_text(mig, date(2024, 3, 31), "en")
+    assert sg.migration_since(load, date(2022, 12, 31), seg) is None
+    assert "no purchases on or before 2022-12-31" in sg.migration_text(None, date(2022, 12, 31), "en")
+    with pytest.raises(UsageError, match="must be before"):
+        sg.migration_since(load, AS_OF, seg)

@@ -232,7 +232,8 @@ class SegmentSettings:
         tier_method: ``"share"`` (cuts are population shares, default) or ``"score"``
             (cuts are minimum scores 0-100).
         tier_cuts: tier -> share or minimum score, best tier first (default A 20%, B 30%, C 50%).
-        k_min, k_max: range of cluster counts tried (default 2..8).
+        k_min, k_max: range of cluster counts tried (default 3..8: the silhouette nearly always
+            prefers 2 groups on RFM data, buyers vs one-off buyers, which says little).
         silhouette_sample: customers sampled to compute the silhouette (default 3000).
         random_state: seed of k-means and of the silhouette sample (default 0).
         sensitivity_delta: weight change (in weight points, 0.05 = 5 points) for
@@ -257,7 +258,7 @@ class SegmentSettings:
     tier_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
     tier_method: str = "share"
     tier_cuts: Mapping[str, float] = field(default_factory=lambda: {"A": 0.2, "B": 0.3, "C": 0.5})
-    k_min: int = 2
+    k_min: int = 3
     k_max: int = 8
     silhouette_sample: int = 3000
     random_state: int = 0
@@ -1030,7 +1031,7 @@ class RFMClusterer:
 
     FEATURES = ("recency_days", "frequency", "monetary")
 
-    def __init__(self, k_range: Sequence[int] = range(2, 9), random_state: int = 0,
+    def __init__(self, k_range: Sequence[int] = range(3, 9), random_state: int = 0,
                  silhouette_sample: int = 3000, n_init: int = 10):
         self.k_range = k_range
         self.random_state = random_state
