@@ -112,10 +112,21 @@ def test_complaint_rate_per_100_customers_by_tier_and_by_category():
     assert by_cat.get_column("rate").to_list() == pytest.approx([100 / 6, 50.0, 200 / 6])
 
 
-def test_complaint_from_unknown_customer_is_an_error_not_a_dropped_row():
+def test_complaint_rate_overall_and_late_signups_still_counted():
+    overall = service.complaint_rates(COMPLAINTS, CUST, by=None)
+    assert overall.select("all", "customers", "complaints", "rate").rows() == [("all", 6, 6, 100.0)]
+    # on 2024-12-31 nobody had signed up yet: the complaints stay visible, the rate has no base
+    early = service.complaint_rates(COMPLAINTS, CUST, by="tier", end=date(2024, 12, 31))
+    assert early.get_column("complaints").sum() == 6
+    assert early.get_column("customers").sum() == 0 and early.get_column("rate").null_count() == 3
+
+
+def test_rows_of_unknown_customers_are_an_error_not_dropped():
     bad = _complaints([("k9", "zz", datetime(2025, 6, 1), None, "low", "x")])
     with pytest.raises(DataError, match="k9"):
         service.complaint_rates(bad, CUST, by="tier")
+    with pytest.raises(DataError, match="visits.*v0"):
+        service.visit_cadence(_visits([("zz", date(2025, 6, 1))]), CUST, date(2025, 1, 1), AS_OF)
 
 
 def test_resolution_times_and_sla_breaches_counted_by_hand():
@@ -482,3 +493,14 @@ def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
     sc = service.scorecard(orders, cust, complaints, surveys, tiers, ctx.as_of)
     shares = sc.filter(pl.col("kpi").str.starts_with("revenue_share_")).get_column("current")
     assert shares.sum() == pytest.approx(1.0)
+
+
+def test_localize_prints_dates_plainly_and_missing_values_empty():
+    df = pl.DataFrame({"last_visit": [date(2025, 1, 2), None],
+                       "opened_at": [datetime(2025, 1, 1, 10, 30), None],
+                       "rate": [1.2345, None], "mystery": [1, 2]})
+    shown = service.localize(df, "en")
+    assert list(shown.columns) == ["Last visit", "Opened", "Complaints per 100 customers", "mystery"]
+    assert shown.iloc[:, 0].tolist() == ["2025-01-02", ""]
+    assert shown.iloc[:, 1].tolist() == ["2025-01-01 10:30", ""]
+    assert shown.iloc[:, 2].tolist() == [1.23, ""]

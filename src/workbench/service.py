@@ -277,6 +277,17 @@ def within(df, column: str, start: date | None = None, end: date | None = None) 
     return df
 
 
+def _known_customers(df: pl.DataFrame, customers: pl.DataFrame, table: str, key: str) -> None:
+    """Raise a DataError when rows of ``df`` belong to customers missing from ``customers``."""
+    unknown = df.join(customers.select("customer_id"), on="customer_id", how="anti")
+    if unknown.height:
+        ex = ", ".join(map(str, unknown.get_column(key).head(3).to_list()))
+        raise DataError(
+            f"{table}: {unknown.height} row(s) (e.g. {key} {ex}) belong to customers missing from "
+            f"the customers table; re-run `workbench clean`, which quarantines them as "
+            f"unknown_customer.")
+
+
 def _customers_on_file(customers: pl.DataFrame, end: date | None) -> pl.DataFrame:
     if end is None or "signup_date" not in customers.columns:
         return customers
@@ -285,7 +296,7 @@ def _customers_on_file(customers: pl.DataFrame, end: date | None) -> pl.DataFram
 
 # --------------------------------------------------------------------------- complaints
 
-def complaint_rates(complaints, customers, by: str = "tier", per: int = 100,
+def complaint_rates(complaints, customers, by: str | None = "tier", per: int = 100,
                     end: date | None = None) -> pl.DataFrame:
     """Complaint volume and rate per ``per`` customers, by a customer attribute or a complaint field.
 
@@ -294,9 +305,10 @@ def complaint_rates(complaints, customers, by: str = "tier", per: int = 100,
         customers: customers with the grouping column (e.g. from :func:`attach_tiers`).
         by: a customer column (``tier``, ``province``, ``channel``, ``owner``) - the rate's
             base is the customers in that group - or a complaint column
-            (``category``, ``severity``) - the base is all customers.
+            (``category``, ``severity``) - the base is all customers; None: one row ``all``.
         per: the rate is complaints per this many customers.
-        end: only customers signed up on or before ``end`` count in the base.
+        end: only customers signed up on or before ``end`` count in the base (a complaint
+            from a customer who signed up later still counts, in its customer's group).
 
     Returns:
         One row per group: ``by, customers, complaints, complainants, rate`` (complaints per
@@ -304,21 +316,20 @@ def complaint_rates(complaints, customers, by: str = "tier", per: int = 100,
         sorted by ``by``.  Complaints from customers missing in ``customers`` raise a DataError.
     """
     complaints = _frame(complaints, "complaints", ["complaint_id", "customer_id"])
-    customers = _customers_on_file(_frame(customers, "customers", ["customer_id"]), end)
-    unknown = complaints.join(customers.select("customer_id"), on="customer_id", how="anti")
-    if unknown.height:
-        ex = ", ".join(unknown.get_column("complaint_id").head(3).to_list())
-        raise DataError(
-            f"complaints: {unknown.height} complaint(s) (e.g. {ex}) belong to customers not in the "
-            f"customers table{' on ' + str(end) if end else ''}; re-run `workbench clean`, which "
-            f"quarantines them as unknown_customer.")
+    everyone = _frame(customers, "customers", ["customer_id"])
+    if by is None:
+        by = "all"
+        everyone = everyone.with_columns(pl.lit("all").alias("all"))
+    _known_customers(complaints, everyone, "complaints", "complaint_id")
+    customers = _customers_on_file(everyone, end)
     if by in customers.columns and by != "customer_id":
         base = customers.group_by(pl.col(by).cast(pl.String)).agg(pl.len().alias("customers"))
-        c = complaints.join(customers.select("customer_id", pl.col(by).cast(pl.String)),
+        c = complaints.join(everyone.select("customer_id", pl.col(by).cast(pl.String)),
                             on="customer_id", how="left")
         vol = c.group_by(by).agg(pl.len().alias("complaints"),
                                  pl.col("customer_id").n_unique().alias("complainants"))
-        out = base.join(vol, on=by, how="left")
+        out = base.join(vol, on=by, how="full", coalesce=True).with_columns(
+            pl.col("customers").fill_null(0))
     elif by in complaints.columns:
         total = customers.height
         vol = complaints.group_by(pl.col(by).cast(pl.String).fill_null("unknown")).agg(
@@ -329,9 +340,11 @@ def complaint_rates(complaints, customers, by: str = "tier", per: int = 100,
             f"complaint_rates: '{by}' is neither a customers column ({customers.columns}) "
             f"nor a complaints column ({complaints.columns}).")
     out = out.with_columns(pl.col("complaints").fill_null(0), pl.col("complainants").fill_null(0))
+    has_base = pl.col("customers") > 0
     out = out.with_columns(
-        (pl.col("complaints") * per / pl.col("customers")).alias("rate"),
-        (pl.col("complainants") / pl.col("customers")).alias("complainant_share"),
+        pl.when(has_base).then(pl.col("complaints") * per / pl.col("customers")).alias("rate"),
+        pl.when(has_base).then(pl.col("complainants") / pl.col("customers"))
+        .alias("complainant_share"),
     )
     return out.select(by, "customers", "complaints", "complainants", "rate",
                       "complainant_share").sort(by)
@@ -538,13 +551,16 @@ def complaint_aftermath(orders, complaints, customers, as_of: date, window_days:
             .join(fp, on="customer_id", how="inner").sort(["tier", "first_purchase", "customer_id"]))
     rng = np.random.default_rng(seed)
     keep = comp.filter(pl.col("group") == "complainer")
+    pools = {}
+    for (t,), g in cand.group_by("tier"):
+        g = g.sort(["first_purchase", "customer_id"])
+        pools[t] = (g.get_column("first_purchase").to_numpy(), g.get_column("customer_id").to_list())
     pairs_ids: list[str | None] = []
-    for row in keep.iter_rows(named=True):
-        pool = cand.filter(pl.col("tier") == row["tier"])
-        firsts = pool.get_column("first_purchase").to_numpy()
-        k = int(np.searchsorted(firsts, np.datetime64(row["ref_date"]), side="left"))
+    for tier, ref in keep.select("tier", "ref_date").iter_rows():
+        firsts, ids = pools.get(tier, (np.array([], dtype="datetime64[D]"), []))
+        k = int(np.searchsorted(firsts, np.datetime64(ref), side="left"))
         draw = rng.random()
-        pairs_ids.append(pool.get_column("customer_id")[int(draw * k)] if k > 0 else None)
+        pairs_ids.append(ids[int(draw * k)] if k > 0 else None)
     keep = keep.with_columns(pl.Series("control_id", pairs_ids, dtype=pl.String))
     unmatched = keep.filter(pl.col("control_id").is_null()).with_columns(
         pl.lit("unmatched").alias("group"))
@@ -633,11 +649,12 @@ def visit_cadence(visits, customers, start: date, end: date, by: str = "tier") -
         all the group's customers pooled; null with fewer than two visit days).
     """
     visits = _frame(visits, "visits", ["visit_id", "customer_id", "visit_date"])
-    customers = _customers_on_file(_frame(customers, "customers", ["customer_id", by]), end)
-    v = within(visits, "visit_date", start, end).join(
-        customers.select("customer_id", by), on="customer_id", how="inner")
+    everyone = _frame(customers, "customers", ["customer_id", by])
+    v = within(visits, "visit_date", start, end)
+    _known_customers(v, everyone, "visits", "visit_id")
+    v = v.join(everyone.select("customer_id", by), on="customer_id", how="left")
     months = _months_between(start, end)
-    base = customers.group_by(by).agg(pl.len().alias("customers"))
+    base = _customers_on_file(everyone, end).group_by(by).agg(pl.len().alias("customers"))
     vol = v.group_by(by).agg(pl.len().alias("visits"),
                              pl.col("customer_id").n_unique().alias("visited_customers"))
     gaps = (v.select("customer_id", by, "visit_date").unique()
@@ -645,11 +662,15 @@ def visit_cadence(visits, customers, start: date, end: date, by: str = "tier") -
             .with_columns((pl.col("visit_date") - pl.col("visit_date").shift(1)
                            .over("customer_id")).dt.total_days().alias("gap"))
             .group_by(by).agg(pl.col("gap").drop_nulls().median().alias("median_days_between")))
-    out = (base.join(vol, on=by, how="left").join(gaps, on=by, how="left")
-           .with_columns(pl.col("visits").fill_null(0), pl.col("visited_customers").fill_null(0)))
+    out = (base.join(vol, on=by, how="full", coalesce=True).join(gaps, on=by, how="left")
+           .with_columns(pl.col("customers").fill_null(0), pl.col("visits").fill_null(0),
+                         pl.col("visited_customers").fill_null(0)))
+    has_base = pl.col("customers") > 0
     out = out.with_columns(
-        (pl.col("visits") / pl.col("customers") / months).alias("visits_per_customer_month"),
-        (pl.col("visited_customers") / pl.col("customers")).alias("visited_share"))
+        pl.when(has_base).then(pl.col("visits") / pl.col("customers") / months)
+        .alias("visits_per_customer_month"),
+        pl.when(has_base).then(pl.col("visited_customers") / pl.col("customers"))
+        .alias("visited_share"))
     return out.select(by, "customers", "visited_customers", "visits", "visits_per_customer_month",
                       "visited_share", "median_days_between").sort(by)
 
@@ -1296,19 +1317,35 @@ def narrate(key: str, lang: str = "en", **values: Any) -> str:
 def localize(df, lang: str = "en", digits: int = 2):
     """A result table ready to display: pandas, headers (and known values) in ``lang``.
 
-    Floating-point columns are rounded to ``digits`` decimals.
+    Floating-point columns are rounded to ``digits`` decimals; dates print as
+    ``YYYY-MM-DD`` (with ``HH:MM`` when they carry a time); missing values print empty.
     """
     pdf = df.to_pandas() if isinstance(df, pl.DataFrame) else df.copy()
     for col in pdf.columns:
-        if pdf[col].dtype.kind == "f":
-            pdf[col] = pdf[col].round(digits)
+        s = pdf[col]
+        if s.dtype.kind == "f":
+            s = s.round(digits)
+            pdf[col] = s.astype(object).where(s.notna(), "") if s.isna().any() else s
+        elif s.dtype.kind == "M":
+            has_time = bool((s.dropna().dt.normalize() != s.dropna()).any())
+            pdf[col] = s.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d").fillna("")
+        elif s.dtype.kind in "OU" or str(s.dtype) in ("str", "string"):
+            pdf[col] = s.fillna("")
     for col in ("tier", "owner", "severity", "age_band", "group", "verdict"):
         if col in pdf.columns:
             pdf[col] = pdf[col].map(lambda v: i18n.t(f"service.value.{v}", lang)
                                     if isinstance(v, str) and i18n.t(f"service.value.{v}", lang)
                                     != f"service.value.{v}" else v)
-    return pdf.rename(columns={c: i18n.t(c if c in _SHARED_COLS else f"service.{c}", lang)
-                               for c in pdf.columns})
+    return pdf.rename(columns={c: _column_label(str(c), lang) for c in pdf.columns})
+
+
+def _column_label(col: str, lang: str) -> str:
+    """The service label of a column, else the shared label, else the name itself."""
+    if col not in _SHARED_COLS:
+        label = i18n.t(f"service.{col}", lang)
+        if label != f"service.{col}":
+            return label
+    return i18n.t(col, lang)
 
 
 _SHARED_COLS = {"customer_id", "name", "company", "tier", "province", "channel", "sales_rep",
