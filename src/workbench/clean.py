@@ -129,6 +129,9 @@ i18n.register({
     "unparseable_amount": {"zh": "金额无法识别", "en": "Unreadable amount"},
     "invalid_value": {"zh": "取值无效", "en": "Invalid value"},
     "is_outlier": {"zh": "异常大额", "en": "Outlier"},
+    "encoding": {"zh": "编码", "en": "Encoding"},
+    "ignored_columns": {"zh": "未使用的列", "en": "Unused columns"},
+    "label": {"zh": "原因", "en": "Reason"},
 })
 
 
@@ -695,17 +698,17 @@ def format_ledger(ledger: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def ledger_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> pl.DataFrame:
-    """Rows in/kept/quarantined/merged per table, with labels in ``lang``."""
+def ledger_frame(ledger: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
+    """Rows in/kept/quarantined/merged per table (codes; :func:`localize` labels them)."""
     rows = []
     for table, e in ledger.items():
         if isinstance(e, Mapping) and "rows_in" in e:
-            rows.append({"table": i18n.t(table, lang), "rows_in": e["rows_in"],
+            rows.append({"table": table, "rows_in": e["rows_in"],
                          "rows_kept": e["rows_kept"], "rows_quarantined": e["rows_quarantined"],
                          "rows_merged": e["rows_merged"]})
     df = pl.DataFrame(rows, schema={"table": pl.String, "rows_in": pl.Int64, "rows_kept": pl.Int64,
                                     "rows_quarantined": pl.Int64, "rows_merged": pl.Int64})
-    return df.rename(i18n.column_labels(df.columns, lang))
+    return df
 
 
 def reasons_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> pl.DataFrame:
@@ -744,6 +747,91 @@ def merges_frame(merge_log: pl.DataFrame, customers: pl.DataFrame | None = None,
         df = df.join(names.rename({"customer_id": "kept_id"}), on="kept_id", how="left",
                      maintain_order="left")
     return df
+
+
+def sources_frame(ledger: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
+    """One row per source read: table, file (name only, with #sheet), encoding, rows, and the
+    source headers that were not used."""
+    rows = []
+    for t, e in ledger.items():
+        if not isinstance(e, Mapping):
+            continue
+        for src in e.get("sources") or []:
+            label = str(src["label"])
+            name = label if label.startswith(("sqlite", "duckdb", "postgres", "mysql")) \
+                else Path(label.split("#")[0]).name + (f"#{label.split('#', 1)[1]}"
+                                                       if "#" in label else "")
+            rows.append({"table": t, "source": name, "encoding": src["encoding"],
+                         "rows": int(src["rows"]),
+                         "ignored_columns": ", ".join(e.get("ignored_columns") or [])})
+    df = pl.DataFrame(rows, schema={"table": pl.String, "source": pl.String,
+                                    "encoding": pl.String, "rows": pl.Int64,
+                                    "ignored_columns": pl.String})
+    return df
+
+
+def summary_text(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> str:
+    """A plain-language paragraph (Markdown) on what cleaning did, with the numbers."""
+    tabs = {t: e for t, e in ledger.items() if isinstance(e, Mapping) and "rows_in" in e}
+    rin = sum(e["rows_in"] for e in tabs.values())
+    kept = sum(e["rows_kept"] for e in tabs.values())
+    quar = sum(e["rows_quarantined"] for e in tabs.values())
+    merged = sum(e["rows_merged"] for e in tabs.values())
+    o = tabs.get("orders", {})
+    per_reason: dict[str, int] = {}
+    for e in tabs.values():
+        for r, n in (e.get("reasons") or {}).items():
+            if r != "duplicate_customer":
+                per_reason[r] = per_reason.get(r, 0) + int(n)
+    top = sorted(per_reason.items(), key=lambda x: (-x[1], x[0]))[:3]
+    top_txt = ("、" if lang == "zh" else ", ").join(
+        f"{i18n.t(r, lang)} ({n:,})" for r, n in top) or "-"
+    share = kept / rin if rin else 1.0
+    if lang == "zh":
+        text = (f"本次共读入 **{rin:,}** 行原始记录,保留 **{kept:,}** 行({share:.1%}),"
+                f"隔离 **{quar:,}** 行,合并重复客户 **{merged:,}** 个。"
+                f"每一行都有去向:原始行数 = 保留 + 隔离 + 合并,逐表核对无误。"
+                f"隔离最多的原因:{top_txt}。")
+        if "amount_in" in o:
+            text += (f"订单金额:原始 ¥{o['amount_in']:,.2f} = 保留 ¥{o['amount_kept']:,.2f} + "
+                     f"隔离 ¥{o['amount_quarantined']:,.2f}(退货以负数计入)。")
+        return text
+    text = (f"Cleaning read **{rin:,}** raw rows, kept **{kept:,}** ({share:.1%}), quarantined "
+            f"**{quar:,}** and merged **{merged:,}** duplicate customers. Every row is accounted "
+            f"for: rows in = kept + quarantined + merged, checked table by table. "
+            f"Most frequent reasons: {top_txt}.")
+    if "amount_in" in o:
+        text += (f" Order amounts: ¥{o['amount_in']:,.2f} in = ¥{o['amount_kept']:,.2f} kept + "
+                 f"¥{o['amount_quarantined']:,.2f} quarantined (returns count negative).")
+    return text
+
+
+def orders_note(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> str:
+    """One sentence on the order-specific counts: unreadable amounts, returns, outliers."""
+    o = ledger.get("orders") or {}
+    unparsed = int(o.get("amount_unparsed_rows", 0))
+    negated = int(o.get("returns_negated", 0))
+    outliers = int(o.get("outliers", 0))
+    repointed = int(o.get("repointed", 0))
+    if lang == "zh":
+        return (f"金额无法识别的订单 {unparsed:,} 行(按 0 计);正数退货改为负数 {negated:,} 行;"
+                f"改挂到保留客户编号的订单 {repointed:,} 行;标记为异常大额的订单 {outliers:,} 行。")
+    return (f"Orders with an unreadable amount: {unparsed:,} (counted as 0); returns with a "
+            f"positive amount negated: {negated:,}; orders moved to the surviving customer id: "
+            f"{repointed:,}; orders flagged as unusually large: {outliers:,}.")
+
+
+def localize(df: pl.DataFrame, lang: str = "en", digits: int = 2):
+    """A table ready to display: pandas, headers, table names and reason codes in ``lang``,
+    floats rounded to ``digits``, missing text shown empty."""
+    if "reason" in df.columns:
+        df = df.with_columns(pl.col("reason").replace_strict(
+            {r: i18n.t(r, lang) for r in REASONS}, default=pl.col("reason")))
+    if "table" in df.columns:
+        df = df.with_columns(pl.col("table").replace_strict(
+            {t: i18n.t(t, lang) for t in TABLE_ORDER}, default=pl.col("table")))
+    df = df.with_columns(pl.col(pl.Float64).round(digits), pl.col(pl.String).fill_null(""))
+    return df.to_pandas().rename(columns=i18n.column_labels(df.columns, lang))
 
 
 def _mask_record(record: str, show_pii: bool) -> str:
