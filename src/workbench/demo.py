@@ -30,6 +30,7 @@ arguments always give the same tables and the same bytes on disk.
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import os
@@ -48,20 +49,20 @@ from . import schema
 from .errors import UsageError
 
 __all__ = [
-    "DEFAULT_END_DATE",
-    "FOUNDED",
-    "COMPANY_NAME",
-    "TIME_UNIT",
     "BGNBD",
+    "COMPANY_NAME",
+    "DEFAULT_END_DATE",
+    "FILES",
+    "FOUNDED",
     "GAMMA_GAMMA",
     "LUNAR_NEW_YEAR",
-    "FILES",
+    "TIME_UNIT",
     "DemoData",
+    "config_for",
     "generate",
     "generate_with_truth",
     "seasonal_intensity",
     "write_demo",
-    "config_for",
 ]
 
 DEFAULT_END_DATE = date(2026, 10, 31)
@@ -88,9 +89,9 @@ LUNAR_NEW_YEAR = {
 SEASON = {
     "spring_festival": {"from_days": -7, "to_days": 6, "factor": 0.3},
     "pre_festival": {"from_days": -24, "to_days": -8, "factor": 1.15},
-    "618": {"month": 6, "from_day": 1, "to_day": 17, "factor": 1.7, "peak_day": 18, "peak_factor": 3.5},
-    "double11": {"month": 11, "from_day": 1, "to_day": 10, "factor": 1.9, "peak_day": 11,
-                 "peak_factor": 4.5},
+    "618": {"month": 6, "from_day": 1, "to_day": 17, "factor": 2.0, "peak_day": 18, "peak_factor": 4.0},
+    "double11": {"month": 11, "from_day": 1, "to_day": 10, "factor": 2.2, "peak_day": 11,
+                 "peak_factor": 5.0},
 }
 
 FILES = ("customers.csv", "orders.csv", "visits.csv", "complaints.csv", "surveys.csv", "truth.json")
@@ -254,10 +255,17 @@ def _period(end_date, years: float) -> tuple[date, date]:
     end = _as_date(end_date, "end_date")
     if not (isinstance(years, (int, float)) and math.isfinite(years) and years > 0):
         raise UsageError(f"years must be a positive number, got {years!r}.")
-    days = int(round(years * 365.25))
-    if days < 60:
-        raise UsageError(f"years={years} gives {days} days of history; ask for at least 60 days (0.17 years).")
-    start = end - timedelta(days=days - 1)
+    months = years * 12
+    after = end + timedelta(days=1)
+    if abs(months - round(months)) < 1e-9:
+        # whole months: the history starts on the same day of the month, `months` earlier
+        idx = after.year * 12 + after.month - 1 - round(months)
+        y, m0 = divmod(idx, 12)
+        start = date(y, m0 + 1, min(after.day, calendar.monthrange(y, m0 + 1)[1]))
+    else:
+        start = after - timedelta(days=round(years * 365.25))
+    if (end - start).days + 1 < 60:
+        raise UsageError(f"years={years} gives less than 60 days of history; ask for at least 0.17 years.")
     if start < FOUNDED:
         raise UsageError(
             f"the history would start on {start}, before the demo company was founded ({FOUNDED}); "
@@ -277,8 +285,8 @@ def seasonal_intensity(start: date, end: date) -> np.ndarray:
 
     An ordinary day is 1.0.  The Spring Festival (one week before to six days
     after Lunar New Year) drops to 0.3, the two weeks before it rise to 1.15,
-    618 (June 1-17: 1.7, June 18: 3.5) and Double 11 (Nov 1-10: 1.9, Nov 11:
-    4.5) peak.  The values are not normalised.
+    618 (June 1-17: 2.0, June 18: 4.0) and Double 11 (Nov 1-10: 2.2, Nov 11:
+    5.0) peak.  The values are not normalised.
     """
     n = (end - start).days + 1
     days = np.arange(n)
@@ -434,13 +442,13 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     z_p = stats.norm.ppf(np.clip(stats.beta.cdf(p_drop, BGNBD["a"], BGNBD["b"]), 1e-12, 1 - 1e-12))
     dissat = SERVICE_COUPLING * z_p + math.sqrt(1 - SERVICE_COUPLING ** 2) * rng.standard_normal(n)
     value_score = 0.9 * _normal_scores(lam) + 0.9 * _normal_scores(-nu) + 0.7 * rng.standard_normal(n)
-    n_b2b = max(1, int(round(B2B_SHARE * n)))
+    n_b2b = max(1, round(B2B_SHARE * n))
     is_b2b = np.zeros(n, dtype=bool)
     is_b2b[np.argsort(-value_score, kind="stable")[:n_b2b]] = True
     ctype = np.where(is_b2b, "B2B", "B2C")
 
     # signup days: growing acquisition, a little seasonal
-    wsig = np.exp(SIGNUP_GROWTH * np.arange(n_days) / n_days) * np.sqrt(intensity)
+    wsig = np.exp(SIGNUP_GROWTH * np.arange(n_days) / n_days) * intensity
     signup = rng.choice(n_days, size=n, p=wsig / wsig.sum())
     prospect = rng.random(n) < np.where(is_b2b, PROSPECT_SHARE["B2B"], PROSPECT_SHARE["B2C"])
     delay = np.where(rng.random(n) < 0.55, 0, rng.geometric(1 / 6, size=n))
@@ -609,7 +617,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     margin = np.where(erp, np.round(amount * mrate[cat] * rng.uniform(0.75, 1.25, m), 2), np.nan)
 
     # cancelled orders (only exported in dirty mode, but they take order numbers)
-    nc = int(round(CANCEL_SHARE * m))
+    nc = round(CANCEL_SHARE * m)
     csrc = rng.choice(m, size=nc, replace=False) if nc and m else np.zeros(0, np.int64)
     c_day = np.maximum(o_day[csrc] - rng.integers(0, 3, nc), 0)
     c_amount = np.round(amount[csrc] * rng.uniform(0.5, 1.5, nc), 2)
@@ -630,7 +638,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
 
     # returns: a share of completed orders comes back within a month (negative amounts)
     completed = np.flatnonzero(status_all == 0)
-    nr = int(round(RETURN_SHARE * len(completed)))
+    nr = round(RETURN_SHARE * len(completed))
     rsrc = rng.choice(completed, size=nr, replace=False) if nr else np.zeros(0, np.int64)
     r_day = all_day[rsrc] + rng.integers(1, 31, nr)
     keep_r = r_day < n_days
@@ -714,7 +722,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     s_ok = s_day < n_days
     s_o, s_day = s_o[s_ok], s_day[s_ok]
     s_c = all_cust[s_o]
-    nps_raw = 8.4 - 1.5 * dissat[s_c] - 2.5 * complained[s_o] + 1.3 * rng.standard_normal(len(s_o))
+    nps_raw = 8.4 - 1.5 * dissat[s_c] - 4.0 * complained[s_o] + 1.4 * rng.standard_normal(len(s_o))
     nps = np.clip(np.round(nps_raw), 0, 10).astype(np.int64)
     csat = np.clip(np.round(1.2 + 0.38 * nps_raw + 0.5 * rng.standard_normal(len(s_o))), 1, 5).astype(np.int64)
     ss = np.lexsort((cust_id[s_c], s_day))
@@ -759,8 +767,8 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
         "complaints": cq,
         "surveys": sv,
     }
-    for name in tables:
-        tables[name] = tables[name].select(schema.get(name).names).cast(schema.get(name).polars_schema)
+    tables = {name: df.select(schema.get(name).names).cast(schema.get(name).polars_schema)
+              for name, df in tables.items()}
     return tables, {"reps": reps, "cancelled": cancelled.cast(schema.get("orders").polars_schema),
                     "customer_ids": cust_id}
 
@@ -811,7 +819,7 @@ _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 def _n_inject(rows: int, share: float, least: int) -> int:
-    return max(least, int(round(rows * share)))
+    return max(least, round(rows * share))
 
 
 def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str, Any], dict[str, int]]:
@@ -821,9 +829,6 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     cust = t["customers"]
     n = cust.height
     width = len(cust["customer_id"][0]) - 1
-    start = date.fromisoformat(demo.truth["start_date"])
-    end = date.fromisoformat(demo.truth["end_date"])
-    span_days = (end - start).days + 1
     dirty: dict[str, Any] = {}
 
     # ---- orders: clean completed + returns + cancelled, as text in the two systems' formats
