@@ -47,7 +47,7 @@ def make_data(folder: Path, n_orders: int, seed: int = 7) -> dict[str, int]:
 
     days = pl.Series(rng.integers(0, 2000, n_orders)).cast(pl.Int32)
     start = pl.Series([date(2021, 1, 1)])[0]
-    dates = pl.select((pl.lit(start) + pl.duration(days=pl.lit(days)))).to_series()
+    dates = pl.select(pl.lit(start) + pl.duration(days=pl.lit(days))).to_series()
     slash = rng.random(n_orders) < 0.3
     iso = dates.dt.strftime("%Y-%m-%d")
     sl = dates.dt.strftime("%Y/%m/%d")

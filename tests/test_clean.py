@@ -161,9 +161,10 @@ def test_normalisers():
     e = pl.Series([" Li@B.CN ", "no-at", None])
     assert pl.select(clean.normalize_email(pl.lit(e))).to_series().to_list() == ["li@b.cn", None, None]
     c = pl.Series(["华东贸易有限公司", "华东贸易 (有限公司)", "华东贸易有限责任公司", "华东贸易股份有限公司",
-                   "华东贸易（有限公司）", "ＡＢＣ Co., Ltd.", "有限公司", None])
+                   "华东贸易（有限公司）", "ＡＢＣ Co., Ltd.", "abc company limited", "Costco",
+                   "Tesco Inc.", "有限公司", None])
     assert pl.select(clean.normalize_company(pl.lit(c))).to_series().to_list() == \
-        ["华东贸易"] * 5 + ["abc", None, None]
+        ["华东贸易"] * 5 + ["abc", "abc", "costco", "tesco", None, None]
 
 
 def test_find_duplicate_customers_transitive_earliest_signup_ties_by_id():

@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -88,8 +89,11 @@ TABLE_ORDER = ("customers", "orders", "visits", "complaints", "surveys")
 OUTPUT_FILES = tuple(f"{t}.parquet" for t in TABLE_ORDER) + (
     "quarantine.parquet", "merge_log.parquet", "ledger.json")
 
-DEFAULT_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "companylimited", "coltd",
-                    "corporation", "limited", "company", "ltd", "inc", "corp", "co")
+# Chinese legal forms, removed from the end of company names before matching.
+DEFAULT_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司")
+# Latin legal forms, removed only as separate words at the end ('ABC Co., Ltd.'; not 'Costco').
+_LATIN_FORMS = (r"(?:[\s,.&]+(?:co|corp|corporation|inc|incorporated|ltd|limited|company|llc|plc"
+                r"|gmbh)\b\.?)+\s*$")
 _CLEANING_KEYS = {"duplicate_keys", "outliers", "max_date", "check_founded", "company_suffixes"}
 _DUP_KEYS = ("phone", "email", "company")
 
@@ -245,11 +249,15 @@ def _company_base(expr: pl.Expr) -> pl.Expr:
 
 
 def normalize_company(expr: pl.Expr, suffixes: tuple[str, ...] = DEFAULT_SUFFIXES) -> pl.Expr:
-    """Company name for matching: full-width folded, no spaces/brackets/punctuation,
-    lower-case, legal-form suffix (有限公司, 股份有限公司, Co., Ltd. ...) removed; empty -> null."""
-    base = _company_base(expr)
-    pattern = "(" + "|".join(sorted(suffixes, key=len, reverse=True)) + ")+$"
-    core = base.str.replace(pattern, "")
+    """Company name for matching: full-width folded, lower-case, legal form removed
+    (有限公司, 有限责任公司, 股份有限公司, (有限公司), or 'Co., Ltd.', 'Inc' as separate words),
+    then spaces, brackets and punctuation removed; fewer than 2 characters left -> null."""
+    text = (ingest.normalize_text(expr).str.to_lowercase()
+            .str.replace_all(r"[()（）\[\]【】]", " ").str.strip_chars())
+    text = text.str.replace(_LATIN_FORMS, "")
+    base = _company_base(text)
+    alternatives = "|".join(re.escape(x) for x in sorted(set(suffixes), key=len, reverse=True) if x)
+    core = base.str.replace(f"(?:{alternatives})+$", "") if alternatives else base
     return pl.when(core.str.len_chars() >= 2).then(core)
 
 

@@ -8,7 +8,8 @@ Call :func:`workbench.plots.setup` first so Chinese labels render.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import polars as pl
@@ -16,7 +17,7 @@ import polars as pl
 from .. import i18n
 from . import PALETTE, fmt_int, fmt_money, money_axis, percent_axis
 
-__all__ = ["rows_outcome", "reasons", "amount_bridge"]
+__all__ = ["amount_bridge", "reasons", "rows_outcome"]
 
 i18n.register({
     "cleaning_plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
