@@ -273,8 +273,10 @@ def test_clusters_find_three_separated_blobs():
     assert c.predict(t.head(3)).tolist() == [0, 0, 0]
     prof = sg.cluster_profiles(t.with_columns(pl.Series("cluster", c.labels_)), lang="en")
     assert prof.get_column("customers").to_list() == [30, 30, 30]
-    assert prof.get_column("description")[0].startswith("high spend, recent, frequent: 30 customers, 99% of revenue")
-    assert prof.get_column("description")[2].startswith("low spend, lapsed, occasional")
+    d = prof.get_column("description").to_list()
+    assert d[0] == "very high spend, very recent, very frequent: 30 customers, 99% of revenue"
+    assert d[1].startswith("average spend, a while since last purchase, regular: 30 customers, 1% of revenue")
+    assert d[2] == "very low spend, long lapsed, rare: 30 customers, 0% of revenue"
 
 
 # --------------------------------------------------------------------------- migration

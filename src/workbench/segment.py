@@ -177,6 +177,12 @@ _LABELS: dict[str, dict[str, str]] = {
     "ind.tenure_days": {"zh": "客龄", "en": "Tenure"},
     "ind.gross_margin": {"zh": "毛利", "en": "Gross margin"},
     "ind.nps": {"zh": "推荐意愿(NPS)", "en": "NPS"},
+    "lvl.spend.vhigh": {"zh": "极高消费", "en": "very high spend"},
+    "lvl.spend.vlow": {"zh": "极低消费", "en": "very low spend"},
+    "lvl.recency.vhigh": {"zh": "刚刚购买", "en": "very recent"},
+    "lvl.recency.vlow": {"zh": "长期未购买", "en": "long lapsed"},
+    "lvl.frequency.vhigh": {"zh": "极高频", "en": "very frequent"},
+    "lvl.frequency.vlow": {"zh": "极低频", "en": "rare"},
     "lvl.spend.high": {"zh": "高消费", "en": "high spend"},
     "lvl.spend.mid": {"zh": "中等消费", "en": "average spend"},
     "lvl.spend.low": {"zh": "低消费", "en": "low spend"},
@@ -1115,7 +1121,13 @@ class RFMClusterer:
 
 
 def _level(z: float) -> str:
-    return "high" if z > 0.35 else ("low" if z < -0.35 else "mid")
+    if z > 1.0:
+        return "vhigh"
+    if z > 0.35:
+        return "high"
+    if z < -1.0:
+        return "vlow"
+    return "low" if z < -0.35 else "mid"
 
 
 def cluster_profiles(table, *, cluster_col: str = "cluster", lang: str = "en",
@@ -1123,8 +1135,8 @@ def cluster_profiles(table, *, cluster_col: str = "cluster", lang: str = "en",
     """Plain-language profile of each cluster, e.g. "high spend, recent, frequent: 812 customers, 54% of revenue".
 
     Levels compare the cluster's mean of each log feature with all clustered customers,
-    in standard deviations: above +0.35 is high, below -0.35 low, else middle (for
-    recency, high means *recent*).  Returns ``cluster, customers, customer_share,
+    in standard deviations: above +1 very high, above +0.35 high, below -0.35 low, below
+    -1 very low, else middle (for recency, high means *recent*).  Returns ``cluster, customers, customer_share,
     revenue, revenue_share, mean_recency_days, mean_frequency, mean_monetary,
     description``.
     """

@@ -95,7 +95,7 @@ def pareto_chart(pareto: pl.DataFrame, cut_points: pl.DataFrame | None = None, l
     ax.set_xlabel(i18n.t("segplot.cum_customers", lang))
     ax.set_ylabel(i18n.t("segplot.cum_revenue", lang))
     ax.set_title(i18n.t("segplot.pareto", lang))
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right")
     return ax
 
 
