@@ -59,7 +59,6 @@ __all__ = [
     "rfm_scores",
     "segment_profile",
     "segment_rules",
-    "segment_table",
     "tier_migration",
     "tier_sensitivity",
     "with_attributes",
@@ -886,6 +885,14 @@ class TierScorer:
         return {"weights": self.weights, "cuts": self.cuts, "method": self.method,
                 "customer_id_col": self.customer_id_col, "lower_is_better": self.lower_is_better}
 
+    def set_params(self, **params) -> TierScorer:
+        """Change parameters (scikit-learn convention); refit afterwards."""
+        for key, value in params.items():
+            if key not in self.get_params():
+                raise UsageError(f"TierScorer has no parameter '{key}'; it has {sorted(self.get_params())}.")
+            setattr(self, key, value)
+        return self
+
     def _oriented(self, df: pl.DataFrame, col: str) -> np.ndarray:
         x = df.get_column(col).cast(pl.Float64).to_numpy().astype(float)
         return -x if col in self.lower_is_better else x
@@ -1047,6 +1054,14 @@ class RFMClusterer:
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"k_range": self.k_range, "random_state": self.random_state,
                 "silhouette_sample": self.silhouette_sample, "n_init": self.n_init}
+
+    def set_params(self, **params) -> RFMClusterer:
+        """Change parameters (scikit-learn convention); refit afterwards."""
+        for key, value in params.items():
+            if key not in self.get_params():
+                raise UsageError(f"RFMClusterer has no parameter '{key}'; it has {sorted(self.get_params())}.")
+            setattr(self, key, value)
+        return self
 
     def _features(self, metrics) -> np.ndarray:
         m = _frame(metrics, "metrics")
@@ -1403,14 +1418,6 @@ SEGMENT_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "abc_
                    "f_score", "m_score", "rfm_segment", "lifecycle_stage", "tier_score", "tier", "cluster")
 
 
-def segment_table(orders, customers=None, *, as_of, surveys=None,
-                  settings: SegmentSettings | None = None, cluster: bool = True,
-                  customer_id_col: str = "customer_id") -> Segmentation:
-    """Alias of :func:`build_segments` (kept for readability in notebooks)."""
-    return build_segments(orders, customers, as_of=as_of, surveys=surveys, settings=settings,
-                          cluster=cluster, customer_id_col=customer_id_col)
-
-
 def build_segments(orders, customers=None, *, as_of, surveys=None,
                    settings: SegmentSettings | None = None, cluster: bool = True,
                    customer_id_col: str = "customer_id") -> Segmentation:
@@ -1628,7 +1635,8 @@ def localize(df, lang: str = "en", digits: int = 1) -> Any:
         if col in pdf.columns:
             pdf[col] = pdf[col].map(lambda v, p=prefix: i18n.t(f"{p}{v}", lang) if isinstance(v, str) else v)
     if "from" in pdf.columns:
-        pdf["from"] = pdf["from"].map(lambda v: v if len(v) == 1 else i18n.t(f"state.{v}", lang))
+        states = ("prospect", "new", "gone")
+        pdf["from"] = pdf["from"].map(lambda v: i18n.t(f"state.{v}", lang) if v in states else v)
         pdf = pdf.rename(columns={c: i18n.t(f"state.{c}", lang) for c in ("prospect", "gone")})
     for col in pdf.columns:
         if str(col).endswith("_share") or col == "weight" or str(col).startswith("weight_"):
