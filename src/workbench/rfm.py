@@ -34,6 +34,8 @@ are taken at their local wall time, as pandas' ``to_period`` does.
 from __future__ import annotations
 
 import datetime as _dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -57,6 +59,29 @@ FREQS: dict[str, tuple[str, int]] = {
 }
 
 _ID, _DT, _M, _P = "__id", "__dt", "__m", "__p"
+
+# Amounts are summed as integers in units of 2**-64 (Int128), so that sums do not depend on
+# the order in which polars' threads add them up: the results are the same on every run,
+# and the sum of the repeat periods is taken exactly.  Amounts are exact in these units
+# down to 2**-12 (smaller ones are cut at 5e-20); sums stay exact up to 2**62 (4.6e18).
+_SCALE = 2.0**64
+_MAX_TOTAL = 2.0**62
+
+
+# A lazy input (e.g. a Parquet scan larger than memory) is summarised in this many rows
+# per pass at most: customers are split into partitions by a hash of their id, and the
+# source is read once per partition, so the group-by state stays small.
+_ROWS_PER_PARTITION = 10_000_000
+
+
+def _fixed(expr: pl.Expr) -> pl.Expr:
+    """An amount column as an exact Int128 count of 2**-64 units."""
+    return (expr * _SCALE).cast(pl.Int128)
+
+
+def _unfixed(expr: pl.Expr) -> pl.Expr:
+    """An Int128 sum of 2**-64 units back to a float (one rounding)."""
+    return expr.cast(pl.Float64) * (1.0 / _SCALE)
 
 i18n.register({
     "frequency": {"zh": "重复购买次数", "en": "Repeat purchases"},
@@ -225,7 +250,8 @@ def _profile(inp: _Input, datetime_col: str, customer_id_col: str,
         pl.col(_DT).max().alias("dt_max"),
     ]
     if inp.has_m:
-        exprs.append((pl.col(_M).is_null() | pl.col(_M).is_nan()).sum().alias("m_null"))
+        exprs += [(pl.col(_M).is_null() | pl.col(_M).is_nan()).sum().alias("m_null"),
+                  pl.col(_M).abs().sum().alias("m_abs")]
     prof = inp.lf.select(exprs).collect(engine="streaming").row(0, named=True)
     if prof["id_null"]:
         _raise_row(inp, pl.col(_ID).is_null(),
@@ -238,6 +264,12 @@ def _profile(inp: _Input, datetime_col: str, customer_id_col: str,
         _raise_row(inp, pl.col(_M).is_null() | pl.col(_M).is_nan(),
                    f"{prof['m_null']} transaction(s) have no amount in column "
                    f"'{monetary_value_col}'", "fill in or remove those rows")
+    if inp.has_m and prof["m_abs"] >= _MAX_TOTAL:
+        raise DataError(
+            f"transactions: the amounts in column '{monetary_value_col}' add up to "
+            f"{prof['m_abs']:.3g}, too large to sum exactly; express them in a larger unit "
+            "(e.g. thousands)."
+        )
     if prof["rows"] == 0:
         raise DataError("transactions: the transaction log is empty; there is nothing to summarise.")
     return prof
@@ -284,21 +316,29 @@ def _period_expr(every: str) -> pl.Expr:
 def _summary_query(lf: pl.LazyFrame, every: str, obs_start: _dt.datetime,
                    has_m: bool) -> pl.LazyFrame:
     """Per customer, over the rows whose period is on or before ``obs_start``: the periods
-    (``__n``), whole seconds from the first period to the last (``__rec``) and to
-    ``obs_start`` (``__age``) and the amount outside the first period (``__mrest``)."""
+    with a purchase (``__n``), whole seconds from the first period to the last (``__rec``)
+    and to ``obs_start`` (``__age``) and the amount outside the first period (``__mrest``).
+
+    Two plain group-bys (customer and period, then customer) instead of one with
+    ``n_unique`` and a filter inside the aggregation: polars runs plain aggregations on
+    its fast path, which makes this several times quicker.
+    """
     p = pl.col(_P)
-    aggs = [p.min().alias("__first"), p.max().alias("__last"), p.n_unique().alias("__n")]
-    if has_m:
-        # the sum over the repeat periods = the sum of the rows outside the first period
-        aggs.append(pl.col(_M).filter(p != p.min()).sum().alias("__mrest"))
     obs = pl.lit(obs_start, dtype=pl.Datetime("us"))
-    return (lf.with_columns(_period_expr(every))
-            .filter(p <= obs)
-            .group_by(_ID).agg(aggs)
+    periods = (lf.with_columns(_period_expr(every))
+               .filter(p <= obs)
+               .group_by(_ID, _P)
+               .agg(_fixed(pl.col(_M)).sum().alias("__s") if has_m
+                    else pl.len().alias("__rows")))
+    aggs = [p.min().alias("__first"), p.max().alias("__last"), pl.len().alias("__n")]
+    if has_m:
+        s = pl.col("__s")
+        aggs.append((s.sum() - s.min_by(p)).alias("__rest"))
+    return (periods.group_by(_ID).agg(aggs)
             .select(pl.col(_ID), pl.col("__n"),
                     (pl.col("__last") - pl.col("__first")).dt.total_seconds().alias("__rec"),
                     (obs - pl.col("__first")).dt.total_seconds().alias("__age"),
-                    *([pl.col("__mrest")] if has_m else [])))
+                    *([_unfixed(pl.col("__rest")).alias("__mrest")] if has_m else [])))
 
 
 def _summary_columns(agg: pl.DataFrame, seconds: int, freq_multiplier: float, has_m: bool,
@@ -317,10 +357,24 @@ def _summary_columns(agg: pl.DataFrame, seconds: int, freq_multiplier: float, ha
         "T" + suffix: agg["__age"].to_numpy().astype(np.float64) / seconds / freq_multiplier,
     }
     if has_m:
-        rest = agg["__mrest"].to_numpy().astype(np.float64)
+        rest = agg["__mrest"].to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             cols["monetary_value" + suffix] = np.where(n > 1, rest / (n - 1.0), 0.0)
     return pl.DataFrame(cols)
+
+
+def _collect(inp: _Input, rows: int,
+             queries: Callable[[pl.LazyFrame], list[pl.LazyFrame]]) -> list[pl.DataFrame]:
+    """Run per-customer ``queries`` on the streaming engine; a lazy input of more than
+    ``_ROWS_PER_PARTITION`` rows is done in hash partitions of the customers, one after
+    the other (each customer falls in exactly one partition, so the parts just stack)."""
+    parts = math.ceil(rows / _ROWS_PER_PARTITION) if inp.kind == "lazy" else 1
+    if parts <= 1:
+        return pl.collect_all(queries(inp.lf), engine="streaming")
+    key = pl.col(_ID).hash(seed=0) % parts
+    done = [pl.collect_all(queries(inp.lf.filter(key == j)), engine="streaming")
+            for j in range(parts)]
+    return [pl.concat([d[i] for d in done]) for i in range(len(done[0]))]
 
 
 def _finish(res: pl.DataFrame, inp: _Input):
@@ -420,7 +474,8 @@ def summary(
                 f"observation_period_end={observation_period_end!r} comes before the first "
                 f"purchase ({prof['dt_min']:%Y-%m-%d}); choose a later end date."
             )
-    agg = _summary_query(inp.lf, every, obs_start, inp.has_m).collect(engine="streaming")
+    (agg,) = _collect(inp, prof["rows"],
+                      lambda lf: [_summary_query(lf, every, obs_start, inp.has_m)])
     return _finish(_summary_columns(agg, seconds, freq_multiplier, inp.has_m), inp)
 
 
@@ -500,16 +555,28 @@ def calibration_holdout(
         )
     cal_ts = pl.lit(cal_end.to_pydatetime(), dtype=pl.Datetime("us"))
     obs_ts = pl.lit(obs_end.to_pydatetime(), dtype=pl.Datetime("us"))
-    cal_q = _summary_query(inp.lf.filter(pl.col(_DT) <= cal_ts), every,
-                           period_start(cal_end, freq), inp.has_m)
-    hold_aggs = [pl.col(_P).n_unique().cast(pl.Float64).alias("frequency_holdout")]
+    cal_start = period_start(cal_end, freq)
+    period_aggs = [pl.len().alias("__rows")]
+    hold_aggs = [pl.len().cast(pl.Float64).alias("frequency_holdout")]
     if inp.has_m:
-        hold_aggs.append(pl.col(_M).mean().alias("monetary_value_holdout"))
-    hold_q = (inp.lf.filter((pl.col(_DT) > cal_ts) & (pl.col(_DT) <= obs_ts))
-              .with_columns(_period_expr(every))
-              .group_by(_ID).agg(hold_aggs))
-    cal_agg, hold = pl.collect_all([cal_q, hold_q], engine="streaming")
+        period_aggs.append(_fixed(pl.col(_M)).sum().alias("__s"))
+        hold_aggs += [_unfixed(pl.col("__s").sum()).alias("__sum"),
+                      pl.col("__rows").sum().alias("__rows")]
+
+    def queries(lf: pl.LazyFrame) -> list[pl.LazyFrame]:
+        cal_q = _summary_query(lf.filter(pl.col(_DT) <= cal_ts), every, cal_start, inp.has_m)
+        hold_q = (lf.filter((pl.col(_DT) > cal_ts) & (pl.col(_DT) <= obs_ts))
+                  .with_columns(_period_expr(every))
+                  .group_by(_ID, _P).agg(period_aggs)
+                  .group_by(_ID).agg(hold_aggs))
+        return [cal_q, hold_q]
+
+    cal_agg, hold = _collect(inp, prof["rows"], queries)
     cal = _summary_columns(cal_agg, seconds, freq_multiplier, inp.has_m, "_cal")
+    if inp.has_m:  # mean amount per holdout transaction, divided by numpy like pandas does
+        hold = hold.with_columns(pl.Series(
+            "monetary_value_holdout", hold["__sum"].to_numpy() / hold["__rows"].to_numpy()
+        )).drop("__sum", "__rows")
     if hold.height == 0:
         raise DataError(
             f"no purchase after calibration_period_end ({cal_end:%Y-%m-%d}) and on or before "
