@@ -344,9 +344,24 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
 
 
 def _pick(rng: np.random.Generator, options: list, weights: np.ndarray, size: int) -> np.ndarray:
+    return np.asarray(options, dtype=object)[_pick_idx(rng, len(options), weights, size)]
+
+
+def _pick_idx(rng: np.random.Generator, k: int, weights: np.ndarray, size: int) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
-    idx = rng.choice(len(options), size=size, p=w / w.sum())
-    return np.asarray(options, dtype=object)[idx]
+    return rng.choice(k, size=size, p=w / w.sum())
+
+
+def _take(options: list[str], idx: np.ndarray) -> pl.Series:
+    """``options[idx]`` as a polars string Series; a negative index gives null."""
+    table = pl.Series(list(options) + [None], dtype=pl.String)
+    idx = np.asarray(idx, dtype=np.int64)
+    return table.gather(np.where(idx < 0, len(options), idx))
+
+
+def _seq_ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
+    """Identifiers like ``C000123``: ``prefix`` + the number zero-padded to ``width`` digits."""
+    return prefix + pl.Series(np.asarray(numbers, dtype=np.int64)).cast(pl.String).str.zfill(width)
 
 
 def _person_names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -493,7 +508,7 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
         o_cust=o_cust, o_day=o_day, o_last=o_last, amount=amount, n_days=n_days)
 
     latent = pl.DataFrame({
-        "customer_id": pl.Series(extra["customer_ids"].tolist(), dtype=pl.String),
+        "customer_id": extra["customer_ids"],
         "customer_type": ctype.astype(str),
         "buyer": buyer,
         "lam": lam,
@@ -551,7 +566,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     width = max(6, len(str(n)))
-    cust_id = np.array([f"C{i + 1:0{width}d}" for i in range(n)], dtype=object)[rank]
+    cid = _seq_ids("C", rank + 1, width)          # customer ids in generation order
 
     names, sur_py, given_py = _person_names(rng, n)
     pw = np.array([w for _, _, w in _PLACES])
@@ -565,8 +580,10 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     b2b_idx = np.flatnonzero(is_b2b)
     company[b2b_idx], brand = _company_names(rng, city[b2b_idx], industry[b2b_idx])
     dom[b2b_idx] = brand + ".com.cn"
-    channel = np.where(is_b2b, _pick(rng, _B2B_CHANNELS, _B2B_CHANNEL_W, n),
-                       _pick(rng, _B2C_CHANNELS, _B2C_CHANNEL_W, n))
+    b2b_ch = np.array([_ALL_CHANNELS.index(c) for c in _B2B_CHANNELS])
+    b2c_ch = np.array([_ALL_CHANNELS.index(c) for c in _B2C_CHANNELS])
+    chan = np.where(is_b2b, b2b_ch[_pick_idx(rng, len(_B2B_CHANNELS), _B2B_CHANNEL_W, n)],
+                    b2c_ch[_pick_idx(rng, len(_B2C_CHANNELS), _B2C_CHANNEL_W, n)])
     prefix = np.array(_MOBILE_PREFIXES, dtype=object)[rng.integers(0, len(_MOBILE_PREFIXES), n)]
     suffix = rng.choice(10 ** 8, size=n, replace=False)
     phone = prefix + np.char.zfill(suffix.astype(str), 8).astype(object)
@@ -581,9 +598,9 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     reps = list(dict.fromkeys(rep_names.tolist()))[:N_REPS]
     rep_w = rng.gamma(2.0, 1.0, N_REPS)
     owned = rng.random(n) >= np.where(is_b2b, UNOWNED_SHARE["B2B"], UNOWNED_SHARE["B2C"])
-    rep = np.where(owned, _pick(rng, reps, rep_w, n), None)
+    rep = np.where(owned, _pick_idx(rng, N_REPS, rep_w, n), -1)
     cust = pl.DataFrame({
-        "customer_id": pl.Series(cust_id.tolist(), dtype=pl.String),
+        "customer_id": cid,
         "name": pl.Series(names.tolist(), dtype=pl.String),
         "company": pl.Series(company.tolist(), dtype=pl.String),
         "customer_type": pl.Series(ctype.tolist(), dtype=pl.String),
@@ -592,8 +609,8 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
         "province": pl.Series(province.tolist(), dtype=pl.String),
         "city": pl.Series(city.tolist(), dtype=pl.String),
         "industry": pl.Series(industry.tolist(), dtype=pl.String),
-        "channel": pl.Series(channel.tolist(), dtype=pl.String),
-        "sales_rep": pl.Series(rep.tolist(), dtype=pl.String),
+        "channel": _take(_ALL_CHANNELS, chan),
+        "sales_rep": _take(reps, rep),
         "signup_date": _dates(start, signup),
     })
 
@@ -610,10 +627,10 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     cat = np.where(rng.random(m) < 0.6, pref_cat[o_cust],
                    np.where(is_b2b[o_cust], any_cat_b2b, any_cat_b2c))
     qty = np.maximum(1, np.round(amount / unit[cat] * rng.uniform(0.7, 1.3, m))).astype(np.int64)
-    o_channel = np.where(rng.random(m) < 0.85, channel[o_cust],
-                         np.where(is_b2b[o_cust], _pick(rng, _B2B_CHANNELS, _B2B_CHANNEL_W, m),
-                                  _pick(rng, _B2C_CHANNELS, _B2C_CHANNEL_W, m)))
-    erp = pl.Series(o_channel.tolist(), dtype=pl.String).is_in(list(_ERP_CHANNELS)).to_numpy()
+    o_channel = np.where(rng.random(m) < 0.85, chan[o_cust],
+                         np.where(is_b2b[o_cust], b2b_ch[_pick_idx(rng, len(_B2B_CHANNELS), _B2B_CHANNEL_W, m)],
+                                  b2c_ch[_pick_idx(rng, len(_B2C_CHANNELS), _B2C_CHANNEL_W, m)]))
+    erp = np.isin(o_channel, [_ALL_CHANNELS.index(c) for c in _ERP_CHANNELS])
     margin = np.where(erp, np.round(amount * mrate[cat] * rng.uniform(0.75, 1.25, m), 2), np.nan)
 
     # cancelled orders (only exported in dirty mode, but they take order numbers)
@@ -633,8 +650,8 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     all_last = np.concatenate([o_last, np.zeros(nc, bool)])
     srt = np.lexsort((rng.random(len(all_day)), all_day))
     o_width = max(8, len(str(len(srt) + 1000)))
-    oid = np.empty(len(srt), dtype=object)
-    oid[srt] = np.array([f"SO{i + 1:0{o_width}d}" for i in range(len(srt))], dtype=object)
+    ono = np.empty(len(srt), dtype=np.int64)      # order numbers follow the order date
+    ono[srt] = np.arange(1, len(srt) + 1)
 
     # returns: a share of completed orders comes back within a month (negative amounts)
     completed = np.flatnonzero(status_all == 0)
@@ -651,31 +668,28 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
 
     keep = status_all == 0
     ord_df = pl.DataFrame({
-        "order_id": pl.Series(np.concatenate([oid[keep], oid[rsrc].astype(object) + "-R"]).tolist(),
-                              dtype=pl.String),
-        "customer_id": pl.Series(cust_id[np.concatenate([all_cust[keep], all_cust[rsrc]])].tolist(),
-                                 dtype=pl.String),
+        "order_id": pl.concat([_seq_ids("SO", ono[keep], o_width),
+                               _seq_ids("SO", ono[rsrc], o_width) + "-R"]),
+        "customer_id": cid.gather(np.concatenate([all_cust[keep], all_cust[rsrc]])),
         "order_date": _dates(start, np.concatenate([all_day[keep], r_day])),
         "amount": pl.Series(np.concatenate([all_amount[keep], r_amount]), dtype=pl.Float64),
         "quantity": pl.Series(np.concatenate([all_qty[keep], r_qty]), dtype=pl.Int64),
         "gross_margin": pl.Series(np.concatenate([all_margin[keep], r_margin]), dtype=pl.Float64,
                                   nan_to_null=True),
-        "product_category": pl.Series(np.array(cat_names, dtype=object)[
-            np.concatenate([all_cat[keep], all_cat[rsrc]])].tolist(), dtype=pl.String),
-        "channel": pl.Series(np.concatenate([all_channel[keep], all_channel[rsrc]]).tolist(),
-                             dtype=pl.String),
-        "status": pl.Series(["completed"] * int(keep.sum()) + ["returned"] * len(rsrc), dtype=pl.String),
+        "product_category": _take(cat_names, np.concatenate([all_cat[keep], all_cat[rsrc]])),
+        "channel": _take(_ALL_CHANNELS, np.concatenate([all_channel[keep], all_channel[rsrc]])),
+        "status": _take(["completed", "returned"],
+                        np.repeat([0, 1], [int(keep.sum()), len(rsrc)])),
     }).sort(["order_date", "order_id"])
     cancelled = pl.DataFrame({
-        "order_id": pl.Series(oid[~keep].tolist(), dtype=pl.String),
-        "customer_id": pl.Series(cust_id[all_cust[~keep]].tolist(), dtype=pl.String),
+        "order_id": _seq_ids("SO", ono[~keep], o_width),
+        "customer_id": cid.gather(all_cust[~keep]),
         "order_date": _dates(start, all_day[~keep]),
         "amount": pl.Series(all_amount[~keep], dtype=pl.Float64),
         "quantity": pl.Series(all_qty[~keep], dtype=pl.Int64),
         "gross_margin": pl.Series(all_margin[~keep], dtype=pl.Float64, nan_to_null=True),
-        "product_category": pl.Series(np.array(cat_names, dtype=object)[all_cat[~keep]].tolist(),
-                                      dtype=pl.String),
-        "channel": pl.Series(all_channel[~keep].tolist(), dtype=pl.String),
+        "product_category": _take(cat_names, all_cat[~keep]),
+        "channel": _take(_ALL_CHANNELS, all_channel[~keep]),
         "status": pl.Series(["cancelled"] * int((~keep).sum()), dtype=pl.String),
     }).sort(["order_date", "order_id"])
 
@@ -700,17 +714,16 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     in_time = opened < end_dt
     open_now = never | (resolved >= end_dt)
     q_sel = np.flatnonzero(in_time)
-    q_sorted = q_sel[np.lexsort((q_cust[q_sel], opened[q_sel]))]
+    q_sorted = q_sel[np.lexsort((rank[q_cust[q_sel]], opened[q_sel]))]
     cq = pl.DataFrame({
-        "complaint_id": pl.Series([f"TS{i + 1:0{o_width - 1}d}" for i in range(len(q_sorted))],
-                                  dtype=pl.String),
-        "customer_id": pl.Series(cust_id[q_cust[q_sorted]].tolist(), dtype=pl.String),
+        "complaint_id": _seq_ids("TS", np.arange(1, len(q_sorted) + 1), o_width - 1),
+        "customer_id": cid.gather(q_cust[q_sorted]),
         "opened_at": pl.Series(opened[q_sorted].astype("datetime64[us]")),
         "resolved_at": pl.Series(np.where(open_now[q_sorted], np.datetime64("NaT"),
                                           resolved[q_sorted]).astype("datetime64[us]")),
-        "category": pl.Series(_pick(rng, _COMPLAINT_CATEGORIES, _COMPLAINT_CAT_W, nq)[q_sorted].tolist(),
-                              dtype=pl.String),
-        "severity": pl.Series(np.array(_SEVERITIES, dtype=object)[sev[q_sorted]].tolist(), dtype=pl.String),
+        "category": _take(_COMPLAINT_CATEGORIES,
+                          _pick_idx(rng, len(_COMPLAINT_CATEGORIES), _COMPLAINT_CAT_W, nq)[q_sorted]),
+        "severity": _take(_SEVERITIES, sev[q_sorted]),
     }).with_columns(pl.col("opened_at").cast(pl.Datetime("us")), pl.col("resolved_at").cast(pl.Datetime("us")))
 
     # --- surveys after some orders: NPS and CSAT fall with dissatisfaction and complaints
@@ -725,10 +738,10 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     nps_raw = 8.4 - 1.5 * dissat[s_c] - 4.0 * complained[s_o] + 1.4 * rng.standard_normal(len(s_o))
     nps = np.clip(np.round(nps_raw), 0, 10).astype(np.int64)
     csat = np.clip(np.round(1.2 + 0.38 * nps_raw + 0.5 * rng.standard_normal(len(s_o))), 1, 5).astype(np.int64)
-    ss = np.lexsort((cust_id[s_c], s_day))
+    ss = np.lexsort((rank[s_c], s_day))
     sv = pl.DataFrame({
-        "survey_id": pl.Series([f"SV{i + 1:0{o_width - 1}d}" for i in range(len(ss))], dtype=pl.String),
-        "customer_id": pl.Series(cust_id[s_c[ss]].tolist(), dtype=pl.String),
+        "survey_id": _seq_ids("SV", np.arange(1, len(ss) + 1), o_width - 1),
+        "customer_id": cid.gather(s_c[ss]),
         "survey_date": _dates(start, s_day[ss]),
         "nps": pl.Series(nps[ss], dtype=pl.Int64),
         "csat": pl.Series(csat[ss], dtype=pl.Int64),
@@ -748,16 +761,16 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     kind_b2b = rng.choice(4, len(v_c), p=_norm(_VISIT_KIND_W["B2B"]))
     kind_b2c = rng.choice(4, len(v_c), p=_norm(_VISIT_KIND_W["B2C"]))
     kind = np.where(is_b2b[v_c], kind_b2b, kind_b2c)
-    v_rep = np.where(owned[v_c], rep[v_c], _pick(rng, reps, np.ones(N_REPS), len(v_c)))
-    outcome = _pick(rng, _OUTCOMES, _OUTCOME_W, len(v_c))
-    vs = np.lexsort((cust_id[v_c], v_day))
+    v_rep = np.where(owned[v_c], rep[v_c], _pick_idx(rng, N_REPS, np.ones(N_REPS), len(v_c)))
+    outcome = _pick_idx(rng, len(_OUTCOMES), _OUTCOME_W, len(v_c))
+    vs = np.lexsort((rank[v_c], v_day))
     vi = pl.DataFrame({
-        "visit_id": pl.Series([f"V{i + 1:0{o_width}d}" for i in range(len(vs))], dtype=pl.String),
-        "customer_id": pl.Series(cust_id[v_c[vs]].tolist(), dtype=pl.String),
+        "visit_id": _seq_ids("V", np.arange(1, len(vs) + 1), o_width),
+        "customer_id": cid.gather(v_c[vs]),
         "visit_date": _dates(start, v_day[vs]),
-        "sales_rep": pl.Series(v_rep[vs].tolist(), dtype=pl.String),
-        "kind": pl.Series(np.array(_VISIT_KINDS, dtype=object)[kind[vs]].tolist(), dtype=pl.String),
-        "outcome": pl.Series(outcome[vs].tolist(), dtype=pl.String),
+        "sales_rep": _take(reps, v_rep[vs]),
+        "kind": _take(_VISIT_KINDS, kind[vs]),
+        "outcome": _take(_OUTCOMES, outcome[vs]),
     })
 
     tables = {
@@ -770,7 +783,7 @@ def _build_tables(streams, *, n, start, end, ctype, is_b2b, signup, buyer, lam, 
     tables = {name: df.select(schema.get(name).names).cast(schema.get(name).polars_schema)
               for name, df in tables.items()}
     return tables, {"reps": reps, "cancelled": cancelled.cast(schema.get("orders").polars_schema),
-                    "customer_ids": cust_id}
+                    "customer_ids": cid}
 
 
 def _norm(w) -> np.ndarray:
@@ -850,8 +863,9 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     eligible = ord_counts.filter(pl.col("len") >= 2).sort("customer_id")["customer_id"].to_numpy()
     n_dup = min(len(eligible), _n_inject(n, 0.01, 3))
     originals = np.sort(rng.choice(eligible, size=n_dup, replace=False)) if n_dup else np.array([], object)
-    cidx = {c: i for i, c in enumerate(cust["customer_id"].to_list())}
-    crow = cust.to_dicts()
+    crow = {r["customer_id"]: r for r in
+            cust.filter(pl.col("customer_id").is_in(pl.Series(originals.astype(str), dtype=pl.String)
+                                                    .implode())).to_dicts()}
     reps = demo.truth["facts"]["sales_reps"]
     dup_rows, dup_info = [], []
     customer_col = otext["customer_id"].to_numpy().copy()
@@ -865,7 +879,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         rows_of[customer_col[i]].append(int(i))
     for k, orig in enumerate(originals):
         orig = str(orig)
-        rec = dict(crow[cidx[orig]])
+        rec = dict(crow[orig])
         dup_id = f"C{n + k + 1:0{width}d}"
         variants = []
         phone_variant = rng.integers(0, 3)
@@ -895,7 +909,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         own = mine[status_arr[mine] == "completed"]
         own = own[np.argsort(date_arr[own], kind="stable")]
         second_day = date_arr[own[1]]
-        rec["signup_date"] = max(second_day.astype("datetime64[D]").item(), crow[cidx[orig]]["signup_date"])
+        rec["signup_date"] = max(second_day.astype("datetime64[D]").item(), crow[orig]["signup_date"])
         if rng.random() < 0.5:
             rec["sales_rep"] = reps[int(rng.integers(0, len(reps)))]
         later = mine[date_arr[mine] >= np.datetime64(rec["signup_date"])]
@@ -1093,6 +1107,26 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     return files, dirty, rows
 
 
+def _truth_json(truth: dict[str, Any]) -> str:
+    """``truth.json`` text: readable for the first three levels, then one record per line.
+
+    Long lists of injected rows are written compactly (one JSON value per line),
+    which keeps the file readable and fast to write at 200,000 customers.
+    """
+    def dump(value: Any, indent: int) -> str:
+        pad = "  " * indent
+        if isinstance(value, dict) and value and indent < 3:
+            inner = ",\n".join(f"{pad}  {json.dumps(str(k), ensure_ascii=False)}: {dump(v, indent + 1)}"
+                               for k, v in value.items())
+            return "{\n" + inner + "\n" + pad + "}"
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            inner = ",\n".join(f"{pad}  {json.dumps(v, ensure_ascii=False, default=str)}" for v in value)
+            return "[\n" + inner + "\n" + pad + "]"
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    return dump(truth, 0) + "\n"
+
+
 def _clean_files(demo: DemoData) -> tuple[dict[str, bytes], dict[str, int]]:
     files, rows = {}, {}
     for name, df in demo.tables.items():
@@ -1137,7 +1171,7 @@ def write_demo(out: Path | str, customers: int, seed: int, dirty: bool = False, 
         files, rows = _clean_files(demo)
         truth["dirty"] = None
     truth["rows_written"] = rows
-    files["truth.json"] = (json.dumps(truth, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+    files["truth.json"] = _truth_json(truth).encode("utf-8")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
