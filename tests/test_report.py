@@ -555,7 +555,25 @@ def test_whole_report_on_small_data(small_report):
     assert f'<a href="{folder.name}/index.html">' in top
 
 
-def test_whole_report_rerun_gives_identical_results(small_report, small_processed):
+def test_whole_report_shows_no_personal_data(small_report, request):
+    """show_pii is false in the small configuration: no phone number or e-mail of the clean
+    customer archive appears in any page."""
+    from workbench import config
+
+    _code, out, _ = small_report
+    cfg = config.load(request.getfixturevalue("small_processed"))
+    customers = pl.read_parquet(cfg.processed_dir / "customers.parquet")
+    secrets = {v for col in ("phone", "email") for v in customers.get_column(col).drop_nulls().to_list()
+               if len(v) >= 7}
+    assert len(secrets) > 100
+    folder = next(p for p in out.iterdir() if p.is_dir())
+    for page in folder.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, f"{page.name} shows personal data: {leaked[:5]}"
+
+
+def test_whole_report_rerun_gives_identical_results(small_report, request):
     """Same inputs, same numbers.  When the notebook harness (test_notebooks.py) has just run
     the same notebooks with the same default parameters, its results are the earlier run;
     otherwise the report runs a second time."""
@@ -565,7 +583,8 @@ def test_whole_report_rerun_gives_identical_results(small_report, small_processe
     if set(report.RESULT_STEPS) <= set(before):
         assert m1["results"] == before
         return
-    runs = report.run(small_processed, out=out, progress_stream=io.StringIO(), live=False)
+    runs = report.run(request.getfixturevalue("small_processed"), out=out,
+                      progress_stream=io.StringIO(), live=False)
     assert runs[0].folder == first
     m2 = runs[0].manifest
     assert m2["results"] == m1["results"]

@@ -894,14 +894,23 @@ def _html_name(notebook: str) -> str:
     return "index.html" if notebook == SUMMARY else f"{notebook}.html"
 
 
-def _run_period(cfg: config_mod.Config, period: Period, *, reports_dir: Path, lang: str,
+def _run_period(cfg: config_mod.Config, period: Period, *, reports_dir: Path, **kwargs) -> PeriodRun:
+    """Run one period in a staging folder beside the final one; never leave the staging behind."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{period.label}.running-", dir=reports_dir))
+    try:
+        return _run_period_in(staging, cfg, period, reports_dir=reports_dir, **kwargs)
+    finally:  # published or moved to _failed/ on the normal paths; removed if interrupted
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_period_in(staging: Path, cfg: config_mod.Config, period: Period, *, reports_dir: Path, lang: str,
                 show_pii: bool, notebooks: Sequence[str], notebook_dir: Path,
                 extra: Mapping[str, Mapping[str, Any]], clean_step: StepRecord,
                 ledger: Mapping[str, Any], progress: _Progress,
                 versions: Mapping[str, Any], commit: str | None,
                 inputs: list[dict[str, Any]]) -> PeriodRun:
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{period.label}.running-", dir=reports_dir))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a report is for readers
     (staging / "notebooks").mkdir()
     progress.attach(staging / "run.log")
@@ -999,12 +1008,13 @@ def _run_period(cfg: config_mod.Config, period: Period, *, reports_dir: Path, la
         os.replace(staging, failed)
         build_reports_index(reports_dir, lang)
         kept = failed / "notebooks" / f"{error['step']}.ipynb"
-        where = kept if kept.is_file() else failed
+        where = (f"The executed notebook is kept in {kept}" if kept.is_file() else
+                 f"The notebooks executed before it are kept in {failed / 'notebooks'}")
         cell = f" (cell {error['cell_index']})" if error.get("cell_index") is not None else ""
         raise StepFailed(
             error["step"],
-            f"{error['ename']}: {error['evalue']}{cell}. Period {period.label} was not published; "
-            f"the previous report (if any) is unchanged. The executed notebook is kept in {where}; "
+            f"{error['ename']}: {str(error['evalue']).rstrip('.')}{cell}. Period {period.label} was "
+            f"not published; the previous report (if any) is unchanged. {where}; "
             f"the log is {failed / 'run.log'}.")
 
     final = reports_dir / period.label
