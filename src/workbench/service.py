@@ -430,7 +430,8 @@ def resolution_summary(status: pl.DataFrame, by: str | None = "severity") -> pl.
             out = out.sort(pl.col(by).replace_strict(order, default=99, return_dtype=pl.Int64))
         else:
             out = out.sort(by)
-    return out.with_columns((pl.col("breaches") / pl.col("complaints")).alias("breach_rate"))
+    return out.with_columns(pl.when(pl.col("complaints") > 0)
+                            .then(pl.col("breaches") / pl.col("complaints")).alias("breach_rate"))
 
 
 _AGE_BANDS = ((24, "lt_1d"), (72, "1_3d"), (168, "3_7d"), (720, "7_30d"), (math.inf, "gt_30d"))
@@ -1470,13 +1471,13 @@ i18n.register({
         "en": "At {as_of}, **{n}** complaints are still open, **{breached}** of them past their "
               "SLA; the oldest has been open for {oldest:.0f} days."},
     "service.text.aftermath": {
-        "zh": "投诉后 {days} 天内,**{c_share}** 的投诉客户没有再购买;同等级、同期已有购买的未投诉客户"
-              "(随机匹配的对照组)中这一比例为 **{k_share}**。消费额变化:投诉客户 {c_change},对照组 "
-              "{k_change}。两组差距越大,越说明投诉处理关系到客户挽留。",
-        "en": "Within {days} days after their first complaint **{c_share}** of complainers bought "
-              "nothing, against **{k_share}** of matched non-complainers (same tier, already "
-              "customers at that date, drawn at random). Spend changed by {c_change} for "
-              "complainers and {k_change} for the matched group. The larger the gap, the more "
+        "zh": "投诉后 {days} 天内,**{c_share:.1%}** 的投诉客户没有再购买;同等级、同期已有购买的未投诉客户"
+              "(随机匹配的对照组)中这一比例为 **{k_share:.1%}**。消费额变化:投诉客户 {c_change:+.1%},"
+              "对照组 {k_change:+.1%}。两组差距越大,越说明投诉处理关系到客户挽留。",
+        "en": "Within {days} days after their first complaint **{c_share:.1%}** of complainers bought "
+              "nothing, against **{k_share:.1%}** of matched non-complainers (same tier, already "
+              "customers at that date, drawn at random). Spend changed by {c_change:+.1%} for "
+              "complainers and {k_change:+.1%} for the matched group. The larger the gap, the more "
               "complaint handling matters for retention."},
     "service.text.visits": {
         "zh": "A 级客户每人每月平均被拜访 {a:.2f} 次,C 级 {c:.2f} 次。客户价值与拜访次数的秩相关系数为 "
@@ -1490,11 +1491,11 @@ i18n.register({
         "en": "**{n}** key customers have gone longer without a visit than the policy allows "
               "({never} never visited). Listed most overdue first, with their account manager."},
     "service.text.nps": {
-        "zh": "最近 {months} 个月 NPS 为 **{nps:.1f}**({conf} 置信区间 {lo:.1f} 至 {hi:.1f};{n} 位"
-              "客户的最新答卷;区间按正态近似计算)。CSAT(打 4-5 分的占比)为 **{csat}**,平均 {csat_mean:.2f} 分。",
-        "en": "Over the last {months} months NPS is **{nps:.1f}** ({conf} interval {lo:.1f} to "
+        "zh": "最近 {months} 个月 NPS 为 **{nps:.1f}**({conf:.0%} 置信区间 {lo:.1f} 至 {hi:.1f};{n} 位"
+              "客户的最新答卷;区间按正态近似计算)。CSAT(打 4-5 分的占比)为 **{csat:.1%}**,平均 {csat_mean:.2f} 分。",
+        "en": "Over the last {months} months NPS is **{nps:.1f}** ({conf:.0%} interval {lo:.1f} to "
               "{hi:.1f}; latest answer of {n} customers; normal approximation). CSAT (share "
-              "scoring 4-5) is **{csat}**, mean {csat_mean:.2f}."},
+              "scoring 4-5) is **{csat:.1%}**, mean {csat_mean:.2f}."},
     "service.text.detractors": {
         "zh": "**{n}** 位贬损者(最近一次 NPS 打 0-6 分)仍有未解决的投诉,应优先处理并回访。",
         "en": "**{n}** detractors (latest NPS answer 0-6) still have an open complaint: resolve "
