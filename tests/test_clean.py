@@ -411,3 +411,57 @@ def test_quarantine_examples_mask_personal_data():
         "customer_id": "c", "name": "张*", "phone": "*******5678", "email": "w***@x.cn"}
     shown = clean.quarantine_examples(q, show_pii=True)
     assert "13812345678" in shown.get_column("record").item()
+
+
+# --------------------------------------------------------------------------- presentation and charts
+
+def test_summary_amounts_and_tables_from_the_hand_made_run():
+    r = _run_rules()
+    ledger = r.ledger
+    text = clean.summary_text(ledger, "en")
+    assert "read **20** raw rows, kept **6** (30.0%), quarantined **10** and merged **4**" in text
+    assert "¥72.00 in = ¥30.00 kept + ¥42.00 quarantined" in text
+    assert "已取消订单 (1)" in clean.summary_text(ledger, "zh")
+    by = clean.amount_by_reason(r.quarantine)
+    assert dict(by.select("reason", "amount").iter_rows()) == {
+        "unknown_customer": 10.0, "duplicate_key": 10.0, "cancelled_order": 30.0,
+        "future_date": 5.0, "before_founded": 1.0, "unparseable_amount": 0.0,
+        "exact_duplicate": -20.0, "non_positive_amount": 0.0, "missing_customer_id": 3.0,
+        "unparseable_date": 3.0}
+    assert by.get_column("amount").sum() == ledger["orders"]["amount_quarantined"]
+    assert clean.orders_note(ledger, "en").startswith("Orders with an unreadable amount: 1 ")
+    shown = clean.localize(clean.ledger_frame(ledger), "zh")
+    assert list(shown.columns) == ["数据表", "原始行数", "保留", "隔离", "合并"]
+    assert shown.iloc[1].tolist() == ["订单", 13, 3, 10, 0]
+    merges = clean.merges_frame(r.merge_log, r.tables["customers"], show_pii=False, lang="zh")
+    assert merges.select("duplicate_id", "kept_id", "matched_on", "name").rows()[2] == \
+        ("c4", "c3", "联系电话", "李*")
+    src = clean.sources_frame(ledger)
+    assert src.select("table", "source", "encoding", "rows").rows()[:2] == \
+        [("customers", "memory", "memory", 7), ("orders", "memory", "memory", 13)]
+
+
+def test_cleaning_charts_draw_the_ledger():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workbench import plots
+    from workbench.plots import cleaning as pc
+
+    plots.setup("zh")
+    r = _run_rules()
+    ax = pc.rows_outcome(r.ledger, "zh")
+    widths = [round(p.get_width(), 4) for p in ax.patches]
+    # tables bottom-up (surveys ... customers), kept / quarantined / merged
+    assert widths[:5] == [0, 0, 0, round(3 / 13, 4), round(3 / 7, 4)]
+    assert widths[-5:] == [0, 0, 0, 0, round(4 / 7, 4)]
+    assert ax.get_title() == "各数据表行数去向"
+    ax = pc.reasons(clean.reasons_frame(r.ledger, "en"), "en")
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "Customers · Duplicate customer (merged)"
+    assert sorted(p.get_width() for p in ax.patches) == [1] * 10 + [4]
+    ax = pc.amount_bridge(r.ledger, clean.amount_by_reason(r.quarantine), "en")
+    assert sorted(p.get_width() for p in ax.patches) == [-20.0, 1.0, 3.0, 3.0, 5.0, 10.0, 10.0, 30.0]
+    assert "Amount in ¥72 = Amount kept ¥30 + Amount quarantined ¥42" in ax.get_title()
+    plt.close("all")

@@ -376,9 +376,8 @@ def _dates(df: pl.DataFrame, table: str, rules: CleaningRules, today: date,
 def _first_of(df: pl.DataFrame, dup_mask: pl.Series, on: list[str]) -> pl.DataFrame:
     """The duplicates (``dup_mask``) with the line and source of the first row they repeat."""
     dups = df.filter(dup_mask)
-    keys = dups.select(on).unique()
     firsts = (df.filter(~dup_mask)
-              .join(keys, on=on, how="semi", nulls_equal=True)
+              .join(dups.select(on).unique(), on=on, how="semi", nulls_equal=True)
               .select(*on, pl.col(LINE).alias("_first_line"), pl.col(SOURCE).alias("_first_src")))
     return dups.join(firsts, on=on, how="left", nulls_equal=True, maintain_order="left")
 
@@ -389,26 +388,35 @@ def _file_name(expr: pl.Expr) -> pl.Expr:
 
 
 def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
-    """Quarantine exact duplicate rows, then rows repeating an id with other content."""
+    """Quarantine exact duplicate rows, then rows repeating an id with other content.
+
+    Exact duplicates always repeat the (non-empty) id, so only rows whose id repeats
+    are compared column by column.
+    """
     spec = schema.get(table)
-    names = spec.names
-    mask = df.select(~pl.struct(names).is_first_distinct()).to_series()
-    if mask.any():
-        dups = _first_of(df, mask, names)
+    names, key = spec.names, spec.key
+    repeated = df.get_column(key).is_duplicated()
+    if not repeated.any():
+        return df
+    rows = repeated.arg_true()
+    sub = df.gather(rows)
+    exact = sub.select(~pl.struct(names).is_first_distinct()).to_series()
+    if exact.any():
+        dups = _first_of(sub, exact, names)
         out.append(_q(dups, "exact_duplicate",
                       pl.format("same values as line {} of {}", pl.col("_first_line"),
                                 _file_name(pl.col("_first_src")))))
-        df = df.filter(~mask)
-    key = spec.key
-    mask = ~df.get_column(key).is_first_distinct()
-    if mask.any():
-        dups = _first_of(df, mask, [key])
+    rest = sub.filter(~exact)
+    other = ~rest.get_column(key).is_first_distinct()
+    if other.any():
+        dups = _first_of(rest, other, [key])
         out.append(_q(dups, "duplicate_key",
                       pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
                                 pl.col(key), pl.col("_first_line"),
                                 _file_name(pl.col("_first_src")))))
-        df = df.filter(~mask)
-    return df
+    drop = pl.concat([rows.filter(exact), rows.filter(~exact).filter(other)])
+    keep = pl.repeat(True, df.height, dtype=pl.Boolean, eager=True).scatter(drop, False)
+    return df.filter(keep)
 
 
 def _as_raw(value: RawTable | pl.DataFrame, table: str) -> RawTable:

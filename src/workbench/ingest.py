@@ -249,11 +249,19 @@ def normalize_series(s: pl.Series) -> pl.Series:
     return _fold_wide(s)
 
 
+# Characters that normalisation changes (full-width ASCII, ideographic space, ¥, nbsp, BOM, ZWSP).
+_ODD = "[\uff01-\uff5e\u3000\uffe5\u00a0\ufeff\u200b]"
+
+
 def _fold_wide(s: pl.Series) -> pl.Series:
+    """Fold full-width characters, touching only the values that hold one."""
     wide = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
     if not wide.any():
         return s
-    idx = wide.arg_true()
+    odd = (wide & s.str.contains(_ODD)).fill_null(False)
+    if not odd.any():
+        return s
+    idx = odd.arg_true()
     folded = pl.select(normalize_text(pl.lit(s.gather(idx)))).to_series()
     return s.scatter(idx, folded)
 
