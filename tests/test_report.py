@@ -128,6 +128,12 @@ def test_findings_en():
         "Net promoter score (NPS) is 31.",
     ]
     assert len(report.findings(RESULTS, "en")) == 5
+    # The segmentation's tier revenue share wins over the period's scorecard share; the base
+    # is the tiered (buying) customers, not the whole archive.
+    seg = {"segmentation": {"customers": 250, "tiers": {"A": 19, "B": 57, "C": 114},
+                            "tier_revenue_share": {"A": 0.6}}, "service": RESULTS["service"]}
+    assert report.findings(seg, "en")[1] == ("The 19 tier-A customers (10.0% of 190) bring in "
+                                            "60.0% of revenue.")
 
 
 def test_findings_zh_and_partial_results():
@@ -544,7 +550,7 @@ def test_whole_report_on_small_data(small_report):
     res = m["results"]
     assert list(res)[:5] == ["cleaning", "segmentation", "clv", "churn", "service"]
     assert set(res["cleaning"]["orders"]) >= {"rows_in", "rows_kept", "rows_quarantined", "rows_merged"}
-    assert sum(res["segmentation"]["tiers"].values()) == res["segmentation"]["customers"] > 0
+    assert 0 < sum(res["segmentation"]["tiers"].values()) <= res["segmentation"]["customers"]
     assert isinstance(res["clv"]["model"], str) and res["clv"]["holdout_mae"] >= 0
     assert 0 <= res["churn"]["roc_auc"] <= 1
     assert 0 <= res["churn"]["baselines"]["recency"]["roc_auc"] <= 1

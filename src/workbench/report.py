@@ -385,7 +385,8 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
         results: ``{step: key results}`` as from :func:`gather_results`.
         lang: ``zh`` or ``en``.
         tier_revenue_share: share of revenue from tier-A customers, when the caller has it;
-            otherwise the service scorecard's ``revenue_share_A``.
+            otherwise the segmentation's ``tier_revenue_share.A``, else the service
+            scorecard's ``revenue_share_A`` of the period.
         currency: money symbol.
         limit: at most this many findings (3 to 5 is what a reader takes in).
 
@@ -416,9 +417,12 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
 
     seg = results.get("segmentation") or {}
     tiers = seg.get("tiers") or {}
-    total = _num(seg.get("customers")) or float(sum(_num(v) or 0 for v in tiers.values()))
+    # Tiers are given to buying customers, so the tiers' sum is the base.
+    total = float(sum(_num(v) or 0 for v in tiers.values())) or _num(seg.get("customers"))
     n_a = _num(tiers.get("A"))
     share = tier_revenue_share
+    if share is None and isinstance(seg.get("tier_revenue_share"), Mapping):
+        share = _num(seg["tier_revenue_share"].get("A"))
     if share is None:
         share = _num((sc.get("revenue_share_A") or {}).get("current"))
     if n_a is not None and total:
