@@ -917,6 +917,11 @@ def cumulative_tracking(fit: CLVFit, transactions, calibration_end, end, *, id_c
     unconditional expected repeat purchases of each customer since their first
     purchase (Fader, Hardie & Lee's tracking plot).
 
+    The steps end every ``step_days`` days after the first purchase date, plus
+    one at ``calibration_end`` and one at ``end``; each counts purchases up to
+    and including its last day (lifetimes' ``expected_cumulative_transactions``
+    counts up to the day before, with the same model values).
+
     Returns:
         pandas with ``date`` (step end), ``actual``, ``predicted`` (cumulative)
         and ``holdout`` (bool: the step ends after ``calibration_end``).
@@ -938,9 +943,9 @@ def cumulative_tracking(fit: CLVFit, transactions, calibration_end, end, *, id_c
     fcount = cohorts.get_column("len").to_numpy().astype(float)
     rep_days = np.sort(np.array([(x - start).days for x in rep.get_column(date_col).to_list()], dtype=float))
     total_days = (last - start).days
-    ends = np.arange(step_days, total_days + 1, step_days, dtype=float)
-    if len(ends) == 0 or ends[-1] != total_days:
-        ends = np.append(ends, total_days)
+    cal_day = (cal_end - start).days
+    ends = np.unique(np.concatenate([np.arange(step_days, total_days + 1, step_days, dtype=float),
+                                     [float(cal_day), float(total_days)]]))
     pm = fit.purchase_model
     pred = np.empty(len(ends))
     with _quiet():
