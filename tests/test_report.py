@@ -596,3 +596,12 @@ def test_whole_report_rerun_gives_identical_results(small_report, request):
     assert m2["results"] == m1["results"]
     assert m2["inputs"] == m1["inputs"] and m2["rows"] == m1["rows"]
     assert m2["parameters"] == m1["parameters"]
+
+
+def test_results_dir_for_months_and_quarters(tmp_path):
+    from workbench import config
+
+    cfg = config.from_dict({"paths": {"processed": "p"}}, root=tmp_path)
+    assert report.results_dir_for(cfg, report.parse_period("2026-09")) == tmp_path / "p" / "2026-09-30"
+    assert report.results_dir_for(cfg, report.parse_period("2026-Q3")) == \
+        tmp_path / "p" / "2026-09-30_quarter"

@@ -75,6 +75,7 @@ __all__ = [
     "parse_period",
     "plan_periods",
     "render_html",
+    "results_dir_for",
     "revenue_by_tier",
     "run",
     "section_links",
@@ -888,6 +889,13 @@ def _period_links(notebooks: Sequence[str], lang: str) -> list[tuple[str, str]]:
     return links
 
 
+def results_dir_for(cfg: config_mod.Config, period: Period) -> Path:
+    """Where a period's steps write: ``<processed>/<as_of>/`` (the notebooks' own default) for a
+    month, ``<processed>/<as_of>_quarter/`` for a quarter, so the two never overwrite each other."""
+    suffix = "_quarter" if period.freq == "quarter" else ""
+    return cfg.processed_dir / f"{period.as_of.isoformat()}{suffix}"
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -919,7 +927,7 @@ def _run_period_in(staging: Path, cfg: config_mod.Config, period: Period, *, rep
     (staging / "notebooks").mkdir()
     progress.attach(staging / "run.log")
     t_start, started = time.monotonic(), _now()
-    results_dir = cfg.processed_dir / period.as_of.isoformat()
+    results_dir = results_dir_for(cfg, period)
     results_dir.mkdir(parents=True, exist_ok=True)
     common = {
         "config_path": str(Path(cfg.path).resolve()) if cfg.path else None,
