@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 import xlsxwriter
+import yaml
 
 from workbench import config, ingest
 from workbench.config import ConfigError
@@ -254,3 +256,81 @@ def test_complaint_resolved_before_opened_is_invalid():
     co = ingest.coerce(ingest.from_frame(df, "complaints"))
     assert co.good.select("complaint_id", "severity").rows() == [("k1", "high")]
     assert co.failed.select("_line", "reason").rows() == [(3, "invalid_value")]
+
+
+def test_one_configuration_mixing_every_source_kind(tmp_path, capsys):
+    """GB18030 CSV with Chinese headers, a two-sheet Excel file, SQLite, DuckDB and Parquet
+    feed one cleaning run through one workbench.yaml; raw files stay byte-identical."""
+    from workbench import cli
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "customers.csv").write_bytes(
+        "客户编号,客户名称,联系电话,注册日期\nC001,张伟,138 1234 5678,2020/01/02\n"
+        "C002,李娜,13900000000,2020/02/03\nC003,张伟,+86 13812345678,2021/05/06\n"
+        .encode("gb18030"))
+    wb = xlsxwriter.Workbook(raw / "orders.xlsx")
+    for name, rows in (("2023", [("SO1", "C001", "2023-03-05", "¥1,234.50", "已完成")]),
+                       ("2024", [("SO2", "C003", "2024/03/06", "99", "已退货"),
+                                 ("SO3", "C002", "2024-03-07", "20", "已取消")])):
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, ["订单编号", "客户编号", "下单日期", "金额", "订单状态"])
+        for i, r in enumerate(rows, start=1):
+            ws.write_row(i, 0, r)
+    wb.close()
+    con = sqlite3.connect(raw / "crm.sqlite")
+    con.execute("create table v (vid text, cid text, d text, kind text)")
+    con.executemany("insert into v values (?,?,?,?)",
+                    [("V1", "C002", "2024-01-01", "微信"), ("V2", "C009", "2024-01-02", "电话")])
+    con.commit()
+    con.close()
+    dcon = duckdb.connect(str(raw / "service.duckdb"))
+    dcon.execute("create table k (complaint_id varchar, customer_id varchar, opened_at timestamp,"
+                 " severity varchar)")
+    dcon.execute("insert into k values ('K1', 'C001', '2024-02-01 09:30:00', 'high')")
+    dcon.close()
+    pl.DataFrame({"survey_id": ["S1"], "customer_id": ["C003"], "survey_date": [dt.date(2024, 5, 1)],
+                  "nps": [9], "csat": [5]}).write_parquet(raw / "surveys.parquet")
+    before = {p.name: p.read_bytes() for p in raw.iterdir()}
+    cfg = {
+        "company": {"founded": "2019-01-01"},
+        "paths": {"processed": "processed"},
+        "sources": {
+            "customers": {"path": "raw/customers.csv", "date_format": "%Y/%m/%d"},
+            "orders": {"path": "raw/orders.xlsx", "sheets": ["2023", "2024"],
+                       "date_format": ["%Y-%m-%d", "%Y/%m/%d"]},
+            "visits": {"url": "sqlite:///raw/crm.sqlite", "query": "select * from v",
+                       "columns": {"vid": "visit_id", "cid": "customer_id", "d": "visit_date"}},
+            "complaints": {"url": "duckdb:///raw/service.duckdb", "query": "select * from k"},
+            "surveys": {"path": "raw/surveys.parquet"},
+        },
+    }
+    (tmp_path / "workbench.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True),
+                                             encoding="utf-8")
+    assert cli.main(["clean", "--config", str(tmp_path / "workbench.yaml")]) == 0
+    out = tmp_path / "processed"
+    ledger = json.loads((out / "ledger.json").read_text(encoding="utf-8"))
+    assert {t: (e["rows_in"], e["rows_kept"], e["rows_quarantined"], e["rows_merged"])
+            for t, e in ledger.items()} == {
+        "customers": (3, 2, 0, 1), "orders": (3, 2, 1, 0), "visits": (2, 1, 1, 0),
+        "complaints": (1, 1, 0, 0), "surveys": (1, 1, 0, 0)}
+    assert ledger["customers"]["encoding"] == "gb18030"
+    assert [s["encoding"] for s in ledger["orders"]["sources"]] == ["xlsx", "xlsx"]
+    assert ledger["visits"]["reasons"] == {"unknown_customer": 1}
+    assert ledger["visits"]["ignored_columns"] == []  # 'kind' is a canonical header already
+    orders = pl.read_parquet(out / "orders.parquet")
+    assert orders.select("order_id", "customer_id", "order_date", "amount", "status").rows() == [
+        ("SO1", "C001", dt.date(2023, 3, 5), 1234.5, "completed"),
+        ("SO2", "C001", dt.date(2024, 3, 6), -99.0, "returned")]
+    assert pl.read_parquet(out / "visits.parquet").select("visit_id", "kind").rows() == \
+        [("V1", "wechat")]
+    assert pl.read_parquet(out / "complaints.parquet").get_column("opened_at").to_list() == \
+        [dt.datetime(2024, 2, 1, 9, 30)]
+    merge = pl.read_parquet(out / "merge_log.parquet")
+    assert merge.select("duplicate_id", "kept_id", "matched_on", "line").rows() == \
+        [("C003", "C001", "phone", 4)]
+    q = pl.read_parquet(out / "quarantine.parquet")
+    assert q.select("table", "source", "line", "reason").rows() == [
+        ("orders", f"{raw / 'orders.xlsx'}#2024", 3, "cancelled_order"),
+        ("visits", f"sqlite:///{raw / 'crm.sqlite'} [select * from v]", 3, "unknown_customer")]
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == before
