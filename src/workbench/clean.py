@@ -347,30 +347,47 @@ def _q(df: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
                      detail.cast(pl.String).alias("detail"))
 
 
-def _split(df: pl.DataFrame, cond: pl.Expr, reason: str, detail: pl.Expr,
-           out: list[pl.DataFrame]) -> pl.DataFrame:
-    """Move rows matching ``cond`` to the quarantine list; return the others."""
-    marked = df.with_columns(cond.fill_null(False).alias("_bad"))
-    bad = marked.filter(pl.col("_bad"))
-    if bad.height:
-        out.append(_q(bad, reason, detail))
-    return marked.filter(~pl.col("_bad")).drop("_bad")
+Rule = tuple[pl.Expr, str, pl.Expr]  # (condition, reason, detail)
 
 
-def _dates(df: pl.DataFrame, table: str, rules: CleaningRules, today: date,
-           out: list[pl.DataFrame]) -> pl.DataFrame:
+def _apply_rules(df: pl.DataFrame, rules: list[Rule], out: list[pl.DataFrame]) -> pl.DataFrame:
+    """Quarantine the rows matching any rule (the first matching rule gives the reason) in
+    one pass over the table; return the other rows."""
+    if not rules or df.height == 0:
+        return df
+    which = pl.lit(None, dtype=pl.Int32)
+    for i in reversed(range(len(rules))):
+        which = pl.when(rules[i][0].fill_null(False)).then(pl.lit(i, dtype=pl.Int32)) \
+            .otherwise(which)
+    idx = df.select(which.alias("_rule")).to_series()
+    bad = idx.is_not_null()
+    if not bad.any():
+        return df
+    sub = df.filter(bad).with_columns(idx.filter(bad).alias("_rule"))
+    reason = pl.lit(None, dtype=pl.String)
+    detail = pl.lit(None, dtype=pl.String)
+    for i in reversed(range(len(rules))):
+        hit = pl.col("_rule") == i
+        reason = pl.when(hit).then(pl.lit(rules[i][1])).otherwise(reason)
+        detail = pl.when(hit).then(rules[i][2].cast(pl.String)).otherwise(detail)
+    out.append(sub.select(pl.col(SOURCE), pl.col(LINE), reason.alias("reason"),
+                          detail.alias("detail")))
+    return df.filter(~bad)
+
+
+def _date_rules(df: pl.DataFrame, table: str, rules: CleaningRules, today: date) -> list[Rule]:
     from .context import DATE_COLUMNS
 
     col = DATE_COLUMNS[table]
     d = pl.col(col).cast(pl.Date) if df.schema[col] != pl.Date else pl.col(col)
     max_date = rules.max_date or today
-    df = _split(df, d > max_date, "future_date",
-                pl.format(f"{col} {{}} is after {max_date.isoformat()}", pl.col(col)), out)
+    out: list[Rule] = [(d > max_date, "future_date",
+                        pl.format(f"{col} {{}} is after {max_date.isoformat()}", pl.col(col)))]
     if rules.founded is not None:
-        df = _split(df, d < rules.founded, "before_founded",
+        out.append((d < rules.founded, "before_founded",
                     pl.format(f"{col} {{}} is before the company was founded "
-                              f"({rules.founded.isoformat()})", pl.col(col)), out)
-    return df
+                              f"({rules.founded.isoformat()})", pl.col(col))))
+    return out
 
 
 def _first_of(df: pl.DataFrame, dup_mask: pl.Series, on: list[str]) -> pl.DataFrame:
@@ -494,23 +511,21 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
         df = _duplicates(co.good, table, q)
         extra: dict[str, Any] = {}
+        pending: list[Rule] = []
         if table == "orders":
-            df = _split(df, pl.col("status") == "cancelled", "cancelled_order",
-                        pl.format("status cancelled (amount {})", pl.col("amount")), q)
-        df = _dates(df, table, rules, today, q)
+            pending.append((pl.col("status") == "cancelled", "cancelled_order",
+                            pl.format("status cancelled (amount {})", pl.col("amount"))))
+        pending += _date_rules(df, table, rules, today)
         if table == "orders":
-            df = _split(df, (pl.col("amount") <= 0) & (pl.col("status") != "returned"),
-                        "non_positive_amount",
-                        pl.format("amount {} with status {}", pl.col("amount"), pl.col("status")), q)
-            df = _split(df, (pl.col("status") == "returned") & (pl.col("amount") == 0),
-                        "non_positive_amount", pl.lit("return with amount 0"), q)
-            extra["returns_negated"] = int(df.filter((pl.col("status") == "returned")
-                                                     & (pl.col("amount") > 0)).height)
-            df = df.with_columns(pl.when(pl.col("status") == "returned")
-                                 .then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
-                                 .alias("amount"))
+            pending += [
+                ((pl.col("amount") <= 0) & (pl.col("status") != "returned"), "non_positive_amount",
+                 pl.format("amount {} with status {}", pl.col("amount"), pl.col("status"))),
+                ((pl.col("status") == "returned") & (pl.col("amount") == 0),
+                 "non_positive_amount", pl.lit("return with amount 0")),
+            ]
         rows_merged = 0
         if table == "customers":
+            df = _apply_rules(df, pending, q)
             dups = find_duplicate_customers(df, rules.duplicate_keys, rules.company_suffixes)
             if dups.height:
                 where = df.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
@@ -525,18 +540,28 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             id_map = dups.select("duplicate_id", "kept_id")
             customer_ids = df.get_column("customer_id")
         elif "customer_id" in spec.names:
+            moved = pl.lit(False)
             if id_map is not None and id_map.height:
-                df = (df.join(id_map, left_on="customer_id", right_on="duplicate_id", how="left",
-                              maintain_order="left"))
-                extra["repointed"] = int(df.get_column("kept_id").is_not_null().sum())
-                df = df.with_columns(pl.coalesce("kept_id", "customer_id").alias("customer_id")) \
-                    .drop("kept_id")
-            else:
-                extra["repointed"] = 0
+                old = id_map.get_column("duplicate_id")
+                moved = pl.col("customer_id").is_in(old.implode())
+                df = df.with_columns(moved.alias("_moved"), pl.col("customer_id").replace(
+                    old, id_map.get_column("kept_id")))
+                moved = pl.col("_moved")
             known = customer_ids if customer_ids is not None else pl.Series([], dtype=pl.String)
-            df = _split(df, ~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
-                        pl.format("customer_id '{}' is not in the clean customer archive",
-                                  pl.col("customer_id")), q)
+            pending.append((~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
+                            pl.format("customer_id '{}' is not in the clean customer archive",
+                                      pl.col("customer_id"))))
+            df = _apply_rules(df, pending, q)
+            extra["repointed"] = int(df.select(moved.sum()).item()) if "_moved" in df.columns \
+                else 0
+        else:
+            df = _apply_rules(df, pending, q)
+        if table == "orders":
+            extra["returns_negated"] = int(df.filter((pl.col("status") == "returned")
+                                                     & (pl.col("amount") > 0)).height)
+            df = df.with_columns(pl.when(pl.col("status") == "returned")
+                                 .then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
+                                 .alias("amount"))
         clean = df.select(spec.names)
         if table == "orders":
             clean = clean.with_columns(outlier_flags(clean, rules.outlier_method,
