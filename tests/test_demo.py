@@ -230,6 +230,14 @@ def test_seasonality_peaks_and_spring_festival_dip(big):
         assert window(lny - timedelta(days=3), lny + timedelta(days=3)) < 0.6, year
 
 
+def test_key_accounts_order_on_working_days(big, completed):
+    typed = completed.join(big.tables["customers"].select("customer_id", "customer_type"), on="customer_id")
+    weekend = dict(typed.group_by("customer_type").agg((pl.col("order_date").dt.weekday() >= 6).mean())
+                   .iter_rows())
+    assert weekend["B2B"] < 0.15            # 2/7 = 0.29 if orders ignored the weekday
+    assert weekend["B2C"] > 0.29
+
+
 def test_churn_is_higher_after_complaints_and_low_nps(big, completed):
     end = date.fromisoformat(big.truth["end_date"])
     cut = end - timedelta(days=180)

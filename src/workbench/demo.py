@@ -94,6 +94,15 @@ SEASON = {
                  "peak_factor": 5.0},
 }
 
+# How key accounts (B2B) differ: they order on working days, hardly care about the
+# shopping festivals (their factors are raised to this power), buy more at year end
+# (budgets), and stop longer at the Spring Festival.  Consumers shop a bit more at weekends.
+SEASON_BY_TYPE = {
+    "B2C": {"weekend": 1.15},
+    "B2B": {"weekend": 0.3, "festival_power": 0.4, "spring_festival": 0.15,
+            "year_end": {"month": 12, "factor": 1.3}},
+}
+
 FILES = ("customers.csv", "orders.csv", "visits.csv", "complaints.csv", "surveys.csv", "truth.json")
 
 B2B_SHARE = 0.07
@@ -280,14 +289,21 @@ def _period(end_date, years: float) -> tuple[date, date]:
     return start, end
 
 
-def seasonal_intensity(start: date, end: date) -> np.ndarray:
+def seasonal_intensity(start: date, end: date, customer_type: str = "B2C") -> np.ndarray:
     """Relative purchase intensity of each day from ``start`` to ``end`` (inclusive).
 
-    An ordinary day is 1.0.  The Spring Festival (one week before to six days
-    after Lunar New Year) drops to 0.3, the two weeks before it rise to 1.15,
-    618 (June 1-17: 2.0, June 18: 4.0) and Double 11 (Nov 1-10: 2.2, Nov 11:
-    5.0) peak.  The values are not normalised.
+    For consumers (``"B2C"``) an ordinary weekday is 1.0 and a weekend day 1.15.
+    The Spring Festival (one week before to six days after Lunar New Year) drops
+    to 0.3, the two weeks before it rise to 1.15, 618 (June 1-17: 2.0, June 18:
+    4.0) and Double 11 (Nov 1-10: 2.2, Nov 11: 5.0) peak.  Key accounts
+    (``"B2B"``) buy on working days (weekend 0.3), feel the festivals much less
+    (factors to the power 0.4), buy more in December (1.3) and stop longer at the
+    Spring Festival (0.15); see ``SEASON_BY_TYPE``.  The values are not normalised.
     """
+    if customer_type not in SEASON_BY_TYPE:
+        raise UsageError(f"customer_type '{customer_type}' is not one of {sorted(SEASON_BY_TYPE)}.")
+    mod = SEASON_BY_TYPE[customer_type]
+    power = mod.get("festival_power", 1.0)
     n = (end - start).days + 1
     days = np.arange(n)
     base = np.datetime64(start.isoformat(), "D")
@@ -302,13 +318,17 @@ def seasonal_intensity(start: date, end: date) -> np.ndarray:
             continue
         off = (cal - np.datetime64(lny.isoformat(), "D")).astype(int)
         pre, sf = SEASON["pre_festival"], SEASON["spring_festival"]
-        s[(off >= pre["from_days"]) & (off <= pre["to_days"])] = pre["factor"]
-        s[(off >= sf["from_days"]) & (off <= sf["to_days"])] = sf["factor"]
+        s[(off >= pre["from_days"]) & (off <= pre["to_days"])] = pre["factor"] ** power
+        s[(off >= sf["from_days"]) & (off <= sf["to_days"])] = mod.get("spring_festival", sf["factor"])
     for key in ("618", "double11"):
         w = SEASON[key]
         in_month = months == w["month"]
-        s[in_month & (dom >= w["from_day"]) & (dom <= w["to_day"])] = w["factor"]
-        s[in_month & (dom == w["peak_day"])] = w["peak_factor"]
+        s[in_month & (dom >= w["from_day"]) & (dom <= w["to_day"])] = w["factor"] ** power
+        s[in_month & (dom == w["peak_day"])] = w["peak_factor"] ** power
+    if "year_end" in mod:
+        s[months == mod["year_end"]["month"]] *= mod["year_end"]["factor"]
+    weekday = (days + base.astype("datetime64[D]").astype(np.int64) + 3) % 7   # 0 = Monday
+    s[weekday >= 5] *= mod["weekend"]
     return s
 
 
@@ -445,9 +465,9 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     ss = np.random.SeedSequence([int(seed), 20190101])
     streams = {k: np.random.default_rng(s) for k, s in zip(
         ("cust", "buy", "spend", "order", "service", "names"), ss.spawn(6))}
-    intensity = seasonal_intensity(start, end)
-    clock = _Clock(intensity)
-    n_days = clock.n_days
+    intensity = {t: seasonal_intensity(start, end, t) for t in ("B2C", "B2B")}
+    clocks = {t: _Clock(v) for t, v in intensity.items()}
+    n_days = clocks["B2C"].n_days
 
     # --- latent customer parameters (exact BG/NBD and Gamma-Gamma marginals)
     rng = streams["cust"]
@@ -463,8 +483,11 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     ctype = np.where(is_b2b, "B2B", "B2C")
 
     # signup days: growing acquisition, a little seasonal
-    wsig = np.exp(SIGNUP_GROWTH * np.arange(n_days) / n_days) * intensity
-    signup = rng.choice(n_days, size=n, p=wsig / wsig.sum())
+    growth = np.exp(SIGNUP_GROWTH * np.arange(n_days) / n_days)
+    cdf = {t: np.cumsum(growth * v) / np.sum(growth * v) for t, v in intensity.items()}
+    u = rng.random(n)
+    signup = np.where(is_b2b, np.searchsorted(cdf["B2B"], u, side="right"),
+                      np.searchsorted(cdf["B2C"], u, side="right")).clip(0, n_days - 1)
     prospect = rng.random(n) < np.where(is_b2b, PROSPECT_SHARE["B2B"], PROSPECT_SHARE["B2C"])
     delay = np.where(rng.random(n) < 0.55, 0, rng.geometric(1 / 6, size=n))
     t0 = signup + delay + rng.random(n)
@@ -473,8 +496,16 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     # --- purchases: BG/NBD in operational time
     rng = streams["buy"]
     bi = np.flatnonzero(buyer)
-    tau0 = clock.to_op(t0[bi])
-    t_op = np.maximum(clock.total - tau0, 0.0)
+    b_b2b = is_b2b[bi]
+
+    def to_op(t: np.ndarray, b2b: np.ndarray) -> np.ndarray:
+        return np.where(b2b, clocks["B2B"].to_op(t), clocks["B2C"].to_op(t))
+
+    def to_day(tau: np.ndarray, b2b: np.ndarray) -> np.ndarray:
+        return np.where(b2b, clocks["B2B"].to_day(tau), clocks["B2C"].to_day(tau))
+
+    tau0 = to_op(t0[bi], b_b2b)
+    t_op = np.maximum(clocks["B2C"].total - tau0, 0.0)     # both clocks total n_days
     n_events = rng.poisson(lam[bi] * t_op)
     j_death = rng.geometric(np.clip(p_drop[bi], 1e-9, 1.0))
     k = np.minimum(n_events, j_death)
@@ -489,11 +520,11 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     rep_tau = np.concatenate([tau0[owner] + earlier, tau0[has] + tk[has]])
     first_day = np.floor(t0[bi]).astype(np.int64)
     o_cust = np.concatenate([bi, bi[rep_owner]])
-    o_day = np.concatenate([first_day, clock.to_day(rep_tau)])
+    o_day = np.concatenate([first_day, to_day(rep_tau, b_b2b[rep_owner])])
     o_last = np.concatenate([np.zeros(len(bi), bool), np.zeros(len(owner), bool),
                              died[has]])               # the purchase after which the customer left
     death_day = np.full(n, -1, dtype=np.int64)
-    death_day[bi[died & has]] = clock.to_day(tau0[died & has] + tk[died & has])
+    death_day[bi[died & has]] = to_day(tau0[died & has] + tk[died & has], b_b2b[died & has])
     alive = np.ones(n, dtype=bool)
     alive[bi[died & has]] = False
 
@@ -538,6 +569,7 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
                       "mapped to calendar days through the cumulative seasonal intensity "
                       "(mean 1 over the period)",
             "windows": SEASON,
+            "by_customer_type": SEASON_BY_TYPE,
             "lunar_new_year": {str(y): d.isoformat() for y, d in LUNAR_NEW_YEAR.items()
                                if start.year <= y <= end.year},
         },
