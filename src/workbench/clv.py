@@ -55,6 +55,7 @@ __all__ = [
     "MODELS",
     "PERIOD_DAYS",
     "CLVFit",
+    "CLVSettings",
     "Validation",
     "alive_history",
     "cumulative_tracking",
@@ -63,12 +64,18 @@ __all__ = [
     "frequency_bin",
     "holdout_predictions",
     "holdout_table",
+    "key_results",
+    "localize",
+    "narrative",
     "net_of_returns",
+    "params_table",
     "period_transactions",
     "predict",
     "probability_alive_matrix",
     "spend_correlation",
+    "summary_from_orders",
     "validate",
+    "valuable_at_risk",
     "value_by_group",
 ]
 
@@ -1090,3 +1097,209 @@ def value_by_group(predictions, groups, by: str, *, id_col: str = "customer_id")
            .with_columns((pl.col("total_clv") / total if total else pl.lit(0.0)).alias("share_clv"))
            .sort("total_clv", descending=True))
     return out.to_pandas().set_index(by)
+
+
+# --------------------------------------------------------------------------- notebook helpers
+
+i18n.register({
+    "total_clv": {"zh": "CLV合计", "en": "Total CLV"},
+    "mean_clv": {"zh": "平均CLV", "en": "Mean CLV"},
+    "share_clv": {"zh": "CLV占比", "en": "Share of CLV"},
+    "mean_p_alive": {"zh": "平均存活概率", "en": "Mean probability alive"},
+    "total_error": {"zh": "合计偏差", "en": "Total error"},
+    "clv_parameter_value": {"zh": "估计值", "en": "Estimate"},
+    "clv_purchase_model": {"zh": "购买模型", "en": "Purchase model"},
+    "clv_spend_model": {"zh": "消费金额模型(Gamma-Gamma)", "en": "Spend model (Gamma-Gamma)"},
+    "clv_needs_02": {"zh": "本报告需要报告 02(客户分类与分级)生成的 segments.parquet,请先运行 02。",
+                     "en": "This report needs segments.parquet from report 02 (segmentation); run 02 first."},
+})
+
+
+@dataclass(frozen=True)
+class CLVSettings:
+    """The ``clv:`` section of ``workbench.yaml`` (every key optional).
+
+    Attributes:
+        period, freq_multiplier: time unit of the RFM summary (default ``"D"``, 7:
+            daily purchase periods counted in weeks, as in the literature).
+        net_of_returns: scale spend by the share each customer kept (default True;
+            see :func:`net_of_returns`).
+        cap_outliers: orders the cleaning flagged ``is_outlier`` still count as
+            purchases, but their amount is capped at the 99th percentile of the
+            unflagged purchase amounts (default True), so one mistyped amount
+            cannot make a customer worth millions.
+        penalizer: lifetimes' penalizer (default 0; a retry with 0.001 happens on failure).
+        compare: purchase models compared out of sample (default bgnbd, paretonbd).
+    """
+
+    period: str = "D"
+    freq_multiplier: float = 7
+    net_of_returns: bool = True
+    cap_outliers: bool = True
+    penalizer: float = 0.0
+    compare: tuple[str, ...] = ("bgnbd", "paretonbd")
+
+    @classmethod
+    def from_mapping(cls, section: dict[str, Any] | None) -> CLVSettings:
+        """Build from ``cfg.section("clv")`` with clear errors for unknown keys or values."""
+        section = dict(section or {})
+        known = {"period", "freq_multiplier", "net_of_returns", "cap_outliers", "penalizer", "compare"}
+        unknown = set(section) - known - {"horizon_months", "discount_rate_monthly", "model",
+                                          "holdout_months"}
+        if unknown:
+            raise UsageError(f"workbench.yaml clv: unknown key(s) {sorted(unknown)}; "
+                             f"known keys are {sorted(known)}.")
+        out = cls(**{k: (tuple(v) if k == "compare" else v) for k, v in section.items() if k in known})
+        _period_days(out.period, out.freq_multiplier)
+        for m in out.compare:
+            if m not in MODELS:
+                raise UsageError(f"workbench.yaml clv.compare: model '{m}' is not one of {MODELS}.")
+        return out
+
+
+def summary_from_orders(orders, as_of, settings: CLVSettings | None = None, *,
+                        id_col: str = "customer_id", date_col: str = "order_date",
+                        amount_col: str = "amount"):
+    """RFM summary of completed purchases up to ``as_of``, spend net of returns.
+
+    Purchases are the orders with ``amount > 0`` (returns, with negative
+    amounts, are not purchase occasions); :func:`workbench.rfm.summary` counts
+    them per period.  With ``settings.cap_outliers`` (and an ``is_outlier``
+    column, as the cleaning writes) flagged amounts are capped first.  With ``settings.net_of_returns`` the average spend is
+    then scaled by :func:`net_of_returns` over the same orders.  Returns a
+    polars frame with ``id_col, frequency, recency, T, monetary_value`` (and
+    ``return_rate``).
+    """
+    from . import rfm
+
+    settings = settings or CLVSettings()
+    day = _as_date(as_of, "as_of")
+    df = orders if isinstance(orders, pl.DataFrame) else pl.from_pandas(orders)
+    for c in (id_col, date_col, amount_col):
+        if c not in df.columns:
+            raise DataError(f"orders: column '{c}' is missing; the columns are {df.columns}.")
+    known = df.filter(pl.col(date_col).cast(pl.Date) <= day)
+    if settings.cap_outliers and "is_outlier" in known.columns:
+        normal = known.filter(~pl.col("is_outlier").fill_null(False) & (pl.col(amount_col) > 0))
+        if normal.height:
+            cap = float(normal.get_column(amount_col).quantile(0.99, "linear"))
+            known = known.with_columns(
+                pl.when(pl.col("is_outlier").fill_null(False))
+                .then(pl.col(amount_col).clip(-cap, cap)).otherwise(pl.col(amount_col)).alias(amount_col))
+    purchases = known.filter(pl.col(amount_col) > 0)
+    if purchases.height == 0:
+        raise DataError(f"orders: no purchase (amount > 0) on or before {day}; nothing to value.")
+    s = rfm.summary(purchases, id_col, date_col, amount_col, day, settings.period, settings.freq_multiplier)
+    if settings.net_of_returns:
+        return net_of_returns(s, known, id_col=id_col, amount_col=amount_col)
+    return s.with_columns(pl.lit(0.0).alias("return_rate"))
+
+
+def params_table(fit: CLVFit, lang: str = "en") -> pd.DataFrame:
+    """The fitted parameters of both models as a small table for reports."""
+    rows = [(i18n.t("clv_purchase_model", lang) + f" ({MODEL_NAMES[fit.model]})", k, v)
+            for k, v in fit.params.items()]
+    rows += [(i18n.t("clv_spend_model", lang), k, v) for k, v in fit.spend_params.items()]
+    return pd.DataFrame(rows, columns=[i18n.t("clv_model", lang), i18n.t("clv_parameter", lang),
+                                       i18n.t("clv_parameter_value", lang)]).round(4)
+
+
+def localize(df: pd.DataFrame, lang: str = "en", digits: int = 2) -> pd.DataFrame:
+    """Headers and model names in ``lang``; shares as percents; floats rounded."""
+    out = df.copy()
+    for col in out.columns:
+        if col in ("share_clv", "total_error", "p_alive", "mean_p_alive"):
+            out[col] = out[col].map(lambda v: f"{100 * v:.1f}%")
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(digits)
+    if out.index.name == "model" or set(out.index.astype(str)) & set(MODEL_NAMES):
+        out.index = [i18n.t(str(i), lang) for i in out.index]
+    name = df.index.name
+    out.index.name = i18n.t("clv_model" if name == "model" else name, lang) if name else None
+    return out.rename(columns=i18n.column_labels(out.columns, lang))
+
+
+def key_results(fit: CLVFit, validation: Validation, predictions, horizon_months: int,
+                discount_rate_monthly: float, calibration_end) -> dict[str, Any]:
+    """The ``clv`` step results (``results/clv.json``) as plain values."""
+    pred = predictions if isinstance(predictions, pl.DataFrame) else pl.from_pandas(predictions)
+    model_key = fit.model if fit.model in validation.comparison.index else "bgnbd"
+    v = validation.summary(model_key)
+    clv_col = pred.get_column("clv")
+    total = float(clv_col.sum())
+    top = clv_col.sort(descending=True).head(max(1, round(pred.height * 0.2)))
+    return {
+        **fit.to_dict(),
+        "horizon_months": horizon_months, "discount_rate_monthly": discount_rate_monthly,
+        "calibration_end": _as_date(calibration_end, "calibration_end").isoformat(),
+        "holdout_periods": validation.holdout_periods, **v,
+        "comparison": {m: {k: float(x) for k, x in row.items()}
+                       for m, row in validation.comparison.to_dict(orient="index").items()},
+        "total_clv": total, "mean_clv": float(clv_col.mean()),
+        "top20_share": float(top.sum() / total) if total else 0.0,
+        "expected_purchases": float(pred.get_column("expected_purchases").sum()),
+        "mean_p_alive": float(pred.get_column("p_alive").mean()),
+    }
+
+
+_TEXT = {
+    "fit": {
+        "zh": "模型基于 {customers:,} 位客户(其中 {repeat:,} 位有重复购买)拟合,时间单位:1 个周期 = {days:g} 天。{notes}",
+        "en": "The models were fitted on {customers:,} customers ({repeat:,} with a repeat purchase); "
+              "time unit: 1 period = {days:g} days. {notes}",
+    },
+    "validation": {
+        "zh": "把 {cal_end} 之前的数据作为校准期拟合模型,预测之后 {months} 个月(验证期)每位客户的购买次数,再与实际对比:"
+              "实际 {actual:,.0f} 次,{model} 预测 {predicted:,.0f} 次(偏差 {err:+.1%});"
+              "平均每位客户的绝对误差为 {mae:.2f} 次,朴素基准(沿用校准期购买频率)为 {base:.2f} 次。{verdict}",
+        "en": "The models were fitted on the data up to {cal_end} and predicted each customer's purchases in the "
+              "following {months} months (the holdout): actual {actual:,.0f}, {model} predicted {predicted:,.0f} "
+              "({err:+.1%}); the mean absolute error per customer is {mae:.2f} purchases against {base:.2f} for "
+              "the naive baseline that repeats each customer's calibration rate. {verdict}",
+    },
+    "better": {"zh": "模型比朴素基准更准,可以用于预测。", "en": "The model beats the naive baseline and can be used for forecasts."},
+    "worse": {"zh": "注意:模型没有胜过朴素基准,预测结果只能作参考。",
+              "en": "Caution: the model does not beat the naive baseline; treat its forecasts as indicative only."},
+    "value": {
+        "zh": "未来 {months} 个月(按每月 {rate:.1%} 折现)预计客户总价值 {total},平均每位客户 {mean};"
+              "价值最高的 20% 客户贡献 {top:.0%}。",
+        "en": "Over the next {months} months (discounted at {rate:.1%} a month) the customers are expected to be "
+              "worth {total} in total, {mean} on average; the top 20% of customers hold {top:.0%} of that value.",
+    },
+    "allocation": {
+        "zh": "资源配置建议:{tier_line}把客户经理的时间和专属服务优先投向高 CLV 客户;"
+              "对 CLV 高但存活概率低于 50% 的 {risky:,} 位客户(合计 {risky_value})尽快回访挽留;"
+              "对 CLV 很低的客户以低成本的线上触达为主。",
+        "en": "For resource allocation: {tier_line}put account managers' time and dedicated service on the "
+              "high-CLV customers first; call the {risky:,} customers with a high CLV but a probability alive "
+              "below 50% (worth {risky_value} together) soon to win them back; serve the low-CLV customers "
+              "through low-cost online channels.",
+    },
+    "tier_line": {
+        "zh": "A 级客户占 {share:.0%} 的未来价值,",
+        "en": "tier A holds {share:.0%} of the future value; ",
+    },
+}
+
+
+def narrative(key: str, lang: str = "en", **values: Any) -> str:
+    """Plain-language sentences of the CLV report (``key`` in fit, validation, value, allocation)."""
+    if key not in _TEXT:
+        raise UsageError(f"unknown narrative '{key}'; choose from {sorted(_TEXT)}.")
+    return _TEXT[key][lang].format(**values)
+
+
+def valuable_at_risk(predictions, *, top_share: float = 0.2, p_alive_below: float = 0.5,
+                     id_col: str = "customer_id") -> pl.DataFrame:
+    """Customers in the top ``top_share`` by CLV whose probability alive is below ``p_alive_below``.
+
+    They are worth most and are the likeliest to have lapsed: the first to call.
+    Returns polars rows of ``predictions`` (with ``id_col``), highest CLV first.
+    """
+    if not 0 < top_share <= 1 or not 0 < p_alive_below <= 1:
+        raise UsageError("top_share and p_alive_below must be in (0, 1].")
+    pred = predictions if isinstance(predictions, pl.DataFrame) else \
+        pl.from_pandas(predictions.reset_index() if id_col not in predictions.columns else predictions)
+    n_top = max(1, round(pred.height * top_share))
+    top = pred.sort("clv", descending=True).head(n_top)
+    return top.filter(pl.col("p_alive") < p_alive_below)
