@@ -991,7 +991,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         new_rows("unparseable_date", 2, order_date=["2024-02-30", "待定"]),
         new_rows("unparseable_amount", 2, amount=["约500元", "N/A"]),
         new_rows("outlier", 2, amount=[f"{x:.2f}" for x in (3_860_000.0, 5_240_000.0)],
-                 status=["completed", "completed"]),
+                 gross_margin=[None, None], status=["completed", "completed"]),
     ]
     dup_src = rng.choice(np.flatnonzero(otext["_kind"].to_numpy() == "clean"),
                          size=_n_inject(m, 0.004, 3), replace=False)
