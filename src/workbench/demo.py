@@ -482,7 +482,7 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     is_b2b[np.argsort(-value_score, kind="stable")[:n_b2b]] = True
     ctype = np.where(is_b2b, "B2B", "B2C")
 
-    # signup days: growing acquisition, a little seasonal
+    # signup days: growing acquisition, following the seasonal intensity of the customer type
     growth = np.exp(SIGNUP_GROWTH * np.arange(n_days) / n_days)
     cdf = {t: np.cumsum(growth * v) / np.sum(growth * v) for t, v in intensity.items()}
     u = rng.random(n)
