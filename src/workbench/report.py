@@ -366,6 +366,10 @@ _F = {
     "clv": {"zh": "CLV 模型({model})在验证期的平均绝对误差为每位客户 {mae:.2f} 次购买。",
             "en": "The CLV model ({model}) was off by {mae:.2f} purchases per customer on "
                   "average over the hold-out period."},
+    "clv_base": {"zh": "CLV 模型({model})在验证期的平均绝对误差为每位客户 {mae:.2f} 次购买"
+                       "(简单按历史频率外推为 {base:.2f})。",
+                 "en": "The CLV model ({model}) was off by {mae:.2f} purchases per customer on "
+                       "average over the hold-out period (naive extrapolation: {base:.2f})."},
     "quarantine": {"zh": "数据清洗隔离了 {q} 行原始记录(占 {share}),合并重复 {m} 行;"
                          "原因见数据清洗报告。",
                    "en": "Cleaning quarantined {q} raw rows ({share} of the input) and merged {m} "
@@ -449,7 +453,10 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
 
     clv = results.get("clv") or {}
     mae = _num(clv.get("holdout_mae"))
-    if mae is not None:
+    base_mae = _num(clv.get("baseline_mae"))
+    if mae is not None and base_mae is not None:
+        say("clv_base", model=clv.get("model", "?"), mae=mae, base=base_mae)
+    elif mae is not None:
         say("clv", model=clv.get("model", "?"), mae=mae)
 
     cleaning = _ledger_tables(results.get("cleaning") or {})
