@@ -150,8 +150,8 @@ def test_findings_zh_and_partial_results():
     ]
     assert report.findings({}, "en") == []
     assert report.findings({"clv": {"model": "pareto", "holdout_mae": 0.7355, "baseline_mae": 1.0652}},
-                           "zh") == ["CLV 模型(pareto)在验证期的平均绝对误差为每位客户 0.74 次购买"
-                                     "(简单按历史频率外推为 1.07)。"]
+                           "zh") == [("CLV 模型(pareto)在验证期的平均绝对误差为每位客户 0.74 次购买"
+                                     "(简单按历史频率外推为 1.07)。")]
     weak = {"churn": {"roc_auc": 0.62, "baselines": {"recency": {"roc_auc": 0.69}}, "lift_at_10": 1.0}}
     assert report.findings(weak, "en") == [
         ("Caution: the churn model (ROC AUC 0.62) ranks customers no better than recency alone "
