@@ -378,3 +378,63 @@ def test_charts_draw_the_tables_with_labels(bg_fit, validation, cdnow_cal):
     ax = pc.probability_alive_matrix(clv.probability_alive_matrix(bg_fit, n_recency=10), "en")
     assert ax.images[0].get_array().shape == (bg_fit.frequency_q99 + 1, 10)
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- notebook helpers
+
+def test_settings_from_configuration_section():
+    s = clv.CLVSettings.from_mapping({"period": "W", "freq_multiplier": 1, "compare": ["bgnbd"]})
+    assert (s.period, s.freq_multiplier, s.compare, s.net_of_returns) == ("W", 1, ("bgnbd",), True)
+    assert clv.CLVSettings.from_mapping(None) == clv.CLVSettings()
+    with pytest.raises(UsageError, match=r"unknown key\(s\) \['horizon'\]"):
+        clv.CLVSettings.from_mapping({"horizon": 12})
+    with pytest.raises(UsageError, match="model 'arima'"):
+        clv.CLVSettings.from_mapping({"compare": ["arima"]})
+    with pytest.raises(UsageError, match="freq_multiplier"):
+        clv.CLVSettings.from_mapping({"freq_multiplier": 0})
+
+
+def test_summary_from_orders_purchases_returns_and_outliers():
+    d = date
+    orders = pl.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "b", "b", "c"],
+        "order_date": [d(2024, 1, 1), d(2024, 1, 8), d(2024, 1, 15), d(2024, 1, 20),
+                       d(2024, 1, 3), d(2024, 1, 10), d(2024, 2, 1)],
+        "amount": [100.0, 300.0, -150.0, 10_000.0, 50.0, 70.0, 20.0],
+        "is_outlier": [False, False, False, True, False, False, False],
+    })
+    s = clv.summary_from_orders(orders, "2024-01-31", clv.CLVSettings(net_of_returns=False, cap_outliers=False))
+    assert s["customer_id"].to_list() == ["a", "b"]  # c buys after the as-of date
+    assert s.row(0, named=True)["frequency"] == 2.0  # the return is not a purchase
+    assert s.row(0, named=True)["monetary_value"] == pytest.approx((300 + 10_000) / 2)
+    assert s.row(0, named=True)["T"] == pytest.approx(30 / 7)
+    # the flagged 10,000 is capped at the 99th percentile of the other purchases (100, 300, 50, 70)
+    cap = float(np.quantile([100.0, 300.0, 50.0, 70.0], 0.99))
+    s = clv.summary_from_orders(orders, "2024-01-31", clv.CLVSettings(net_of_returns=False))
+    assert s.row(0, named=True)["monetary_value"] == pytest.approx((300 + cap) / 2)
+    s = clv.summary_from_orders(orders, "2024-01-31")
+    rate = 150 / (100 + 300 + cap)
+    assert s.row(0, named=True)["return_rate"] == pytest.approx(rate)
+    assert s.row(0, named=True)["monetary_value"] == pytest.approx((300 + cap) / 2 * (1 - rate))
+    with pytest.raises(DataError, match="no purchase"):
+        clv.summary_from_orders(orders, "2023-12-31")
+
+
+def test_key_results_and_valuable_at_risk(bg_fit, cdnow_cal, validation):
+    pred = clv.predict(bg_fit, cdnow_cal, 12, 0.01)
+    res = clv.key_results(bg_fit, validation, pred, 12, 0.01, "1997-09-30")
+    assert res["model"] == "bgnbd" and res["params"] == bg_fit.params
+    assert res["spend_params"] == bg_fit.spend_params
+    assert res["holdout_actual"] == 1882.0 and res["holdout_mae"] == validation.comparison.loc["bgnbd", "mae_customer"]
+    assert res["baseline_mae"] == validation.comparison.loc["baseline", "mae_customer"]
+    assert res["total_clv"] == pytest.approx(float(pred["clv"].sum()))
+    top = pred.sort("clv", descending=True).head(471)
+    assert res["top20_share"] == pytest.approx(float(top["clv"].sum() / pred["clv"].sum()))
+    risky = clv.valuable_at_risk(pred)
+    assert risky.height == top.filter(pl.col("p_alive") < 0.5).height
+    assert risky["clv"].is_sorted(descending=True)
+    table = clv.localize(validation.comparison, "zh")
+    assert table.index.tolist() == ["BG/NBD模型", "Pareto/NBD模型", "朴素基准(沿用校准期频率)"]
+    assert table.index.name == "模型" and table.iloc[0]["合计偏差"] == "-12.1%"
+    assert "1,882" in clv.narrative("validation", "en", cal_end="1997-09-30", months=9, actual=1882, model="BG/NBD",
+                                     predicted=1653.4, err=-0.121, mae=0.79, base=1.02, verdict="")

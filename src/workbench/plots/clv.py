@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 from .. import i18n
@@ -75,6 +76,7 @@ def _heatmap(matrix: pd.DataFrame, title: str, lang: str, ax, cmap: str, percent
     cb = ax.figure.colorbar(im, ax=ax)
     if percent:
         cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(i18n.t("clv_axis_recency", lang))
     ax.set_ylabel(i18n.t("clv_axis_frequency", lang))
     ax.set_title(title)
