@@ -608,3 +608,23 @@ def test_results_dir_for_months_and_quarters(tmp_path):
     assert report.results_dir_for(cfg, report.parse_period("2026-09")) == tmp_path / "p" / "2026-09-30"
     assert report.results_dir_for(cfg, report.parse_period("2026-Q3")) == \
         tmp_path / "p" / "2026-09-30_quarter"
+
+
+def test_whole_report_failed_step_leaves_the_published_report(small_report, request):
+    """An invalid model name for 03 makes the real CLV notebook raise: the run stops naming the
+    step and the exception, keeps the failed notebook, and the published report of the period
+    stays byte-identical.  (The as-of date is a day before the period end, so this run writes
+    its step results apart from the published run's.)"""
+    _code, out, _ = small_report
+    folder = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    before = _tree(folder)
+    as_of = date.fromisoformat(json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["as_of"])
+    with pytest.raises(StepFailed) as info:
+        report.run(request.getfixturevalue("small_processed"), as_of=as_of.replace(day=as_of.day - 1),
+                   notebooks=["03_clv"], parameters={"03_clv": {"model": "nope"}}, clean=False,
+                   out=out, progress_stream=io.StringIO(), live=False)
+    kept = out / "_failed" / folder.name / "notebooks" / "03_clv.ipynb"
+    assert info.value.step == "03_clv"
+    assert str(info.value).startswith("step '03_clv' failed: UsageError: model 'nope'")
+    assert str(kept) in str(info.value) and kept.is_file()
+    assert _tree(folder) == before
