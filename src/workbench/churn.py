@@ -56,8 +56,10 @@ from .errors import DataError, ModelError, UsageError
 
 __all__ = [
     "FEATURE_GROUPS",
+    "FEATURE_LABELS",
     "SEVERITY_RANK",
     "ChurnAnalysis",
+    "ChurnSettings",
     "ChurnWindow",
     "FeatureSet",
     "analyse",
@@ -65,13 +67,16 @@ __all__ = [
     "build_features",
     "build_pipeline",
     "evaluate_scores",
+    "evaluation_table",
     "explain",
     "export_warning_list",
+    "feature_label",
     "fit_window",
     "gains_table",
     "labels",
     "lift_at",
     "load_model",
+    "narrative",
     "p_alive_at",
     "permutation_importances",
     "population",
@@ -129,6 +134,56 @@ i18n.register({
     "predicted": {"zh": "预测", "en": "Predicted"},
     "stays": {"zh": "留存", "en": "Stays"},
 })
+
+# Feature labels for charts and tables.
+FEATURE_LABELS: dict[str, dict[str, str]] = {
+    "recency_days": {"zh": "距上次购买天数", "en": "Days since last purchase"},
+    "frequency": {"zh": "购买单数", "en": "Orders"},
+    "purchase_days": {"zh": "购买天数", "en": "Purchase days"},
+    "tenure_days": {"zh": "首购至今天数", "en": "Days since first purchase"},
+    "monetary_total": {"zh": "累计购买金额", "en": "Total purchases"},
+    "avg_order_value": {"zh": "平均订单金额", "en": "Average order value"},
+    "order_value_cv": {"zh": "订单金额波动(变异系数)", "en": "Order value variability (CV)"},
+    "typical_gap_days": {"zh": "通常购买间隔(天)", "en": "Usual gap between purchases (days)"},
+    "recency_vs_cycle": {"zh": "未购天数/通常间隔", "en": "Days silent / usual gap"},
+    "orders_90d": {"zh": "近90天下单数", "en": "Orders, last 90 days"},
+    "orders_prev_90d": {"zh": "前90天下单数", "en": "Orders, 90 days before"},
+    "order_trend": {"zh": "下单趋势", "en": "Order trend"},
+    "spend_90d": {"zh": "近90天消费", "en": "Spend, last 90 days"},
+    "spend_prev_90d": {"zh": "前90天消费", "en": "Spend, 90 days before"},
+    "spend_trend": {"zh": "消费趋势", "en": "Spend trend"},
+    "spend_365d": {"zh": "近12个月消费", "en": "Spend, last 12 months"},
+    "returns_count": {"zh": "退货次数", "en": "Returns"},
+    "returns_180d": {"zh": "近180天退货次数", "en": "Returns, last 180 days"},
+    "return_share": {"zh": "退货金额占比", "en": "Returned share of value"},
+    "complaints_count": {"zh": "投诉次数", "en": "Complaints"},
+    "complaints_180d": {"zh": "近180天投诉次数", "en": "Complaints, last 180 days"},
+    "unresolved_complaints": {"zh": "未解决投诉", "en": "Unresolved complaints"},
+    "max_severity": {"zh": "最高投诉严重度", "en": "Highest complaint severity"},
+    "mean_resolution_hours": {"zh": "平均解决时长(小时)", "en": "Mean resolution time (hours)"},
+    "days_since_complaint": {"zh": "距上次投诉天数", "en": "Days since last complaint"},
+    "visits_count": {"zh": "拜访次数", "en": "Visits"},
+    "visits_90d": {"zh": "近90天拜访", "en": "Visits, last 90 days"},
+    "visits_180d": {"zh": "近180天拜访", "en": "Visits, last 180 days"},
+    "days_since_visit": {"zh": "距上次拜访天数", "en": "Days since last visit"},
+    "onsite_share": {"zh": "上门拜访占比", "en": "Share of on-site visits"},
+    "last_visit_kind": {"zh": "最近拜访方式", "en": "Last visit kind"},
+    "latest_nps": {"zh": "最近NPS", "en": "Latest NPS"},
+    "latest_csat": {"zh": "最近满意度", "en": "Latest CSAT"},
+    "days_since_survey": {"zh": "距上次调查天数", "en": "Days since last survey"},
+    "account_age_days": {"zh": "建档天数", "en": "Days since signup"},
+    "rfm_segment": {"zh": "RFM分群", "en": "RFM segment"},
+    "lifecycle_stage": {"zh": "生命周期阶段", "en": "Lifecycle stage"},
+}
+i18n.register({f"feature_{k}": v for k, v in FEATURE_LABELS.items()})
+
+
+def feature_label(feature: str, lang: str = "en") -> str:
+    """Readable name of a feature (falls back to the shared labels, then to the name)."""
+    key = f"feature_{feature}"
+    label = i18n.t(key, lang)
+    return i18n.t(feature, lang) if label == key else label
+
 
 # Feature groups, the table each needs and its features (categoricals marked).
 FEATURE_GROUPS: dict[str, str] = {
@@ -1128,7 +1183,9 @@ class ChurnAnalysis:
         curves: per scorer the full gains curve (for the chart).
         calibration: predicted vs observed churn rate by decile of the scoring model.
         confusion: the confusion matrix on the test cut-off at ``threshold``.
-        threshold: probability threshold (max F1 on out-of-fold training predictions).
+        threshold: probability threshold: the lowest flagged probability at ``as_of`` (capacity
+            rule, ``flag_share``), or max F1 on out-of-fold training predictions (None).
+        flag_share: the capacity share used for the threshold (None: max F1).
         importance: permutation importance on the test cut-off (seeded).
         train_size, test_size, train_churn_rate, test_churn_rate: sizes and base rates.
         model: the scoring pipeline (refitted on ``final_cutoffs``).
@@ -1154,6 +1211,7 @@ class ChurnAnalysis:
     calibration: pd.DataFrame
     confusion: pd.DataFrame
     threshold: float
+    flag_share: float | None
     importance: pd.DataFrame
     train_size: int
     test_size: int
@@ -1184,6 +1242,13 @@ class ChurnAnalysis:
         return head + "; ".join(f"{g} ({why})" for g, why in self.missing.items())
 
 
+def _top_share(scores: np.ndarray, share: float) -> np.ndarray:
+    """Flags for the ``ceil(share * n)`` highest scores (ties by input order)."""
+    flags = np.zeros(len(scores), dtype=bool)
+    flags[_order(scores)[:max(1, math.ceil(share * len(scores)))]] = True
+    return flags
+
+
 def _cutoffs(end: date, n: int, step: int) -> list[date]:
     return [end - timedelta(days=k * step) for k in range(n)]
 
@@ -1197,7 +1262,8 @@ def analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, window_days:
             model: str = "hgb", seed: int = 7, lapsed_days: int | None = None,
             n_train_cutoffs: int = 3, cutoff_step_days: int = 30, window_quantile: float = 0.9,
             segmenter: Callable | None = _default_segmenter, with_p_alive: bool = True,
-            importance_repeats: int = 5, customer_id_col: str = "customer_id",
+            importance_repeats: int = 5, flag_share: float | None = 0.2,
+            customer_id_col: str = "customer_id",
             datetime_col: str = "order_date", amount_col: str = "amount",
             status_col: str | None = "status") -> ChurnAnalysis:
     """Fit, evaluate out of time, and score: the whole churn warning step.
@@ -1219,6 +1285,12 @@ def analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, window_days:
         seed: random seed (models, folds, permutation importance).
         lapsed_days: population bound (default ``N``).
         importance_repeats: shuffles per feature for the permutation importance.
+        flag_share: capacity of the retention team as a share of the population: the
+            riskiest ``ceil(flag_share * n)`` customers are flagged (on the test cut-off for
+            the confusion matrix, at ``as_of`` for the list); ``threshold`` is then the lowest
+            flagged probability at ``as_of``.  None: flag probabilities at or above the
+            threshold that maximises F1 on 3-fold out-of-fold training predictions (with
+            churn rates near 50 % that flags most customers).
 
     Native thread pools (OpenMP of the gradient boosting) are limited to one
     thread: the tables are small, and on a busy machine (several notebooks run
@@ -1233,16 +1305,19 @@ def analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, window_days:
     with threadpool_limits(limits=1):
         return _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutoffs,
                         cutoff_step_days, window_quantile, segmenter, with_p_alive,
-                        importance_repeats, customer_id_col, datetime_col, amount_col, status_col)
+                        importance_repeats, flag_share, customer_id_col, datetime_col, amount_col,
+                        status_col)
 
 
 def _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutoffs, cutoff_step_days,
-             window_quantile, segmenter, with_p_alive, importance_repeats, customer_id_col,
+             window_quantile, segmenter, with_p_alive, importance_repeats, flag_share, customer_id_col,
              datetime_col, amount_col, status_col) -> ChurnAnalysis:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     if model not in MODELS:
         raise UsageError(f"model '{model}' is not known; use one of {', '.join(MODELS)}.")
+    if flag_share is not None and not 0 < flag_share < 1:
+        raise UsageError(f"flag_share {flag_share} must lie strictly between 0 and 1 (e.g. 0.2), or be None.")
     cols = {"customer_id_col": customer_id_col, "datetime_col": datetime_col, "amount_col": amount_col,
                 "status_col": status_col}
     tables = truncate(dict(tables), as_of, orders_date_col=datetime_col)
@@ -1300,8 +1375,12 @@ def _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutof
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
     oof = cross_val_predict(build_pipeline(model, num, cat, seed), Xtr, y_train, cv=folds,
                             method="predict_proba")[:, 1]
-    threshold = threshold_max_f1(y_train, oof)
-    cm = confusion_matrix(y_test, (chosen >= threshold).astype(int), labels=[0, 1])
+    if flag_share is None:
+        threshold = threshold_max_f1(y_train, oof)
+        test_flags = chosen >= threshold
+    else:
+        test_flags = _top_share(chosen, flag_share)
+    cm = confusion_matrix(y_test, test_flags.astype(int), labels=[0, 1])
     confusion = pd.DataFrame(cm, index=["stays", "churned"], columns=["stays", "churned"])
     groups_map = _feature_groups_map(num, cat)
     importance = permutation_importances(pipes[model], Xte, y_test, seed=seed,
@@ -1317,6 +1396,11 @@ def _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutof
     if now.features != train.features:
         raise DataError(f"feature groups at {as_of} ({now.groups}) differ from training ({train.groups}).")
     prob = final_pipe.predict_proba(now.to_pandas())[:, 1]
+    if flag_share is None:
+        flags = prob >= threshold
+    else:
+        flags = _top_share(prob, flag_share)
+        threshold = float(prob[flags].min())
     gap_median = window.median_gap_days if _ok(window.median_gap_days) else float(n)
     reasons = explain(now, importance, gap_median)
     scores = now.frame.select(
@@ -1325,7 +1409,7 @@ def _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutof
         "spend_365d",
     ).with_columns(
         pl.Series("churn_probability", prob),
-        pl.Series("flagged", prob >= threshold),
+        pl.Series("flagged", flags),
     ).join(reasons, on="customer_id", how="left").sort(
         ["churn_probability", "customer_id"], descending=[True, False])
 
@@ -1334,7 +1418,8 @@ def _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutof
         test_cutoff=c2, final_cutoffs=final_cutoffs, model_kind=model, seed=seed,
         groups=train.groups, missing=train.missing, numeric=num, categorical=cat,
         evaluation=evaluation, gains=pd.concat(gains, ignore_index=True), curves=curves,
-        calibration=calibration, confusion=confusion, threshold=threshold, importance=importance,
+        calibration=calibration, confusion=confusion, threshold=threshold, flag_share=flag_share,
+        importance=importance,
         train_size=int(y_train.size), test_size=int(y_test.size),
         train_churn_rate=float(y_train.mean()), test_churn_rate=float(y_test.mean()),
         model=final_pipe, scores=scores, features=now,
@@ -1374,7 +1459,7 @@ def _metadata(a: ChurnAnalysis, final_rows: int) -> dict:
         },
         "evaluation": {"train_cutoffs": [c.isoformat() for c in a.train_cutoffs],
                        "test_cutoff": a.test_cutoff.isoformat(), "metrics": metrics},
-        "threshold": a.threshold,
+        "threshold": a.threshold, "flag_share": a.flag_share,
         "features": {"numeric": a.numeric, "categorical": a.categorical},
         "feature_groups": a.groups, "missing_groups": a.missing,
         "versions": _versions(),
@@ -1619,3 +1704,235 @@ def available_tables(loader: Callable[[str], pl.DataFrame],
             tables[name] = None
             notes[name] = str(exc)
     return tables, notes
+
+
+# --------------------------------------------------------------------------------------------
+# Settings and presentation (used by notebook 04_churn)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChurnSettings:
+    """The ``churn:`` section of ``workbench.yaml`` (every key optional).
+
+    Attributes:
+        window_days: churn window in days (None: fitted to the purchase cycle).
+        window_quantile: quantile of inter-purchase gaps for the fitted window.
+        lapsed_days: customers silent longer are outside the population (None: the window).
+        n_train_cutoffs: training cut-offs stacked for the model.
+        cutoff_step_days: days between those cut-offs.
+        importance_repeats: shuffles per feature for the permutation importance.
+        flag_share: share of the population the retention team can contact (None: max-F1 threshold).
+    """
+
+    window_days: int | None = None
+    window_quantile: float = 0.9
+    lapsed_days: int | None = None
+    n_train_cutoffs: int = 3
+    cutoff_step_days: int = 30
+    importance_repeats: int = 5
+    flag_share: float | None = 0.2
+
+    @classmethod
+    def from_mapping(cls, section: Mapping[str, Any] | None) -> ChurnSettings:
+        """Read the settings, refusing unknown keys and values of the wrong kind, clearly."""
+        section = dict(section or {})
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise UsageError(f"workbench.yaml churn: unknown key(s) {unknown}; known keys are {sorted(known)}.")
+        out = {}
+        for key, value in section.items():
+            if value is None:
+                out[key] = None
+                continue
+            try:
+                out[key] = float(value) if key in ("window_quantile", "flag_share") else int(value)
+            except (TypeError, ValueError):
+                raise UsageError(f"workbench.yaml churn.{key}: '{value}' is not a number.") from None
+        return cls(**out)
+
+
+def evaluation_table(analysis: ChurnAnalysis, lang: str = "en") -> pd.DataFrame:
+    """The out-of-time metrics of every scorer, labelled in ``lang`` (for display)."""
+    names = {"hgb": "model_hgb", "logreg": "model_logreg", "recency": "baseline_recency",
+             "p_alive": "baseline_p_alive"}
+    df = analysis.evaluation.copy()
+    df["scorer"] = [i18n.t(names.get(s, s), lang) for s in df["scorer"]]
+    df = df.rename(columns={"scorer": i18n.t("model", lang)} | i18n.column_labels(
+        ["roc_auc", "pr_auc", "brier", "lift_at_5", "lift_at_10", "lift_at_20"], lang))
+    return df.round(3)
+
+
+def gains_display(analysis: ChurnAnalysis, lang: str = "en") -> pd.DataFrame:
+    """Share of churners caught in the top 5/10/20 % per scorer (rows) -- a wide display table."""
+    names = {"hgb": "model_hgb", "logreg": "model_logreg", "recency": "baseline_recency",
+             "p_alive": "baseline_p_alive"}
+    g = analysis.gains.copy()
+    g["top"] = [f"{'前' if lang == 'zh' else 'top '}{round(100 * s)}%" for s in g["top_share"]]
+    wide = g.pivot(index="scorer", columns="top", values="gain")
+    wide = wide[list(dict.fromkeys(g.sort_values("top_share")["top"]))]
+    wide.columns.name = None
+    wide = wide.loc[[s for s in analysis.evaluation["scorer"]]]
+    wide.index = [i18n.t(names.get(s, s), lang) for s in wide.index]
+    wide.index.name = i18n.t("share_churners_caught", lang)
+    return (100 * wide).round(1).astype(str) + "%"
+
+
+def importance_display(analysis: ChurnAnalysis, lang: str = "en", top: int = 15) -> pd.DataFrame:
+    """The ``top`` features by permutation importance, with readable names."""
+    d = analysis.importance.head(top).copy()
+    d["feature"] = [feature_label(f, lang) for f in d["feature"]]
+    d = d.rename(columns={"feature": i18n.t("feature", lang), "group": i18n.t("feature_group", lang),
+                          "importance": i18n.t("importance", lang), "importance_std": "±"})
+    return d.round(4)
+
+
+def warning_display(warning: pl.DataFrame, lang: str = "en", show_pii: bool = False,
+                    top: int = 20) -> pd.DataFrame:
+    """The first ``top`` rows of the warning list for a report: PII masked unless ``show_pii``."""
+    from . import privacy
+
+    cols = ["rank", "customer_id", "name", "company", "tier", "sales_rep", "churn_probability",
+            "value", "revenue_at_risk", "reasons", "action"]
+    d = privacy.mask_frame(warning.head(top).select([c for c in cols if c in warning.columns]),
+                           show_pii=show_pii)
+    d = d.with_columns(pl.col("churn_probability").round(3), pl.col("value").round(0),
+                       pl.col("revenue_at_risk").round(0))
+    pdf = d.to_pandas()
+    return pdf.rename(columns=i18n.column_labels(pdf.columns, lang))
+
+
+def risk_display(table: pl.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Revenue at risk per group (output of :func:`revenue_at_risk_by`) for display."""
+    pdf = table.with_columns(pl.col("revenue_at_risk").round(0), pl.col("churn_probability").round(3)) \
+        .to_pandas()
+    return pdf.rename(columns=i18n.column_labels(pdf.columns, lang))
+
+
+_TEXT = {
+    "definition": {
+        "en": ("**Churn definition.** {explain}\n\n**Who is scored.** Customers with at least one purchase "
+               "and a last purchase at most {lapsed} days before the date; those silent for longer have "
+               "already churned by this definition and belong on a win-back list. At {as_of}: "
+               "**{n:,} customers** are scored."),
+        "zh": ("**流失定义。** {explain}\n\n**评分对象。** 至少购买过一次、且最近一次购买距评估日不超过 {lapsed} 天"
+               "的客户;沉默更久的客户按此定义已经流失,应进入挽回名单而非预警名单。截至 {as_of},"
+               "共 **{n:,} 位客户**参与评分。"),
+    },
+    "design": {
+        "en": ("**How we test it (out of time).** The models learned from customers as they were on "
+               "{train} (did they buy in the following {N} days?), {train_n:,} examples, {train_rate:.0%} "
+               "churned. They were then tested on a later date they never saw, {test}, predicting "
+               "{test_n:,} customers' next {N} days up to {as_of} ({test_rate:.0%} churned). This is how the "
+               "model will be used: trained on the past, judged on the future."),
+        "zh": ("**检验方法(样本外时间验证)。** 模型从客户在 {train} 时的状态学习(之后 {N} 天内是否再购买),"
+               "共 {train_n:,} 个样本,流失率 {train_rate:.0%};随后在模型从未见过的更晚日期 {test} 上检验,"
+               "预测 {test_n:,} 位客户在此后 {N} 天(至 {as_of})是否流失(实际流失率 {test_rate:.0%})。"
+               "这与实际使用方式一致:用过去训练,用未来检验。"),
+    },
+    "evaluation": {
+        "en": ("**Result.** Ranked by the model, the riskiest 10% of customers churned {lift:.1f} times as "
+               "often as average (the best baseline: {base_lift:.1f} times); the ROC AUC is {auc:.2f} against "
+               "{base_auc:.2f} for the best baseline (0.5 is a coin toss, 1 is perfect). {verdict}"),
+        "zh": ("**结果。** 按模型排序,风险最高的 10% 客户的流失率是平均水平的 {lift:.1f} 倍"
+               "(最好的基线为 {base_lift:.1f} 倍);ROC AUC 为 {auc:.2f},最好的基线为 {base_auc:.2f}"
+               "(0.5 相当于抛硬币,1 为完美)。{verdict}"),
+    },
+    "better": {"en": "The model adds value over the simple rules.",
+               "zh": "模型比简单规则更有价值。"},
+    "worse": {"en": ("The model does **not** beat the simple rules on this data; use the baseline ranking "
+                     "(days since last purchase) until more history or service data is available."),
+              "zh": "在这份数据上模型**没有**超过简单规则;在积累更多历史或服务数据之前,建议按“距上次购买天数”排序。"},
+    "threshold": {
+        "en": ("**Warning threshold.** A customer is flagged when the churn probability is at least "
+               "{t:.2f} ({why}). Applied the same way at the test date, it flagged {flag:,} customers, of whom {tp:,} did churn ({prec:.0%}); it caught "
+               "{rec:.0%} of all churners."),
+        "zh": ("**预警阈值。** 流失概率不低于 {t:.2f} 的客户被列入预警({why})。"
+               "按同样规则,在检验日共预警 {flag:,} 位客户,其中 {tp:,} 位确实流失({prec:.0%}),"
+               "覆盖了全部流失客户的 {rec:.0%}。"),
+    },
+    "calibration": {
+        "en": ("**Calibration.** The Brier score is {brier:.3f} (lower is better). When the points lie on the "
+               "diagonal, a probability of 40% means about 40 in 100 such customers churn."),
+        "zh": "**校准。** Brier 分数为 {brier:.3f}(越低越好)。点越接近对角线,概率越可信:40% 的概率意味着约 100 位类似客户中有 40 位流失。",
+    },
+    "drivers": {
+        "en": ("**What drives the risk.** Shuffling a feature on the test date and measuring how much the "
+               "ROC AUC drops shows how much the model relies on it. The top three: {top}."),
+        "zh": "**风险来自哪里。** 在检验日打乱某一特征后 ROC AUC 下降越多,说明模型越依赖它。最重要的三项:{top}。",
+    },
+    "risk": {
+        "en": ("**Revenue at risk.** {flag:,} customers are flagged today; churn probability x value adds up "
+               "to **{risk}** at risk. Value is {basis}."),
+        "zh": "**风险收入。** 今天共有 {flag:,} 位客户被预警;流失概率 x 客户价值合计 **{risk}**。客户价值口径:{basis}。",
+    },
+    "why_f1": {"en": "the value that balanced precision and recall best on the training data",
+               "zh": "该值在训练数据上使精确率与召回率最平衡"},
+    "why_share": {"en": "the riskiest {share:.0%} of the customers scored today: the share the retention "
+                        "team can contact",
+                  "zh": "即今天评分客户中风险最高的 {share:.0%},挽留团队能够联系的比例"},
+    "basis_clv": {"en": "the CLV from step 03 (12-month revenue where a customer has none)",
+                  "zh": "第 03 步的客户终身价值(缺失时用近12个月净销售额)"},
+    "basis_rev": {"en": "net revenue of the last 12 months (step 03 CLV not available)",
+                  "zh": "近12个月净销售额(未找到第 03 步的客户终身价值)"},
+    "reasons": {
+        "en": ("**Reasons** are rules read from the customer's own data (open complaints, silence longer than "
+               "their usual purchase gap, low NPS, fewer visits, falling spend...), ranked by how much the "
+               "model relies on the underlying feature. **Actions** follow the tier and the first reason."),
+        "zh": ("**预警原因**由规则从客户自身数据读出(未解决投诉、沉默时间超过其通常购买间隔、NPS偏低、拜访减少、"
+               "消费下降等),按模型对相应特征的依赖程度排序。**建议措施**依据客户等级与首要原因给出。"),
+    },
+}
+
+
+def narrative(section: str, analysis: ChurnAnalysis, lang: str = "en",
+              warning: pl.DataFrame | None = None) -> str:
+    """A paragraph of plain-language explanation with the numbers filled in (Markdown).
+
+    Sections: ``definition``, ``design``, ``evaluation``, ``threshold``, ``calibration``,
+    ``drivers``, ``risk`` (needs ``warning``), ``reasons``.
+    """
+    if lang not in i18n.LANGS:
+        raise UsageError(f"lang '{lang}' is not supported; use 'zh' or 'en'.")
+    if section not in _TEXT or section in ("better", "worse", "basis_clv", "basis_rev", "why_f1",
+                                           "why_share"):
+        raise UsageError(f"unknown narrative section '{section}'.")
+    a = analysis
+    tpl = _TEXT[section][lang]
+    if section == "definition":
+        return tpl.format(explain=a.window.explain(lang), lapsed=a.lapsed_days, as_of=a.as_of,
+                          n=a.scores.height)
+    if section == "design":
+        train = ", ".join(c.isoformat() for c in sorted(a.train_cutoffs))
+        return tpl.format(train=train, N=a.window.days, train_n=a.train_size, train_rate=a.train_churn_rate,
+                          test=a.test_cutoff, test_n=a.test_size, as_of=a.as_of, test_rate=a.test_churn_rate)
+    m = a.model_kind
+    bases = [s for s in ("recency", "p_alive") if s in set(a.evaluation["scorer"])]
+    if section == "evaluation":
+        base_auc = max(a.metric(b, "roc_auc") for b in bases)
+        base_lift = max(a.metric(b, "lift_at_10") for b in bases)
+        auc, lift = a.metric(m, "roc_auc"), a.metric(m, "lift_at_10")
+        verdict = _TEXT["better" if auc > base_auc and lift > base_lift else "worse"][lang]
+        return tpl.format(lift=lift, base_lift=base_lift, auc=auc, base_auc=base_auc, verdict=verdict)
+    if section == "threshold":
+        cm = a.confusion.to_numpy()
+        flag, tp = int(cm[:, 1].sum()), int(cm[1, 1])
+        why = (_TEXT["why_f1"][lang] if a.flag_share is None
+               else _TEXT["why_share"][lang].format(share=a.flag_share))
+        return tpl.format(t=a.threshold, why=why, flag=flag, tp=tp, prec=tp / flag if flag else 0.0,
+                          rec=tp / max(int(cm[1].sum()), 1))
+    if section == "calibration":
+        return tpl.format(brier=a.metric(m, "brier"))
+    if section == "drivers":
+        sep = "、" if lang == "zh" else ", "
+        return tpl.format(top=sep.join(feature_label(f, lang) for f in a.importance["feature"].head(3)))
+    if section == "risk":
+        if warning is None:
+            raise UsageError("the 'risk' narrative needs the warning list (warning=...).")
+        from .plots import fmt_money
+
+        has_clv = "clv" in set(warning.get_column("value_source").unique().to_list())
+        return tpl.format(flag=warning.height, risk=fmt_money(float(warning["revenue_at_risk"].sum()), lang),
+                          basis=_TEXT["basis_clv" if has_clv else "basis_rev"][lang])
+    return tpl
