@@ -438,3 +438,24 @@ def test_key_results_and_valuable_at_risk(bg_fit, cdnow_cal, validation):
     assert table.index.name == "模型" and table.iloc[0]["合计偏差"] == "-12.1%"
     assert "1,882" in clv.narrative("validation", "en", cal_end="1997-09-30", months=9, actual=1882, model="BG/NBD",
                                      predicted=1653.4, err=-0.121, mae=0.79, base=1.02, verdict="")
+
+
+def test_pareto_predictions_equal_lifetimes_and_stay_finite_at_recency_equal_T(pareto_fit, cdnow_cal):
+    pm = pareto_fit.purchase_model
+    s = cdnow_cal.to_pandas()
+    f, r, T = s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy()
+    with np.errstate(all="ignore"):
+        ref_e = pm.conditional_expected_number_of_purchases_up_to_time(10.0, f, r, T)
+        ref_p = pm.conditional_probability_alive(f, r, T)
+    assert np.allclose(clv._cond_expected(pm, 10.0, f, r, T), ref_e, rtol=1e-10)
+    assert np.allclose(clv._p_alive(pm, f, r, T), ref_p, rtol=1e-10)
+    # a heavy buyer whose last purchase is in the last period (weekly data, 500k-customer fit of
+    # benchmarks/bench_clv.py): lifetimes gives NaN there (A_0 = 0), the stable terms do not
+    pm = LT.ParetoNBDFitter()
+    pm.params_ = pd.Series({"r": 0.638076, "alpha": 8.436561, "s": 0.722263, "beta": 19.662442})
+    x, rec = np.array([141.0]), np.array([150.0])
+    with np.errstate(all="ignore"):
+        assert np.isnan(pm.conditional_probability_alive(x, rec, rec)).all()
+    assert clv._p_alive(pm, x, rec, rec)[0] == pytest.approx(1.0)
+    e = clv._cond_expected(pm, 10.0, x, rec, rec)[0]
+    assert np.isfinite(e) and e > clv._cond_expected(pm, 10.0, np.array([100.0]), rec, rec)[0]

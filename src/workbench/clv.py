@@ -288,7 +288,8 @@ def _pareto_nll_factory():
         log_q2 = np.log(hi + c["ut"])[itt]
         a1 = log_p1 + rsf_i * log_q2
         a2 = log_p2 + rsf_i * log_q1
-        log_a0 = a1 + np.log1p(-np.exp(a2 - a1)) - rsf_i * (log_q1 + log_q2)
+        # A_0 = 0 when recency = T; clip rounding so it gives -inf, never NaN (see _pareto_terms)
+        log_a0 = a1 + np.log1p(-np.exp(np.minimum(a2 - a1, 0.0))) - rsf_i * (log_q1 + log_q2)
         a_1 = (gammaln(r + c["ux"]) - gammaln(r) + r * np.log(alpha) + s * np.log(beta))[ix]
         first = (-(r + c["ux"]))[ix] * np.log(alpha + c["ut"])[itt] - s * np.log(beta + c["ut"])[itt]
         a_2 = np.logaddexp(first, np.log(s) + log_a0 - np.log(rsf)[ix])
@@ -588,15 +589,64 @@ def _check_horizon(horizon_months, discount_rate_monthly) -> None:
                          f"(0.01 = 1% a month), got {discount_rate_monthly!r}.")
 
 
+def _pareto_terms(pm, f, r, T):
+    """Pareto/NBD log A_0 and log-likelihood per customer (note 009 eq. 18-20), stable at recency = T.
+
+    lifetimes computes ``log A_0`` with ``logsumexp(b=[1, -1])`` of two equal
+    terms when recency equals T (a purchase in the last period); current scipy
+    returns NaN there instead of -inf (A_0 = 0), so lifetimes' probability alive
+    and expected purchases are NaN for those customers.  Same formulas, with
+    ``log(e^a1 - e^a2) = a1 + log1p(-e^(a2 - a1))`` and the difference clipped at 0.
+    """
+    from scipy.special import gammaln, hyp2f1
+
+    rr, alpha, s, beta = (float(pm.params_[k]) for k in ("r", "alpha", "s", "beta"))
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (f, r, T))
+    if alpha < beta:
+        lo, hi, t = alpha, beta, rr + x
+    else:
+        lo, hi, t = beta, alpha, s + 1
+    rsf = rr + s + x
+    q1, q2 = hi + t_x, hi + T
+    a1 = np.log(hyp2f1(rsf, t, rsf + 1.0, (hi - lo) / q1)) + rsf * np.log(q2)
+    a2 = np.log(hyp2f1(rsf, t, rsf + 1.0, (hi - lo) / q2)) + rsf * np.log(q1)
+    log_a0 = a1 + np.log1p(-np.exp(np.minimum(a2 - a1, 0.0))) - rsf * np.log(q1 * q2)
+    a_1 = gammaln(rr + x) - gammaln(rr) + rr * np.log(alpha) + s * np.log(beta)
+    ll = a_1 + np.logaddexp(-(rr + x) * np.log(alpha + T) - s * np.log(beta + T),
+                            np.log(s) + log_a0 - np.log(rsf))
+    return log_a0, ll
+
+
 def _cond_expected(pm, t, f, r, T) -> np.ndarray:
     with _quiet():
-        out = pm.conditional_expected_number_of_purchases_up_to_time(t, f, r, T)
+        if isinstance(pm, _lifetimes().ParetoNBDFitter):
+            # lifetimes' eq. (41) with the stable likelihood
+            from scipy.special import gammaln
+
+            rr, alpha, s, beta = (float(pm.params_[k]) for k in ("r", "alpha", "s", "beta"))
+            x, T_ = np.asarray(f, dtype=float), np.asarray(T, dtype=float)
+            _, ll = _pareto_terms(pm, f, r, T)
+            first = (gammaln(rr + x) - gammaln(rr) + rr * np.log(alpha) + s * np.log(beta)
+                     - (rr + x) * np.log(alpha + T_) - s * np.log(beta + T_))
+            second = np.log(rr + x) + np.log(beta + T_) - np.log(alpha + T_)
+            third = np.log((1 - ((beta + T_) / (beta + T_ + t)) ** (s - 1)) / (s - 1))
+            out = np.exp(first + second + third - ll)
+        else:
+            out = pm.conditional_expected_number_of_purchases_up_to_time(t, f, r, T)
     return np.asarray(out, dtype=float)
 
 
 def _p_alive(pm, f, r, T) -> np.ndarray:
     with _quiet():
-        out = pm.conditional_probability_alive(f, r, T)
+        if isinstance(pm, _lifetimes().ParetoNBDFitter):
+            rr, s = float(pm.params_["r"]), float(pm.params_["s"])
+            alpha, beta = float(pm.params_["alpha"]), float(pm.params_["beta"])
+            x, T_ = np.asarray(f, dtype=float), np.asarray(T, dtype=float)
+            log_a0, _ = _pareto_terms(pm, f, r, T)
+            out = 1.0 / (1.0 + np.exp(np.log(s) - np.log(rr + s + x) + (rr + x) * np.log(alpha + T_)
+                                      + s * np.log(beta + T_) + log_a0))
+        else:
+            out = pm.conditional_probability_alive(f, r, T)
     return np.asarray(out, dtype=float)
 
 
