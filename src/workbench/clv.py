@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from . import i18n
+from . import i18n, rfm
 from .errors import DataError, ModelError, UsageError
 
 __all__ = [
@@ -90,28 +90,19 @@ CORRELATION_THRESHOLD = 0.3
 #: Penalizer used for the retry after a lifetimes ConvergenceError.
 RETRY_PENALIZER = 0.001
 
+# frequency, recency, T, monetary_value and the *_cal / *_holdout columns are labelled by rfm.
 i18n.register({
-    "frequency": {"zh": "重复购买次数", "en": "Repeat purchases"},
-    "recency": {"zh": "最近购买时点", "en": "Recency"},
-    "T": {"zh": "客户年龄", "en": "Customer age (T)"},
-    "monetary_value": {"zh": "平均重复购买金额", "en": "Average repeat spend"},
     "expected_purchases": {"zh": "预期购买次数", "en": "Expected purchases"},
-    "p_alive": {"zh": "存活概率", "en": "Probability alive"},
+    "p_alive": {"zh": "活跃概率", "en": "Probability alive"},  # same text as churn's
     "expected_avg_spend": {"zh": "预期单次消费", "en": "Expected spend per purchase"},
-    "clv_value": {"zh": "客户终身价值(CLV)", "en": "CLV"},
     "clv_model": {"zh": "模型", "en": "Model"},
     "clv_parameter": {"zh": "参数", "en": "Parameter"},
-    "clv_value_col": {"zh": "估计值", "en": "Estimate"},
-    "frequency_cal": {"zh": "校准期重复购买次数", "en": "Repeat purchases (calibration)"},
-    "frequency_holdout": {"zh": "验证期实际购买次数", "en": "Actual purchases (holdout)"},
-    "customers_n": {"zh": "客户数", "en": "Customers"},
     "actual": {"zh": "实际", "en": "Actual"},
     "predicted": {"zh": "预测", "en": "Predicted"},
     "actual_total": {"zh": "实际合计", "en": "Actual total"},
     "predicted_total": {"zh": "预测合计", "en": "Predicted total"},
     "mae_customer": {"zh": "平均绝对误差(每客户)", "en": "MAE per customer"},
     "mae_bin": {"zh": "平均绝对误差(每频次组)", "en": "MAE per frequency bin"},
-    "total_error_pct": {"zh": "合计偏差", "en": "Total error"},
     "bgnbd": {"zh": "BG/NBD模型", "en": "BG/NBD"},
     "paretonbd": {"zh": "Pareto/NBD模型", "en": "Pareto/NBD"},
     "mbgnbd": {"zh": "MBG/NBD模型", "en": "MBG/NBD"},
@@ -1155,7 +1146,7 @@ i18n.register({
     "total_clv": {"zh": "CLV合计", "en": "Total CLV"},
     "mean_clv": {"zh": "平均CLV", "en": "Mean CLV"},
     "share_clv": {"zh": "CLV占比", "en": "Share of CLV"},
-    "mean_p_alive": {"zh": "平均存活概率", "en": "Mean probability alive"},
+    "mean_p_alive": {"zh": "平均活跃概率", "en": "Mean probability alive"},
     "total_error": {"zh": "合计偏差", "en": "Total error"},
     "clv_parameter_value": {"zh": "估计值", "en": "Estimate"},
     "clv_purchase_model": {"zh": "购买模型", "en": "Purchase model"},
@@ -1220,8 +1211,6 @@ def summary_from_orders(orders, as_of, settings: CLVSettings | None = None, *,
     polars frame with ``id_col, frequency, recency, T, monetary_value`` (and
     ``return_rate``).
     """
-    from . import rfm
-
     settings = settings or CLVSettings()
     day = _as_date(as_of, "as_of")
     df = orders if isinstance(orders, pl.DataFrame) else pl.from_pandas(orders)
@@ -1318,7 +1307,7 @@ _TEXT = {
     },
     "allocation": {
         "zh": "资源配置建议:{tier_line}把客户经理的时间和专属服务优先投向高 CLV 客户;"
-              "对 CLV 高但存活概率低于 50% 的 {risky:,} 位客户(合计 {risky_value})尽快回访挽留;"
+              "对 CLV 高但活跃概率低于 50% 的 {risky:,} 位客户(合计 {risky_value})尽快回访挽留;"
               "对 CLV 很低的客户以低成本的线上触达为主。",
         "en": "For resource allocation: {tier_line}put account managers' time and dedicated service on the "
               "high-CLV customers first; call the {risky:,} customers with a high CLV but a probability alive "

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from .. import i18n
 from . import PALETTE, TIER_COLORS, money_axis, percent_axis
@@ -31,11 +31,11 @@ __all__ = [
 
 i18n.register({
     "clv_plot_fr_matrix": {"zh": "预期购买次数(按频次与最近购买)", "en": "Expected purchases by frequency and recency"},
-    "clv_plot_alive_matrix": {"zh": "存活概率(按频次与最近购买)", "en": "Probability alive by frequency and recency"},
+    "clv_plot_alive_matrix": {"zh": "活跃概率(按频次与最近购买)", "en": "Probability alive by frequency and recency"},
     "clv_plot_period_tx": {"zh": "重复购买次数分布:实际与模型", "en": "Customers by repeat purchases: actual vs model"},
     "clv_plot_cal_hold": {"zh": "验证期购买:实际与预测", "en": "Holdout purchases: actual vs predicted"},
     "clv_plot_tracking": {"zh": "累计重复购买:实际与模型", "en": "Cumulative repeat purchases: actual vs model"},
-    "clv_plot_alive_history": {"zh": "客户存活概率变化", "en": "Probability alive over time"},
+    "clv_plot_alive_history": {"zh": "客户活跃概率变化", "en": "Probability alive over time"},
     "clv_plot_distribution": {"zh": "客户终身价值分布", "en": "Distribution of customer lifetime value"},
     "clv_plot_by_group": {"zh": "各组客户终身价值", "en": "Customer lifetime value by group"},
     "clv_axis_recency": {"zh": "最近购买时点(周期)", "en": "Recency (periods)"},
