@@ -459,3 +459,13 @@ def test_pareto_predictions_equal_lifetimes_and_stay_finite_at_recency_equal_T(p
     assert clv._p_alive(pm, x, rec, rec)[0] == pytest.approx(1.0)
     e = clv._cond_expected(pm, 10.0, x, rec, rec)[0]
     assert np.isfinite(e) and e > clv._cond_expected(pm, 10.0, np.array([100.0]), rec, rec)[0]
+
+
+def test_notes_in_both_languages(cdnow_cal):
+    s = cdnow_cal.to_pandas().set_index("customer_id")
+    s.loc["0001", "monetary_value"] = 0.0
+    res = clv.fit(s, period="D", freq_multiplier=7)
+    assert res.notes_in("en") == res.notes
+    assert res.notes_in("zh")[0].startswith("1 位重复购买客户的平均消费金额不为正")
+    with pytest.raises(UsageError):
+        res.notes_in("fr")

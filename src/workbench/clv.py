@@ -217,6 +217,40 @@ def _period_days(period: str, freq_multiplier: float) -> float:
 
 # --------------------------------------------------------------------------- fitting
 
+_NOTE_TEXT = {
+    "retry": {
+        "en": "The {model} fit did not converge without a penalty ({error}); it was refitted with "
+              "penalizer {pen:g}, which shrinks the parameters slightly towards 0.",
+        "zh": "{model} 模型在不加惩罚项时没有收敛({error}),已用惩罚系数 {pen:g} 重新拟合,参数会略向 0 收缩。",
+    },
+    "spend_excluded": {
+        "en": "{n} repeat customer(s) have no positive average spend (their repeat purchases net to 0 or "
+              "less); the spend model was fitted on the other {m}, and their expected spend is shrunk "
+              "from 0 towards the average.",
+        "zh": "{n} 位重复购买客户的平均消费金额不为正(重复购买被退货抵消),消费金额模型只用其余 {m} 位客户拟合,"
+              "这些客户的预期单次消费由 0 向平均值收缩。",
+    },
+    "spend_retry": {
+        "en": "The Gamma-Gamma fit did not converge without a penalty ({error}); it was refitted with "
+              "penalizer {pen:g}.",
+        "zh": "Gamma-Gamma 模型在不加惩罚项时没有收敛({error}),已用惩罚系数 {pen:g} 重新拟合。",
+    },
+    "correlation": {
+        "en": "Warning: among repeat customers, purchase frequency and average spend are correlated "
+              "(r = {corr:.2f}). The Gamma-Gamma model assumes they are unrelated, so spend forecasts may "
+              "be biased: customers who buy often {more_en} per purchase than the model assumes.",
+        "zh": "注意:重复购买客户的购买频率与平均消费金额相关(r = {corr:.2f})。Gamma-Gamma 模型假设两者无关,"
+              "因此消费金额预测可能有偏:常买的客户每次{more_zh},与模型假设不符。",
+    },
+}
+
+
+def _note(notes: list[str], items: list[tuple[str, dict]], key: str, **values: Any) -> None:
+    """Record a remark in English (``notes``) and as a key with values (for other languages)."""
+    items.append((key, values))
+    notes.append(_NOTE_TEXT[key]["en"].format(**values))
+
+
 def _lifetimes():
     """Import lifetimes without its import-time pandas deprecation warning (it sets a removed option)."""
     with warnings.catch_warnings():
@@ -378,7 +412,9 @@ class CLVFit:
         penalizer: the penalizer finally used (0 unless a retry was needed).
         T_max, frequency_max: largest age and frequency seen; frequency_q99 its 99th percentile
             (the default height of the matrices).
-        notes: plain-language remarks (retries, excluded customers, assumption checks).
+        notes: plain-language remarks in English (retries, excluded customers, assumption
+            checks); :meth:`notes_in` gives them in Chinese too.
+        note_items: the same remarks as (key, values).
     """
 
     model: str
@@ -398,6 +434,13 @@ class CLVFit:
     frequency_max: int = 0
     frequency_q99: int = 0
     notes: list[str] = field(default_factory=list)
+    note_items: list[tuple[str, dict]] = field(default_factory=list)
+
+    def notes_in(self, lang: str = "en") -> list[str]:
+        """The notes in ``lang`` ("zh" or "en")."""
+        if lang not in i18n.LANGS:
+            raise UsageError(f"lang '{lang}' is not supported; use one of {i18n.LANGS}.")
+        return [_NOTE_TEXT[k][lang].format(**v) for k, v in self.note_items]
 
     @property
     def params(self) -> dict[str, float]:
@@ -486,6 +529,7 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
             f"needs at least {min_repeat_customers} repeat customers. Use a longer history "
             f"(earlier start or later as-of date) or more customers.")
     notes: list[str] = []
+    items: list[tuple[str, dict]] = []
     (f, r, t), w, _ = _collapse(a.frequency, a.recency, a.T)
     used_pen = float(penalizer)
     with _quiet():
@@ -501,9 +545,8 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
                     f"({n_repeat} repeat), even with penalizer {used_pen:g}; try another model "
                     f"({', '.join(repr(m) for m in MODELS if m != model)}) or a longer history "
                     f"with more varied customers.") from None
-            notes.append(f"The {MODEL_NAMES[model]} fit did not converge without a penalty "
-                         f"({type(exc).__name__}); it was refitted with penalizer {used_pen:g}, "
-                         f"which shrinks the parameters slightly towards 0.")
+            _note(notes, items, "retry", model=MODEL_NAMES[model], error=type(exc).__name__,
+                  pen=used_pen)
     params = pm.params_.to_numpy(dtype=float)
     if not np.all(np.isfinite(params)) or np.any(params <= 0):
         raise ModelError(f"the {MODEL_NAMES[model]} fit gave unusable parameters {pm.params_.to_dict()}; "
@@ -513,7 +556,8 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
                     freq_multiplier=freq_multiplier, period_days=period_days, n_customers=n,
                     n_repeat=n_repeat, n_patterns=len(w), penalizer=used_pen,
                     T_max=float(a.T.max()), frequency_max=int(a.frequency.max()),
-                    frequency_q99=int(np.ceil(np.quantile(a.frequency, 0.99))), notes=notes)
+                    frequency_q99=int(np.ceil(np.quantile(a.frequency, 0.99))), notes=notes,
+                    note_items=items)
     if not spend:
         return result
 
@@ -531,9 +575,7 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
             f"only {n_pos} repeat customers have a positive {monetary_value_col}; the Gamma-Gamma "
             f"spend model needs at least {min_repeat_customers}.")
     if n_pos < n_repeat:
-        notes.append(f"{n_repeat - n_pos} repeat customer(s) have no positive average spend "
-                     f"(their repeat purchases net to 0 or less); the spend model was fitted on the "
-                     f"other {n_pos}, and their expected spend is shrunk from 0 towards the average.")
+        _note(notes, items, "spend_excluded", n=n_repeat - n_pos, m=n_pos)
     (gf, gm), gw, _ = _collapse(a.frequency[positive], m[positive])
     with _quiet():
         try:
@@ -546,8 +588,7 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
                 raise ModelError(
                     f"the Gamma-Gamma spend model did not converge on {n_pos} repeat customers, "
                     f"even with penalizer {pen:g}; check the amounts for extreme values.") from None
-            notes.append(f"The Gamma-Gamma fit did not converge without a penalty "
-                         f"({type(exc).__name__}); it was refitted with penalizer {pen:g}.")
+            _note(notes, items, "spend_retry", error=type(exc).__name__, pen=pen)
     p, q, v = (float(sm.params_[k]) for k in ("p", "q", "v"))
     if not all(map(math.isfinite, (p, q, v))) or q <= 1:
         raise ModelError(
@@ -555,11 +596,9 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
             f"to exist); spend per purchase is too dispersed or too few customers repeat.")
     corr = spend_correlation(a.frequency, m)
     if abs(corr) > CORRELATION_THRESHOLD:
-        notes.append(
-            f"Warning: among repeat customers, purchase frequency and average spend are correlated "
-            f"(r = {corr:.2f}). The Gamma-Gamma model assumes they are unrelated, so spend forecasts "
-            f"may be biased: customers who buy often {'spend more' if corr > 0 else 'spend less'} "
-            f"per purchase than the model assumes.")
+        _note(notes, items, "correlation", corr=corr,
+              more_en="spend more" if corr > 0 else "spend less",
+              more_zh="花得更多" if corr > 0 else "花得更少")
     result.spend_model = sm
     result.n_spend_customers = n_pos
     result.n_spend_patterns = len(gw)
