@@ -469,3 +469,14 @@ def test_notes_in_both_languages(cdnow_cal):
     assert res.notes_in("zh")[0].startswith("1 位重复购买客户的平均消费金额不为正")
     with pytest.raises(UsageError):
         res.notes_in("fr")
+
+
+def test_period_transactions_counts_new_customers_as_zero_repeats(pareto_fit, bg_fit):
+    s = pl.DataFrame({"customer_id": ["a", "b"], "frequency": [0.0, 0.0], "recency": [0.0, 0.0],
+                      "T": [0.0, 10.0]})
+    for f in (pareto_fit, bg_fit):
+        pt = clv.period_transactions(f, s, max_frequency=3)
+        p0 = (f.purchase_model.conditional_probability_of_n_purchases_up_to_time(0, 10.0, 0, 0, 0)
+              if f.model == "paretonbd" else f.purchase_model.probability_of_n_purchases_up_to_time(10.0, 0))
+        assert pt.loc["0", "model"] == pytest.approx(1.0 + p0)
+        assert pt["model"].sum() == pytest.approx(2.0) and pt.loc["0", "actual"] == 2.0

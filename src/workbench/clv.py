@@ -952,6 +952,9 @@ def period_transactions(fit: CLVFit, summary, max_frequency: int = 7, *,
     probs = np.zeros((len(uniq_T), max_frequency))
     with _quiet():
         for j, t in enumerate(uniq_T):
+            if t <= 0:  # no time to repeat yet (lifetimes' Pareto/NBD gives 0 for every n here)
+                probs[j, 0] = 1.0
+                continue
             for x in range(max_frequency):
                 if fit.model == "paretonbd":
                     probs[j, x] = pm.conditional_probability_of_n_purchases_up_to_time(x, float(t), 0, 0, 0)
