@@ -257,11 +257,14 @@ def purchases(orders: pl.DataFrame, customer_id_col: str = "customer_id",
     Purchases are rows with a positive amount that are neither cancelled nor
     returned; returns are rows with a negative amount or status ``returned``.
     Cancelled orders are ignored (the cleaning step quarantines them anyway).
-    Without a status column every positive row is a purchase.
+    Without a status column every positive row is a purchase.  An order the
+    cleaning flagged ``is_outlier`` is a purchase (its date counts) whose amount
+    is left empty, so it moves no spend feature (a rule that needs no
+    information from after any cut-off).
 
     Returns:
         ``(purchases, returns)``, each with columns ``customer_id`` (string),
-        ``day`` (date) and ``amount`` (float; returns as positive values).
+        ``day`` (date) and ``amount`` (float; returns as positive values; empty for outliers).
 
     Raises:
         DataError: a named column is missing, or a date or amount is empty.
@@ -280,10 +283,15 @@ def purchases(orders: pl.DataFrame, customer_id_col: str = "customer_id",
                 f"orders: {n} row(s) have an empty '{col}' column; clean the orders first "
                 f"(workbench clean quarantines such rows)."
             )
+    outlier = (orders.get_column("is_outlier").fill_null(False) if "is_outlier" in orders.columns
+               else pl.Series("is_outlier", [False] * orders.height))
+    base = base.with_columns(outlier.alias("_outlier"))
     status = pl.col("status").fill_null("completed")
     base = base.filter(status != "cancelled")
     is_return = (pl.col("amount") < 0) | (status == "returned")
-    buys = base.filter(~is_return & (pl.col("amount") > 0)).select("customer_id", "day", "amount")
+    buys = base.filter(~is_return & (pl.col("amount") > 0)).select(
+        "customer_id", "day",
+        pl.when(pl.col("_outlier")).then(None).otherwise(pl.col("amount")).alias("amount"))
     rets = base.filter(is_return).select("customer_id", "day", pl.col("amount").abs())
     return buys, rets
 
@@ -1667,7 +1675,9 @@ def export_warning_list(warning: pl.DataFrame, path: str | Path, lang: str = "en
     """
     path = Path(path)
     cols = [c for c in _EXPORT_COLUMNS if c in warning.columns]
-    pdf = warning.select(cols).to_pandas()
+    rounding = [pl.col(c).round(d) for c, d in (("churn_probability", 3), ("value", 2),
+                                                ("revenue_at_risk", 2)) if c in cols]
+    pdf = warning.select(cols).with_columns(rounding).to_pandas()
     pdf = pdf.rename(columns=i18n.column_labels(cols, lang))
     csv = path.with_suffix(".csv")
     xlsx = path.with_suffix(".xlsx")
