@@ -497,8 +497,9 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
         period, freq_multiplier: the time unit the summary was built with
             (``"D", 7`` = weeks from daily data); recorded, used by :func:`predict`.
         penalizer: lifetimes' ``penalizer_coef`` (customer-level meaning); 0 by default.
-            On a lifetimes ConvergenceError the fit is retried once with
-            ``max(penalizer, 0.001)`` and a note says so.
+            On a lifetimes ConvergenceError (or a singular Hessian) the fit is
+            retried once with 0.001 (ten times ``penalizer`` when it is already
+            at least 0.001) and a note says so.
         min_repeat_customers: fewer repeat customers than this is a ModelError.
         id_col, frequency_col, recency_col, T_col, monetary_value_col: column names.
         tol, maxiter: optimizer settings passed to lifetimes (defaults: lifetimes' own
