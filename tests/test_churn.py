@@ -79,6 +79,16 @@ def test_population_and_labels_on_a_hand_made_log():
     assert churn.labels(buys, ["e"], c, 59).item(0, "churned") == 1
 
 
+def test_outlier_orders_count_as_purchases_without_their_amount():
+    orders = _orders([("a", date(2024, 6, 1), 10), ("a", date(2024, 6, 20), 99999)]).with_columns(
+        pl.Series("is_outlier", [False, True]))
+    buys, _ = churn.purchases(orders)
+    assert buys.get_column("amount").to_list() == [10.0, None]
+    fs = churn.build_features({"orders": orders}, date(2024, 6, 30), 90, segmenter=None, with_p_alive=False)
+    row = fs.frame.row(0, named=True)
+    assert (row["recency_days"], row["purchase_days"], row["monetary_total"]) == (10, 2, 10.0)
+
+
 # ------------------------------------------------------------------ features: no leakage
 
 
@@ -219,6 +229,10 @@ def test_model_beats_both_baselines_out_of_time(demo_analysis):
         assert a.metric("hgb", "roc_auc") > a.metric(base, "roc_auc") + 0.02, base
         assert a.metric("hgb", "lift_at_10") > a.metric(base, "lift_at_10"), base
     assert int(a.confusion.to_numpy().sum()) == a.test_size
+    # Capacity rule: the riskiest 20 % are flagged, at the test cut-off and today.
+    assert int(a.confusion.to_numpy()[:, 1].sum()) == int(np.ceil(0.2 * a.test_size))
+    assert int(a.scores.get_column("flagged").sum()) == int(np.ceil(0.2 * a.scores.height))
+    assert a.scores.filter(pl.col("flagged")).get_column("churn_probability").min() == a.threshold
     assert list(a.importance.columns) == ["feature", "group", "importance", "importance_std"]
     assert set(a.importance["feature"]) == set(a.features_list)
 
@@ -291,6 +305,16 @@ def test_cdnow_runs_with_the_features_it_has_and_is_reproducible():
     assert a.evaluation.equals(b.evaluation)
     w = churn.warning_list(a)
     assert set(w.get_column("value_source").unique()) == {"revenue_12m"}
+
+
+def test_settings_from_the_configuration():
+    st = churn.ChurnSettings.from_mapping({"window_days": "90", "flag_share": 0.1, "lapsed_days": None})
+    assert (st.window_days, st.flag_share, st.lapsed_days, st.n_train_cutoffs) == (90, 0.1, None, 3)
+    assert churn.ChurnSettings.from_mapping(None) == churn.ChurnSettings()
+    with pytest.raises(UsageError, match="unknown key"):
+        churn.ChurnSettings.from_mapping({"windw_days": 90})
+    with pytest.raises(UsageError, match="not a number"):
+        churn.ChurnSettings.from_mapping({"window_days": "three months"})
 
 
 def test_too_short_history_is_a_clear_usage_error():
