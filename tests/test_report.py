@@ -512,8 +512,7 @@ MISSING = [n for n in report.NOTEBOOKS if not (NOTEBOOK_DIR / f"{n}.ipynb").is_f
 def small_report(request, tmp_path_factory):
     """One whole report on the small data through the CLI: (exit code, reports folder,
     the step results found in the period's results folder before the run)."""
-    if MISSING:
-        pytest.skip(f"notebooks not written yet: {', '.join(MISSING)}")
+    assert not MISSING, f"notebooks missing from {NOTEBOOK_DIR}: {', '.join(MISSING)}"
     from workbench import config, context
 
     small_processed = request.getfixturevalue("small_processed")
