@@ -182,6 +182,13 @@ def test_large_lazy_input_is_done_in_customer_partitions(generated, tmp_path, mo
     assert rfm.summary(pl.scan_parquet(path), "cust", "ts", "value", freq="W").equals(whole)
     assert rfm.calibration_holdout(pl.scan_parquet(path), "cust", "ts", "2024-02-10", freq="W",
                                    monetary_value_col="value").equals(split)
+    monkeypatch.setattr(rfm, "_ROWS_PER_PIECE", 150)  # and each partition in ~3 pieces
+    assert rfm.summary(pl.scan_parquet(path), "cust", "ts", "value", freq="W").equals(whole)
+    assert rfm.calibration_holdout(pl.scan_parquet(path), "cust", "ts", "2024-02-10", freq="W",
+                                   monetary_value_col="value").equals(split)
+    monkeypatch.setattr(rfm, "_ROWS_PER_PARTITION", 10**9)  # in memory: 17 pieces
+    expected = _lifetimes_summary(generated, "cust", "ts", "value", "W")
+    _assert_same(rfm.summary(generated, "cust", "ts", "value", freq="W"), expected)
 
 
 def test_results_do_not_depend_on_row_order(generated):

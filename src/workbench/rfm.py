@@ -72,6 +72,8 @@ _MAX_TOTAL = 2.0**62
 # per pass at most: customers are split into partitions by a hash of their id, and the
 # source is read once per partition, so the group-by state stays small.
 _ROWS_PER_PARTITION = 10_000_000
+# ... and in memory, the group-bys run on pieces of about this many rows (see _collect).
+_ROWS_PER_PIECE = 100_000
 
 
 def _fixed(expr: pl.Expr) -> pl.Expr:
@@ -365,21 +367,37 @@ def _summary_columns(agg: pl.DataFrame, seconds: int, freq_multiplier: float, ha
 
 def _collect(inp: _Input, rows: int,
              queries: Callable[[pl.LazyFrame], list[pl.LazyFrame]]) -> list[pl.DataFrame]:
-    """Run per-customer ``queries`` on the streaming engine; a lazy input of more than
-    ``_ROWS_PER_PARTITION`` rows is done in hash partitions of the customers, one after
-    the other (each customer falls in exactly one partition, so the parts just stack)."""
+    """Run per-customer ``queries`` and stack their results.
+
+    A lazy input of more than ``_ROWS_PER_PARTITION`` rows is read in hash partitions
+    of the customers, one after the other, on the streaming engine (each customer
+    falls in exactly one partition, so the parts just stack and memory stays bounded).
+    Each part in memory is then cut the same way into pieces of about
+    ``_ROWS_PER_PIECE`` rows whose group-by tables fit in the processor's cache: on
+    millions of rows this is several times quicker than one big group-by.
+    """
     parts = math.ceil(rows / _ROWS_PER_PARTITION) if inp.kind == "lazy" else 1
-    if parts <= 1:
-        return pl.collect_all(queries(inp.lf), engine="streaming")
-    key = pl.col(_ID).hash(seed=0) % parts
-    done = [pl.collect_all(queries(inp.lf.filter(key == j)), engine="streaming")
-            for j in range(parts)]
+    done = []
+    for j in range(parts):
+        lf = inp.lf if parts == 1 else inp.lf.filter(pl.col(_ID).hash(seed=0) % parts == j)
+        done.append(_in_pieces(lf.collect(engine="streaming"), queries))
+    return [pl.concat([d[i] for d in done]) for i in range(len(done[0]))]
+
+
+def _in_pieces(data: pl.DataFrame,
+               queries: Callable[[pl.LazyFrame], list[pl.LazyFrame]]) -> list[pl.DataFrame]:
+    """Run ``queries`` on pieces of ``data`` split by a hash of the customer id."""
+    k = max(1, math.ceil(data.height / _ROWS_PER_PIECE))
+    pieces = [data] if k == 1 else data.with_columns(
+        (pl.col(_ID).hash(seed=1) % k).alias("__piece")
+    ).partition_by("__piece", include_key=False)
+    done = [pl.collect_all(queries(piece.lazy()), engine="in-memory") for piece in pieces]
     return [pl.concat([d[i] for d in done]) for i in range(len(done[0]))]
 
 
 def _finish(res: pl.DataFrame, inp: _Input):
     """Sort by customer and give the caller the kind of frame they passed."""
-    res = res.sort(_ID)
+    res = res.sort(_ID, multithreaded=False)  # quicker on a busy machine, same order
     if inp.kind != "pandas":
         return res.rename({_ID: inp.id_col})
     pdf = res.to_pandas()
@@ -396,6 +414,8 @@ def _finish(res: pl.DataFrame, inp: _Input):
 def _load(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format):
     inp = _prepare(transactions, customer_id_col, datetime_col, monetary_value_col,
                    datetime_format)
+    if inp.kind != "lazy":  # in memory already: convert the columns (parse dates) once
+        inp.lf = inp.lf.collect().lazy()
     prof = _profile(inp, datetime_col, customer_id_col, monetary_value_col, datetime_format)
     return inp, prof
 
