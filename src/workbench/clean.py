@@ -102,41 +102,58 @@ Q_SCHEMA = {"table": pl.String, "source": pl.String, "line": pl.Int64, "reason":
 M_SCHEMA = {"table": pl.String, "duplicate_id": pl.String, "kept_id": pl.String,
             "matched_on": pl.String, "source": pl.String, "line": pl.Int64}
 
+# Labels are namespaced ("cleaning.<key>") so other modules' labels never change these.
 i18n.register({
-    "rows_in": {"zh": "原始行数", "en": "Rows in"},
-    "rows_kept": {"zh": "保留", "en": "Kept"},
-    "rows_quarantined": {"zh": "隔离", "en": "Quarantined"},
-    "rows_merged": {"zh": "合并", "en": "Merged"},
-    "amount_in": {"zh": "原始金额", "en": "Amount in"},
-    "amount_kept": {"zh": "保留金额", "en": "Amount kept"},
-    "amount_quarantined": {"zh": "隔离金额", "en": "Amount quarantined"},
-    "table": {"zh": "数据表", "en": "Table"},
-    "reason": {"zh": "原因", "en": "Reason"},
-    "rows": {"zh": "行数", "en": "Rows"},
-    "source": {"zh": "来源", "en": "Source"},
-    "line": {"zh": "行号", "en": "Line"},
-    "detail": {"zh": "说明", "en": "Detail"},
-    "record": {"zh": "原始记录", "en": "Raw record"},
-    "duplicate_id": {"zh": "重复编号", "en": "Duplicate ID"},
-    "kept_id": {"zh": "保留编号", "en": "Kept ID"},
-    "matched_on": {"zh": "匹配字段", "en": "Matched on"},
-    "exact_duplicate": {"zh": "完全重复行", "en": "Exact duplicate row"},
-    "duplicate_key": {"zh": "编号重复但内容不同", "en": "Same ID, different content"},
-    "duplicate_customer": {"zh": "重复客户(已合并)", "en": "Duplicate customer (merged)"},
-    "cancelled_order": {"zh": "已取消订单", "en": "Cancelled order"},
-    "missing_customer_id": {"zh": "缺少客户编号", "en": "Missing customer ID"},
-    "unknown_customer": {"zh": "客户编号不在客户档案中", "en": "Customer not in archive"},
-    "future_date": {"zh": "日期在未来", "en": "Date in the future"},
-    "before_founded": {"zh": "日期早于公司成立", "en": "Date before the company existed"},
-    "non_positive_amount": {"zh": "金额为零或负数(非退货)", "en": "Zero or negative amount (not a return)"},
-    "unparseable_date": {"zh": "日期无法识别", "en": "Unreadable date"},
-    "unparseable_amount": {"zh": "金额无法识别", "en": "Unreadable amount"},
-    "invalid_value": {"zh": "取值无效", "en": "Invalid value"},
-    "is_outlier": {"zh": "异常大额", "en": "Outlier"},
-    "encoding": {"zh": "编码", "en": "Encoding"},
-    "ignored_columns": {"zh": "未使用的列", "en": "Unused columns"},
-    "label": {"zh": "原因", "en": "Reason"},
+    "cleaning.rows_in": {"zh": "原始行数", "en": "Rows in"},
+    "cleaning.rows_kept": {"zh": "保留", "en": "Kept"},
+    "cleaning.rows_quarantined": {"zh": "隔离", "en": "Quarantined"},
+    "cleaning.rows_merged": {"zh": "合并", "en": "Merged"},
+    "cleaning.amount_in": {"zh": "原始金额", "en": "Amount in"},
+    "cleaning.amount_kept": {"zh": "保留金额", "en": "Amount kept"},
+    "cleaning.amount_quarantined": {"zh": "隔离金额", "en": "Amount quarantined"},
+    "cleaning.table": {"zh": "数据表", "en": "Table"},
+    "cleaning.reason": {"zh": "原因", "en": "Reason"},
+    "cleaning.rows": {"zh": "行数", "en": "Rows"},
+    "cleaning.source": {"zh": "来源", "en": "Source"},
+    "cleaning.line": {"zh": "行号", "en": "Line"},
+    "cleaning.detail": {"zh": "说明", "en": "Detail"},
+    "cleaning.record": {"zh": "原始记录", "en": "Raw record"},
+    "cleaning.duplicate_id": {"zh": "重复编号", "en": "Duplicate ID"},
+    "cleaning.kept_id": {"zh": "保留编号", "en": "Kept ID"},
+    "cleaning.matched_on": {"zh": "匹配字段", "en": "Matched on"},
+    "cleaning.exact_duplicate": {"zh": "完全重复行", "en": "Exact duplicate row"},
+    "cleaning.duplicate_key": {"zh": "编号重复但内容不同", "en": "Same ID, different content"},
+    "cleaning.duplicate_customer": {"zh": "重复客户(已合并)", "en": "Duplicate customer (merged)"},
+    "cleaning.cancelled_order": {"zh": "已取消订单", "en": "Cancelled order"},
+    "cleaning.missing_customer_id": {"zh": "缺少客户编号", "en": "Missing customer ID"},
+    "cleaning.unknown_customer": {"zh": "客户编号不在客户档案中", "en": "Customer not in archive"},
+    "cleaning.future_date": {"zh": "日期在未来", "en": "Date in the future"},
+    "cleaning.before_founded": {"zh": "日期早于公司成立", "en": "Date before the company existed"},
+    "cleaning.non_positive_amount": {"zh": "金额为零或负数(非退货)", "en": "Zero or negative amount (not a return)"},
+    "cleaning.unparseable_date": {"zh": "日期无法识别", "en": "Unreadable date"},
+    "cleaning.unparseable_amount": {"zh": "金额无法识别", "en": "Unreadable amount"},
+    "cleaning.invalid_value": {"zh": "取值无效", "en": "Invalid value"},
+    "cleaning.is_outlier": {"zh": "异常大额", "en": "Outlier"},
+    "cleaning.encoding": {"zh": "编码", "en": "Encoding"},
+    "cleaning.ignored_columns": {"zh": "未使用的列", "en": "Unused columns"},
+    "cleaning.label": {"zh": "原因", "en": "Reason"},
+    "cleaning.table.customers": {"zh": "客户", "en": "Customers"},
+    "cleaning.table.orders": {"zh": "订单", "en": "Orders"},
+    "cleaning.table.visits": {"zh": "拜访", "en": "Visits"},
+    "cleaning.table.complaints": {"zh": "投诉", "en": "Complaints"},
+    "cleaning.table.surveys": {"zh": "满意度调查", "en": "Surveys"},
+    "cleaning.phone": {"zh": "联系电话", "en": "Phone"},
+    "cleaning.email": {"zh": "电子邮箱", "en": "E-mail"},
+    "cleaning.company": {"zh": "公司名称", "en": "Company"},
+    "cleaning.name": {"zh": "客户名称", "en": "Name"},
+    "cleaning.amount": {"zh": "金额", "en": "Amount"},
 })
+
+
+def label(key: str, lang: str = "en") -> str:
+    """The label of a cleaning column, reason or table (``table.<name>``) in ``lang``."""
+    own = i18n.t(f"cleaning.{key}", lang)
+    return own if own != f"cleaning.{key}" else i18n.t(key, lang)
 
 
 # --------------------------------------------------------------------------- rules
@@ -757,7 +774,7 @@ def reasons_frame(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> 
 
     Columns: ``table, reason`` (codes), ``label`` (the reason in ``lang``), ``rows``.
     """
-    rows = [{"table": t, "reason": r, "label": i18n.t(r, lang), "rows": int(n)}
+    rows = [{"table": t, "reason": r, "label": label(r, lang), "rows": int(n)}
             for t, e in ledger.items() if isinstance(e, Mapping)
             for r, n in (e.get("reasons") or {}).items()]
     return pl.DataFrame(rows, schema={"table": pl.String, "reason": pl.String,
@@ -781,7 +798,7 @@ def merges_frame(merge_log: pl.DataFrame, customers: pl.DataFrame | None = None,
     with the kept customer's name (masked unless ``show_pii``) when ``customers`` is given."""
     df = merge_log.select("duplicate_id", "kept_id", "matched_on", "line")
     df = df.with_columns(pl.col("matched_on").str.split(",").list.eval(
-        pl.element().replace_strict({k: i18n.t(k, lang) for k in _DUP_KEYS},
+        pl.element().replace_strict({k: label(k, lang) for k in _DUP_KEYS},
                                     default=pl.element())).list.join(", "))
     if customers is not None and "name" in customers.columns:
         names = privacy.mask_frame(customers.select("customer_id", "name"), show_pii)
@@ -826,7 +843,7 @@ def summary_text(ledger: Mapping[str, Mapping[str, Any]], lang: str = "en") -> s
                 per_reason[r] = per_reason.get(r, 0) + int(n)
     top = sorted(per_reason.items(), key=lambda x: (-x[1], x[0]))[:3]
     top_txt = ("、" if lang == "zh" else ", ").join(
-        f"{i18n.t(r, lang)} ({n:,})" for r, n in top) or "-"
+        f"{label(r, lang)} ({n:,})" for r, n in top) or "-"
     share = kept / rin if rin else 1.0
     if lang == "zh":
         text = (f"本次共读入 **{rin:,}** 行原始记录,保留 **{kept:,}** 行({share:.1%}),"
@@ -867,12 +884,12 @@ def localize(df: pl.DataFrame, lang: str = "en", digits: int = 2):
     floats rounded to ``digits``, missing text shown empty."""
     if "reason" in df.columns:
         df = df.with_columns(pl.col("reason").replace_strict(
-            {r: i18n.t(r, lang) for r in REASONS}, default=pl.col("reason")))
+            {r: label(r, lang) for r in REASONS}, default=pl.col("reason")))
     if "table" in df.columns:
         df = df.with_columns(pl.col("table").replace_strict(
-            {t: i18n.t(t, lang) for t in TABLE_ORDER}, default=pl.col("table")))
+            {t: label(f"table.{t}", lang) for t in TABLE_ORDER}, default=pl.col("table")))
     df = df.with_columns(pl.col(pl.Float64).round(digits), pl.col(pl.String).fill_null(""))
-    return df.to_pandas().rename(columns=i18n.column_labels(df.columns, lang))
+    return df.to_pandas().rename(columns={c: label(c, lang) for c in df.columns})
 
 
 def _mask_record(record: str, show_pii: bool) -> str:

@@ -15,17 +15,18 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from .. import i18n
+from ..clean import label
 from . import PALETTE, fmt_int, fmt_money, money_axis, percent_axis
 
 __all__ = ["amount_bridge", "reasons", "rows_outcome"]
 
 i18n.register({
-    "cleaning_plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
-    "cleaning_plot_reasons": {"zh": "隔离与合并原因", "en": "Why rows were quarantined or merged"},
-    "cleaning_plot_bridge": {"zh": "订单金额核对:从原始到保留", "en": "Order amounts reconciled: raw to kept"},
-    "cleaning_axis_share": {"zh": "占原始行数比例", "en": "Share of raw rows"},
-    "cleaning_axis_rows": {"zh": "行数", "en": "Rows"},
-    "cleaning_axis_amount": {"zh": "金额", "en": "Amount"},
+    "cleaning.plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
+    "cleaning.plot_reasons": {"zh": "隔离与合并原因", "en": "Why rows were quarantined or merged"},
+    "cleaning.plot_bridge": {"zh": "订单金额核对:从原始到保留", "en": "Order amounts reconciled: raw to kept"},
+    "cleaning.axis_share": {"zh": "占原始行数比例", "en": "Share of raw rows"},
+    "cleaning.axis_rows": {"zh": "行数", "en": "Rows"},
+    "cleaning.axis_amount": {"zh": "金额", "en": "Amount"},
 })
 
 _OUTCOME_COLORS = {"rows_kept": PALETTE[2], "rows_quarantined": PALETTE[3],
@@ -44,19 +45,19 @@ def rows_outcome(ledger: Mapping[str, Any], lang: str = "en", ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.6 * max(len(_tables(ledger)), 2) + 1.4))
     tables = _tables(ledger)[::-1]
-    labels = [i18n.t(t, lang) for t in tables]
+    labels = [label(f"table.{t}", lang) for t in tables]
     left = [0.0] * len(tables)
     for key, color in _OUTCOME_COLORS.items():
         shares = [(ledger[t][key] / ledger[t]["rows_in"]) if ledger[t]["rows_in"] else 0.0
                   for t in tables]
-        ax.barh(labels, shares, left=left, color=color, label=i18n.t(key, lang))
+        ax.barh(labels, shares, left=left, color=color, label=label(key, lang))
         left = [a + b for a, b in zip(left, shares)]
     for i, t in enumerate(tables):
         ax.text(1.01, i, fmt_int(ledger[t]["rows_in"]), va="center", fontsize=9)
     ax.set_xlim(0, 1.12)
     percent_axis(ax, "x")
-    ax.set_xlabel(i18n.t("cleaning_axis_share", lang))
-    ax.set_title(i18n.t("cleaning_plot_rows", lang))
+    ax.set_xlabel(i18n.t("cleaning.axis_share", lang))
+    ax.set_title(i18n.t("cleaning.plot_rows", lang))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     ax.grid(axis="y", visible=False)
     return ax
@@ -73,15 +74,15 @@ def reasons(reasons_table: pl.DataFrame, lang: str = "en", ax=None):
         return ax
     tables = list(dict.fromkeys(reasons_table.get_column("table").to_list()))
     colors = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(tables)}
-    labels = [f"{i18n.t(t, lang)} · {lab}" for t, lab in
+    labels = [f"{label(f'table.{t}', lang)} · {lab}" for t, lab in
               zip(df.get_column("table"), df.get_column("label"))]
     rows = df.get_column("rows").to_list()
     ax.barh(labels, rows, color=[colors[t] for t in df.get_column("table")])
     for i, n in enumerate(rows):
         ax.text(n, i, f" {fmt_int(n)}", va="center", fontsize=9)
     ax.set_xlim(0, max(rows) * 1.15)
-    ax.set_xlabel(i18n.t("cleaning_axis_rows", lang))
-    ax.set_title(i18n.t("cleaning_plot_reasons", lang))
+    ax.set_xlabel(i18n.t("cleaning.axis_rows", lang))
+    ax.set_title(i18n.t("cleaning.plot_reasons", lang))
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -98,7 +99,7 @@ def amount_bridge(ledger: Mapping[str, Any], by_reason: pl.DataFrame, lang: str 
     df = by_reason.filter(pl.col("amount") != 0).sort("amount")
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.42 * max(df.height, 3) + 1.6))
-    labels = [i18n.t(r, lang) for r in df.get_column("reason")]
+    labels = [label(r, lang) for r in df.get_column("reason")]
     values = df.get_column("amount").to_list()
     ax.barh(labels, values, color=[PALETTE[3] if v > 0 else PALETTE[2] for v in values])
     for i, v in enumerate(values):
@@ -108,11 +109,11 @@ def amount_bridge(ledger: Mapping[str, Any], by_reason: pl.DataFrame, lang: str 
         lo = min(min(values), 0) * 1.25
         ax.set_xlim(lo, hi)
     money_axis(ax, "x", lang)
-    ax.set_xlabel(i18n.t("amount_quarantined", lang))
-    eq = (f"{i18n.t('amount_in', lang)} {fmt_money(o['amount_in'], lang, currency)} = "
-          f"{i18n.t('amount_kept', lang)} {fmt_money(o['amount_kept'], lang, currency)} + "
-          f"{i18n.t('amount_quarantined', lang)} "
+    ax.set_xlabel(label("amount_quarantined", lang))
+    eq = (f"{label('amount_in', lang)} {fmt_money(o['amount_in'], lang, currency)} = "
+          f"{label('amount_kept', lang)} {fmt_money(o['amount_kept'], lang, currency)} + "
+          f"{label('amount_quarantined', lang)} "
           f"{fmt_money(o['amount_quarantined'], lang, currency)}")
-    ax.set_title(f"{i18n.t('cleaning_plot_bridge', lang)}\n{eq}")
+    ax.set_title(f"{i18n.t('cleaning.plot_bridge', lang)}\n{eq}")
     ax.grid(axis="y", visible=False)
     return ax
