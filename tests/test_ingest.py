@@ -334,3 +334,13 @@ def test_one_configuration_mixing_every_source_kind(tmp_path, capsys):
         ("orders", f"{raw / 'orders.xlsx'}#2024", 3, "cancelled_order"),
         ("visits", f"sqlite:///{raw / 'crm.sqlite'} [select * from v]", 3, "unknown_customer")]
     assert {p.name: p.read_bytes() for p in raw.iterdir()} == before
+
+
+def test_parse_dates_on_many_rows_parses_each_distinct_text_once():
+    texts = ["2024-03-05", "2024/03/06", "2024-02-30", None, "2024-03-05 00:00:00"] * 20_001
+    s = pl.Series("d", texts)
+    got = ingest.parse_dates(s, ["%Y-%m-%d", "%Y/%m/%d"])
+    assert got.len() == s.len() and got.dtype == pl.Date
+    assert got.head(5).to_list() == [dt.date(2024, 3, 5), dt.date(2024, 3, 6), None, None,
+                                     dt.date(2024, 3, 5)]
+    assert got.null_count() == 2 * 20_001

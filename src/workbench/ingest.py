@@ -549,6 +549,12 @@ def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
     numbers are Excel day serials.  Values that fit nothing stay null.
     """
     target = pl.Date if dtype == pl.Date else pl.Datetime("us")
+    if s.len() > 50_000:
+        # Exports repeat the same few thousand dates: parse each distinct text once.
+        distinct = s.drop_nulls().unique()
+        if distinct.len() * 4 < s.len():
+            parsed = parse_dates(distinct, formats, dtype, excel_serial)
+            return s.replace_strict(distinct, parsed, default=None, return_dtype=target)
     out = pl.repeat(None, s.len(), dtype=target, eager=True).alias(s.name)
 
     def strp(fmt, kind=target):
