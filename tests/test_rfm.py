@@ -347,13 +347,19 @@ def test_unparseable_dates_name_value_and_row():
         rfm.summary(log, "id", "day")
     with pytest.raises(DataError, match=r"'day'.*not dates"):
         rfm.summary(pl.from_pandas(log).lazy(), "id", "day")
+    mixed = pl.DataFrame({"id": ["a", "b", "c", "d"],
+                          "day": [None, "2024-01-02", "2024/01/03", "2024-01-04"]})
+    with pytest.raises(DataError, match=r"1 value\(s\) that are not dates with format "
+                                        r"'%Y-%m-%d', first '2024/01/03' at row 2.*"
+                                        r"1 empty value\(s\), first at row 0"):
+        rfm.summary(mixed, "id", "day", datetime_format="%Y-%m-%d")
 
 
 def test_missing_values_are_refused():
     log = _log()
     log.loc[1, "day"] = pd.NaT
-    with pytest.raises(DataError, match=r"1 transaction\(s\) have no date in column 'day' "
-                                        r"\(first at row 1"):
+    with pytest.raises(DataError, match=r"column 'day' has 1 empty value\(s\), "
+                                        r"first at row 1"):
         rfm.summary(log, "id", "day")
     log = _log()
     log.loc[2, "id"] = None

@@ -156,17 +156,9 @@ class _Input:
     id_col: str
     id_dtype: Any  # pandas dtype of the id column (pandas input only)
     has_m: bool
-    source: Any = None  # the caller's frame, to quote raw values in error messages
-    datetime_col: str = ""
-
-    def raw_value(self, row: int) -> Any:
-        """The caller's raw date value at position ``row`` (for error messages)."""
-        src = self.source
-        if isinstance(src, pd.DataFrame):
-            return src[self.datetime_col].iloc[row]
-        if isinstance(src, pl.DataFrame):
-            return src[self.datetime_col][row]
-        return src.select(self.datetime_col).slice(row, 1).collect()[self.datetime_col][0]
+    raw: pl.LazyFrame  # the selected columns as given (for error messages)
+    datetime_col: str
+    dt_expr: pl.Expr  # the caller's date column -> naive Datetime (null where unparseable)
 
 
 def _prepare(transactions, customer_id_col: str, datetime_col: str,
@@ -238,7 +230,7 @@ def _prepare(transactions, customer_id_col: str, datetime_col: str,
             )
         exprs.append(pl.col(monetary_value_col).cast(pl.Float64).alias(_M))
     return _Input(lf.select(exprs), kind, customer_id_col, id_dtype, bool(monetary_value_col),
-                  transactions, datetime_col)
+                  lf, datetime_col, dt)
 
 
 def _profile(inp: _Input, datetime_col: str, customer_id_col: str,
@@ -261,7 +253,7 @@ def _profile(inp: _Input, datetime_col: str, customer_id_col: str,
                    f"'{customer_id_col}'", "fill in or remove those rows (workbench clean "
                    "quarantines them)")
     if prof["dt_null"]:
-        _raise_bad_dates(inp, datetime_col, datetime_format, prof["dt_null"])
+        _raise_bad_dates(inp, datetime_col, datetime_format)
     if prof.get("m_null"):
         _raise_row(inp, pl.col(_M).is_null() | pl.col(_M).is_nan(),
                    f"{prof['m_null']} transaction(s) have no amount in column "
@@ -289,26 +281,26 @@ def _raise_row(inp: _Input, condition: pl.Expr, what: str, todo: str) -> None:
     raise DataError(f"transactions: {what}{where}; {todo}.")
 
 
-def _raise_bad_dates(inp: _Input, datetime_col: str, datetime_format: str | None,
-                     n_bad: int) -> None:
-    """Tell empty dates from unparseable ones, naming the first bad row and its text."""
-    # re-read the raw column next to the parsed one
-    raw = inp.lf.with_row_index("__row").filter(pl.col(_DT).is_null()).select("__row").head(1)
-    first = raw.collect()
-    row = int(first["__row"][0]) if first.height else None
-    raw_value = inp.raw_value(row) if row is not None else None
-    if raw_value is None or pd.isna(raw_value):
-        raise DataError(
-            f"transactions: {n_bad} transaction(s) have no date in column '{datetime_col}' "
-            f"(first at row {row}, counting from 0); fill in or remove those rows "
-            "(workbench clean quarantines them)."
-        )
-    fmt = f" with format {datetime_format!r}" if datetime_format else ""
-    raise DataError(
-        f"transactions: column '{datetime_col}' has {n_bad} value(s) that are not dates{fmt}, "
-        f"first {raw_value!r} at row {row} (counting from 0); fix them or pass "
-        "datetime_format (e.g. '%Y/%m/%d')."
-    )
+def _raise_bad_dates(inp: _Input, datetime_col: str, datetime_format: str | None) -> None:
+    """Count empty and unparseable dates separately, naming the first row of each."""
+    rows = (inp.raw.select(pl.col(datetime_col).is_null().alias("empty"),
+                           inp.dt_expr.is_null().alias("bad"), pl.col(datetime_col).alias("raw"))
+            .with_row_index("__row")
+            .filter(pl.col("bad"))
+            .collect())
+    empty, text = rows.filter(pl.col("empty")), rows.filter(~pl.col("empty"))
+    problems = []
+    if text.height:
+        fmt = f" with format {datetime_format!r}" if datetime_format else ""
+        problems.append(
+            f"{text.height} value(s) that are not dates{fmt}, first {text['raw'][0]!r} at row "
+            f"{text['__row'][0]} (counting from 0): fix them or pass datetime_format "
+            "(e.g. '%Y/%m/%d')")
+    if empty.height:
+        problems.append(
+            f"{empty.height} empty value(s), first at row {empty['__row'][0]} "
+            "(counting from 0): fill in or remove those rows (workbench clean quarantines them)")
+    raise DataError(f"transactions: column '{datetime_col}' has " + "; ".join(problems) + ".")
 
 
 def _period_expr(every: str) -> pl.Expr:
