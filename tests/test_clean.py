@@ -465,3 +465,13 @@ def test_cleaning_charts_draw_the_ledger():
     assert sorted(p.get_width() for p in ax.patches) == [-20.0, 1.0, 3.0, 3.0, 5.0, 10.0, 10.0, 30.0]
     assert "Amount in ¥72 = Amount kept ¥30 + Amount quarantined ¥42" in ax.get_title()
     plt.close("all")
+
+
+def test_repeated_values_on_a_large_column_are_exact():
+    ids = [f"SO{i:07d}" for i in range(150_000)]
+    ids[10] = ids[149_999] = "SO0000003"  # three copies of one id
+    ids[77] = ids[78] = "X"
+    s = pl.Series(ids)
+    got = clean._repeated(s)
+    assert got.arg_true().to_list() == [3, 10, 77, 78, 149_999]
+    assert got.equals(s.is_duplicated())

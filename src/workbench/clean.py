@@ -421,6 +421,24 @@ def _file_name(expr: pl.Expr) -> pl.Expr:
     return expr.str.extract(r"([^/\\]+)$")
 
 
+def _repeated(s: pl.Series) -> pl.Series:
+    """True where the value occurs more than once (exact).  On large columns the values are
+    hashed, repeated hashes found by sorting, and only those candidates compared exactly."""
+    n = s.len()
+    if n < 100_000:
+        return s.is_duplicated()
+    h = s.hash()
+    srt = h.sort()
+    same = srt.slice(1) == srt.slice(0, n - 1)
+    hot = srt.slice(1).filter(same).unique()
+    flags = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+    if hot.len() == 0:
+        return flags
+    idx = h.is_in(hot.implode()).arg_true()
+    exact = s.gather(idx).is_duplicated()
+    return flags.scatter(idx.filter(exact), True)
+
+
 def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
     """Quarantine exact duplicate rows, then rows repeating an id with other content.
 
@@ -429,7 +447,7 @@ def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.Dat
     """
     spec = schema.get(table)
     names, key = spec.names, spec.key
-    repeated = df.get_column(key).is_duplicated()
+    repeated = _repeated(df.get_column(key))
     if not repeated.any():
         return df
     rows = repeated.arg_true()
