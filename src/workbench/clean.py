@@ -486,6 +486,35 @@ def _empty_raw(table: str) -> RawTable:
                                                             LINE: pl.Int64}))
 
 
+def _raw_rows(frame: pl.DataFrame, sources: list[dict], qdf: pl.DataFrame) -> pl.DataFrame:
+    """The raw text rows of the quarantined (source, line) pairs.
+
+    The raw frame holds each source's rows in order, so a row's position is its source's
+    offset plus its line minus the source's first line; the rows found are checked, and a
+    join is used when the positions do not match (e.g. a hand-built RawTable).
+    """
+    keys = qdf.select(SOURCE, LINE)
+    if keys.height == 0:
+        return frame.clear()
+    offsets, firsts, start = {}, {}, 0
+    lines = frame.get_column(LINE)
+    for src in sources:
+        if src["rows"]:
+            offsets[src["label"]] = start
+            firsts[src["label"]] = int(lines[start])
+        start += int(src["rows"])
+    if start == frame.height and set(keys.get_column(SOURCE).unique()) <= set(offsets):
+        pos = keys.select(pl.col(SOURCE).replace_strict(offsets, return_dtype=pl.Int64)
+                          + pl.col(LINE)
+                          - pl.col(SOURCE).replace_strict(firsts, return_dtype=pl.Int64)
+                          ).to_series()
+        if pos.min() >= 0 and pos.max() < frame.height:
+            rows = frame.gather(pos)
+            if rows.select(SOURCE, LINE).equals(keys):
+                return rows
+    return frame.join(keys, on=[SOURCE, LINE], how="semi")
+
+
 def _signed_amount(amount: pl.Expr, status: pl.Expr) -> pl.Expr:
     """Parsed amount (0 when unparseable), negative for returns."""
     a = ingest.parse_amount(amount).fill_null(0.0)
@@ -612,7 +641,7 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         for c in names:
             if c not in frame.columns:
                 frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-        recs = frame.join(qdf.select(SOURCE, LINE), on=[SOURCE, LINE], how="semi")
+        recs = _raw_rows(frame, rt.sources, qdf)
         rec_cols = [SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record")]
         if table == "orders":
             rec_cols.append(_signed_amount(pl.col("amount"), pl.col("status")).alias("_amount"))
