@@ -203,6 +203,8 @@ def test_date_column_of_dates_and_text_dates(cdnow):
     as_date = load_cdnow()  # polars Date column
     got = rfm.summary(as_date, "customer_id", "date", "amount", freq="W")
     assert np.abs(got.drop("customer_id").to_numpy() - expected.to_numpy()).max() < ATOL
+    as_objects = cdnow.assign(date=pd.Series(cdnow["date"].dt.date.tolist(), dtype=object))
+    _assert_same(rfm.summary(as_objects, "customer_id", "date", "amount", freq="W"), expected)
 
     # Chinese-style text dates.  (lifetimes sorts text dates as text before parsing them, so
     # with a day-first format it leaves out a wrong "first" purchase from monetary_value;
