@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print()
         print_table(results)
+        for r in results:
+            if r["rows"] >= 5_000_000:
+                verdict = "met" if r["ratio_pandas"] >= 6 else "NOT met"
+                print(f"target >= 6x faster than lifetimes at {r['rows']:,} rows "
+                      f"(pandas in, pandas out): {verdict} ({r['ratio_pandas']:.1f}x)")
     if args.streaming_rows:
         r = streaming(args.streaming_rows, args.seed, args.freq, Path(args.workdir), args.keep)
         print()
