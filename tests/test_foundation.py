@@ -157,6 +157,23 @@ def test_labels_and_masking():
         i18n.register({"x": {"zh": "一"}})
     with pytest.raises(ValueError, match="unknown language"):
         i18n.t("revenue", "fr")
+    # A key means one thing everywhere; a module's own meaning goes in its namespace.
+    i18n.register({"revenue": {"zh": "销售额", "en": "Revenue"}})
+    with pytest.raises(ValueError, match="already registered"):
+        i18n.register({"revenue": {"zh": "收入", "en": "Income"}})
+    i18n.register({"revenue": {"zh": "收入", "en": "Income"}}, namespace="test_ns")
+    assert i18n.t("revenue", "zh", "test_ns") == "收入" and i18n.t("revenue", "zh") == "销售额"
+    assert i18n.t("channel", "zh", "test_ns") == "渠道"
+    assert i18n.column_labels(["revenue", "x"], "en", "test_ns") == {"revenue": "Income", "x": "x"}
+
+
+def test_every_module_registers_labels_that_agree():
+    import importlib
+
+    for name in ("clean", "ingest", "rfm", "segment", "clv", "churn", "service", "report",
+                 "plots.segment", "plots.clv", "plots.churn", "plots.service",
+                 "plots.cleaning", "plots.summary", "demo"):
+        importlib.import_module(f"workbench.{name}")  # raises on a conflicting label
     assert privacy.mask_name("张伟") == "张*"
     assert privacy.mask_phone("13812345678") == "*******5678"
     assert privacy.mask_email("wei.zhang@example.cn") == "w***@example.cn"

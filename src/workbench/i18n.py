@@ -3,6 +3,12 @@
 Each analysis module registers its own labels with :func:`register`, so this
 file holds only the shared vocabulary.  :func:`t` looks a key up and falls back
 to the key itself, so a missing label is visible but never breaks a report.
+
+A key means one thing everywhere: registering it again with other words is an
+error (otherwise the text of a report would depend on which module was imported
+last).  A module whose column shares a name with another module's but means
+something else registers it in its own ``namespace`` and asks for it with
+``t(key, lang, namespace)``, which falls back to the shared key.
 """
 
 from __future__ import annotations
@@ -16,31 +22,47 @@ LANGS = ("zh", "en")
 _LABELS: dict[str, dict[str, str]] = {}
 
 
-def register(labels: Mapping[str, Mapping[str, str]]) -> None:
-    """Add labels: ``{key: {"zh": ..., "en": ...}}``.  Later registrations win."""
+def register(labels: Mapping[str, Mapping[str, str]], namespace: str | None = None) -> None:
+    """Add labels: ``{key: {"zh": ..., "en": ...}}``, optionally under ``namespace``.
+
+    Registering the same key again with the same words is harmless; with other
+    words it raises ``ValueError`` naming both (use a namespace instead).
+    """
     for key, pair in labels.items():
         missing = [lang for lang in LANGS if lang not in pair]
         if missing:
             raise ValueError(f"label '{key}' lacks {missing}; give both 'zh' and 'en'.")
-        _LABELS[key] = dict(pair)
+        full = f"{namespace}:{key}" if namespace else key
+        new = {lang: pair[lang] for lang in LANGS}
+        old = _LABELS.get(full)
+        if old is not None and old != new:
+            raise ValueError(
+                f"label '{full}' is already registered as {old}, not {new}; a key means one "
+                f"thing everywhere: use the same words or register it in a namespace."
+            )
+        _LABELS[full] = new
 
 
-def t(key: str, lang: str = "en") -> str:
-    """The label of ``key`` in ``lang`` (the key itself when no label is registered)."""
+def t(key: str, lang: str = "en", namespace: str | None = None) -> str:
+    """The label of ``key`` in ``lang`` (the key itself when no label is registered).
+
+    With ``namespace``, a label registered in that namespace comes first.
+    """
     if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}'; use one of {LANGS}.")
-    pair = _LABELS.get(key)
+    pair = _LABELS.get(f"{namespace}:{key}") if namespace else None
+    pair = pair or _LABELS.get(key)
     return pair[lang] if pair else key
 
 
-def labels(keys, lang: str = "en") -> list[str]:
+def labels(keys, lang: str = "en", namespace: str | None = None) -> list[str]:
     """Labels of several keys, in order."""
-    return [t(k, lang) for k in keys]
+    return [t(k, lang, namespace) for k in keys]
 
 
-def column_labels(columns, lang: str = "en") -> dict[str, str]:
+def column_labels(columns, lang: str = "en", namespace: str | None = None) -> dict[str, str]:
     """A rename mapping for table headers: ``df.rename(column_labels(df.columns, lang))``."""
-    return {c: t(c, lang) for c in columns}
+    return {c: t(c, lang, namespace) for c in columns}
 
 
 # The shared vocabulary (glossary of the trade).  Module-specific labels live in their modules.

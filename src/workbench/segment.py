@@ -117,8 +117,7 @@ _LIFECYCLE_TEXT = {
 }
 
 _LABELS: dict[str, dict[str, str]] = {
-    "recency_days": {"zh": "最近一次消费(天前)", "en": "Recency (days)"},
-    "frequency": {"zh": "消费频率", "en": "Frequency"},
+    "recency_days": {"zh": "距上次购买天数", "en": "Days since last purchase"},
     "monetary": {"zh": "消费金额(净额)", "en": "Monetary (net)"},
     "n_orders": {"zh": "订单数", "en": "Orders"},
     "purchase_days": {"zh": "购买天数", "en": "Purchase days"},
@@ -142,7 +141,6 @@ _LABELS: dict[str, dict[str, str]] = {
     "customer_share": {"zh": "客户占比", "en": "Customer share"},
     "revenue": {"zh": "销售额", "en": "Revenue"},
     "revenue_share": {"zh": "销售额占比", "en": "Revenue share"},
-    "orders": {"zh": "订单数", "en": "Orders"},
     "mean_frequency": {"zh": "平均购买频率", "en": "Mean frequency"},
     "mean_recency_days": {"zh": "平均最近消费(天前)", "en": "Mean recency (days)"},
     "treatment": {"zh": "建议策略", "en": "Recommended treatment"},
@@ -201,6 +199,13 @@ for _c, (_zh, _en) in {"A": ("A类(重要客户)", "A (key)"), "B": ("B类(次�
                        "C": ("C类(一般客户)", "C (general)")}.items():
     _LABELS[f"abc.{_c}"] = {"zh": _zh, "en": _en}
 i18n.register(_LABELS)
+# Column names this module shares with others but means differently: purchase days and
+# order counts here, repeat purchases (lifetimes) and the orders table elsewhere.
+LABEL_NAMESPACE = "segment"
+i18n.register({
+    "frequency": {"zh": "消费频率", "en": "Frequency"},
+    "orders": {"zh": "订单数", "en": "Orders"},
+}, namespace=LABEL_NAMESPACE)
 
 # --------------------------------------------------------------------------- settings
 
@@ -1644,7 +1649,7 @@ def localize(df, lang: str = "en", digits: int = 1) -> Any:
         elif pdf[col].dtype.kind == "f":
             values = pdf[col].round(digits)
             pdf[col] = values.astype(object).where(values.notna(), "") if values.isna().any() else values
-    return pdf.rename(columns=i18n.column_labels(pdf.columns, lang))
+    return pdf.rename(columns=i18n.column_labels(pdf.columns, lang, LABEL_NAMESPACE))
 
 
 def segment_guide(profile, rules=None, lang: str = "en", *, by: str = "rfm_segment") -> pl.DataFrame:
