@@ -7,6 +7,7 @@ current setuptools, so it is never imported.
 
 from __future__ import annotations
 
+import warnings
 from importlib import resources
 
 import polars as pl
@@ -19,7 +20,9 @@ CDNOW_OBSERVATION_END = "1998-06-30"
 
 def _lifetimes_file(name: str):
     try:
-        return resources.files("lifetimes").joinpath("datasets", name)
+        with warnings.catch_warnings():  # lifetimes sets a pandas option removed in pandas 3
+            warnings.simplefilter("ignore")
+            return resources.files("lifetimes").joinpath("datasets", name)
     except ModuleNotFoundError:  # pragma: no cover - lifetimes is a core dependency
         raise RuntimeError("the 'lifetimes' package is missing; reinstall the project.") from None
 
