@@ -117,7 +117,7 @@ RESULTS = {
 def test_findings_en():
     assert report.findings(RESULTS, "en", limit=7) == [
         "Revenue this period was ¥2.50M, up 25.0% on the previous period.",
-        "The 19 tier-A customers (10.0% of 190) bring in 61.0% of revenue.",
+        "The 19 tier-A customers (10.0% of 190 tiered customers) bring in 61.0% of revenue.",
         "The churn warning list flags 42 customers with ¥1.23M of revenue at risk.",
         ("The churn model ranks customers with ROC AUC 0.81 (recency alone: 0.70); its top 10% "
         "churn 3.2 times as often as average."),
@@ -132,14 +132,14 @@ def test_findings_en():
     # is the tiered (buying) customers, not the whole archive.
     seg = {"segmentation": {"customers": 250, "tiers": {"A": 19, "B": 57, "C": 114},
                             "tier_revenue_share": {"A": 0.6}}, "service": RESULTS["service"]}
-    assert report.findings(seg, "en")[1] == ("The 19 tier-A customers (10.0% of 190) bring in "
-                                            "60.0% of revenue.")
+    assert report.findings(seg, "en")[1] == ("The 19 tier-A customers (10.0% of 190 tiered customers) "
+                                            "bring in 60.0% of revenue.")
 
 
 def test_findings_zh_and_partial_results():
     zh = report.findings(RESULTS, "zh", limit=3)
     assert zh == ["本期销售额为 ¥250.0万,较上期增长 25.0%。",
-                  "A 级客户共 19 家,占全部 190 家客户的 10.0%,贡献了 61.0% 的销售额。",
+                  "A 级客户共 19 家,占 190 家已分级客户的 10.0%,贡献了 61.0% 的销售额。",
                   "流失预警名单列出 42 家客户,风险收入合计 ¥123.5万。"]
     down = {"service": {"scorecard": {"revenue": {"current": 900.0, "previous": 1000.0,
                                                   "prev_delta": None}}},
