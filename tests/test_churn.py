@@ -135,6 +135,15 @@ def test_features_never_see_data_after_the_cutoff(small_tables):
     assert not churn.build_features(t2, cut, lapsed_days=180).frame.equals(full.frame)
 
 
+def test_features_do_not_depend_on_the_order_of_rows(small_tables):
+    # Float sums per customer are order-independent (polars' parallel sums are not): the
+    # same data in another row order gives bit-identical features, so the same scores.
+    cut = date(2026, 3, 31)
+    ref = churn.build_features(small_tables, cut, lapsed_days=180).frame
+    shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=1) for k, v in small_tables.items()}
+    assert churn.build_features(shuffled, cut, lapsed_days=180).frame.equals(ref)
+
+
 def test_complaint_features_treat_later_resolutions_as_open():
     cut = date(2024, 6, 30)
     orders = _orders([("a", date(2024, 6, 1), 10), ("b", date(2024, 6, 2), 10)])
@@ -179,6 +188,43 @@ def test_lift_and_gains_exact():
     assert m["brier"] == pytest.approx(np.mean((np.array(s) - np.array(y)) ** 2))
     assert churn.evaluate_scores(y, s, is_probability=False)["brier"] is None
     assert churn.threshold_max_f1(y, s) == pytest.approx(0.7)
+
+
+def test_permutation_importance_preprocessing_once_equals_shuffling_raw_columns(small_tables):
+    fs = churn.build_features(small_tables, date(2026, 3, 31), 180, segmenter=None)
+    y = churn.labels(churn.purchases(small_tables["orders"])[0], fs.frame.get_column("customer_id"),
+                     date(2026, 3, 31), 180).get_column("churned").to_numpy()
+    X = fs.to_pandas()
+    assert len(y) > 150 and 0.2 < y.mean() < 0.8
+    for kind, repeats in (("hgb", 2), ("logreg", 1)):
+        with churn._one_thread():  # as in analyse (speed only)
+            pipe = churn.build_pipeline(kind, fs.numeric, fs.categorical, seed=1).fit(X, y)
+        # The fast path is really taken: every preprocessed column belongs to one feature,
+        # categoricals to several columns (one-hot), some numerics to two (missing indicator).
+        blocks = churn._preprocessed_blocks(pipe, list(X.columns))
+        width = pipe[0].transform(X.head(2)).shape[1]
+        assert sorted(np.concatenate(blocks).tolist()) == list(range(width))
+        assert len(blocks[list(X.columns).index("province")]) > 1
+        assert len(blocks[list(X.columns).index("days_since_complaint")]) == 2
+        kw = {"seed": 4, "n_repeats": repeats, "max_rows": 150}
+        fast = churn.permutation_importances(pipe, X, y, **kw)
+        slow = churn.permutation_importances(pipe, X, y, preprocess_once=False, **kw)
+        pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+        assert fast["importance"].max() > 0.01 and set(fast["feature"]) == set(X.columns)
+    other = churn.permutation_importances(pipe, X, y, **{**kw, "seed": 5})
+    assert not other["importance"].equals(fast["importance"])
+
+
+def test_importance_subsample_is_stratified_seeded_and_bounded():
+    y = np.array([1] * 10 + [0] * 30)
+    rows = churn._subsample(y, 20, seed=3)
+    assert rows.size == 20 and np.all(np.diff(rows) > 0)
+    assert int(y[rows].sum()) == 5
+    np.testing.assert_array_equal(rows, churn._subsample(y, 20, seed=3))
+    assert not np.array_equal(rows, churn._subsample(y, 20, seed=4))
+    np.testing.assert_array_equal(churn._subsample(y, None, seed=3), np.arange(40))
+    np.testing.assert_array_equal(churn._subsample(y, 40, seed=3), np.arange(40))
+    assert int(y[churn._subsample(y, 7, seed=3)].sum()) == 2     # 1.75 rounds to 2, 5.25 to 5
 
 
 def test_reasons_and_actions_in_both_languages():
@@ -307,9 +353,22 @@ def test_cdnow_runs_with_the_features_it_has_and_is_reproducible():
     assert set(w.get_column("value_source").unique()) == {"revenue_12m"}
 
 
+def test_max_f1_threshold_when_no_capacity_is_given():
+    tx = datasets.load_cdnow()
+    a = churn.analyse({"orders": tx}, date(1998, 6, 30), window_days=90, datetime_col="date",
+                      importance_repeats=1, seed=3, flag_share=None)
+    assert a.flag_share is None and 0 < a.threshold < 1
+    flagged = a.scores.filter(pl.col("flagged"))
+    assert flagged.height > 0 and flagged.get_column("churn_probability").min() >= a.threshold
+    assert a.scores.filter(~pl.col("flagged")).get_column("churn_probability").max() < a.threshold
+    assert "F1" in churn.narrative("threshold", a, "en") or "balanced" in churn.narrative("threshold", a, "en")
+
+
 def test_settings_from_the_configuration():
     st = churn.ChurnSettings.from_mapping({"window_days": "90", "flag_share": 0.1, "lapsed_days": None})
     assert (st.window_days, st.flag_share, st.lapsed_days, st.n_train_cutoffs) == (90, 0.1, None, 3)
+    assert st.importance_max_rows == 5000
+    assert churn.ChurnSettings.from_mapping({"importance_max_rows": None}).importance_max_rows is None
     assert churn.ChurnSettings.from_mapping(None) == churn.ChurnSettings()
     with pytest.raises(UsageError, match="unknown key"):
         churn.ChurnSettings.from_mapping({"windw_days": 90})

@@ -1083,6 +1083,8 @@ def permutation_importances(pipeline, X: pd.DataFrame, y: Sequence[int], seed: i
       ``preprocess_once=False`` (or another estimator) shuffles the raw column and
       runs the whole pipeline each time: same numbers, slower.
 
+    Native thread pools are limited to one thread meanwhile (see :func:`analyse`).
+
     Returns:
         ``feature, group, importance, importance_std`` sorted by importance (descending).
     """
@@ -1127,17 +1129,18 @@ def permutation_importances(pipeline, X: pd.DataFrame, y: Sequence[int], seed: i
             frame[features[j]] = values
 
     rng = np.random.default_rng(seed)
-    base = score()
     drops = np.zeros((len(features), n_repeats))
-    for j in range(len(features)):
-        original = get(j)
-        for r in range(n_repeats):
-            perm = rng.permutation(ys.size)  # drawn for every feature, so both paths shuffle alike
-            if blocks is not None and blocks[j].size == 0:
-                continue  # the model never sees this feature: shuffling it changes nothing
-            put(j, original[perm])
-            drops[j, r] = base - score()
-        put(j, original)
+    with _one_thread():
+        base = score()
+        for j in range(len(features)):
+            original = get(j)
+            for r in range(n_repeats):
+                perm = rng.permutation(ys.size)  # drawn for every feature: both paths shuffle alike
+                if blocks is not None and blocks[j].size == 0:
+                    continue  # the model never sees this feature: shuffling it changes nothing
+                put(j, original[perm])
+                drops[j, r] = base - score()
+            put(j, original)
     df = pd.DataFrame({"feature": features, "importance": drops.mean(axis=1),
                        "importance_std": drops.std(axis=1)})
     lookup = groups or {}
@@ -1411,6 +1414,20 @@ class ChurnAnalysis:
         return head + "; ".join(f"{g} ({why})" for g, why in self.missing.items())
 
 
+def _one_thread():
+    """A context limiting native thread pools (OpenMP, BLAS) to one thread.
+
+    threadpoolctl only limits the libraries already loaded when the limit is set, so
+    scikit-learn's OpenMP-using estimators are imported first: otherwise, in a fresh
+    process (a notebook kernel), the gradient boosting runs on every core and its
+    threads busy-wait for each other on a loaded machine (many times slower).
+    """
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def _top_share(scores: np.ndarray, share: float) -> np.ndarray:
     """Flags for the ``ceil(share * n)`` highest scores (ties by input order)."""
     flags = np.zeros(len(scores), dtype=bool)
@@ -1472,13 +1489,7 @@ def analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, window_days:
         UsageError: the data is too short for the out-of-time design.
         DataError: bad or too little data (messages say what to do).
     """
-    # threadpoolctl only limits native libraries already loaded when the limit is set:
-    # import scikit-learn's OpenMP-using estimators first, or a fresh process (a notebook
-    # kernel) would run the gradient boosting on every core, busy-waiting on a loaded machine.
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
+    with _one_thread():
         return _analyse(tables, as_of, window_days, model, seed, lapsed_days, n_train_cutoffs,
                         cutoff_step_days, window_quantile, segmenter, with_p_alive,
                         importance_repeats, flag_share, importance_max_rows, customer_id_col,
