@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -34,7 +34,9 @@ DATE_COLUMNS = {
 
 
 def parse_date(value, what: str = "date") -> date:
-    """Parse ``YYYY-MM-DD`` (or accept a date) with a clear error."""
+    """Parse ``YYYY-MM-DD`` (or accept a date or datetime) with a clear error."""
+    if isinstance(value, datetime):
+        return value.date()
     if isinstance(value, date):
         return value
     try:

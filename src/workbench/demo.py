@@ -37,7 +37,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ import polars as pl
 from scipy import special, stats
 
 from . import schema
+from .context import parse_date
 from .errors import UsageError
 
 __all__ = [
@@ -248,16 +249,7 @@ class DemoData:
 # ---------------------------------------------------------------- dates and seasonality
 
 def _as_date(value, what: str) -> date:
-    if value is None:
-        return DEFAULT_END_DATE
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
+    return DEFAULT_END_DATE if value is None else parse_date(value, what)
 
 
 def _period(end_date, years: float) -> tuple[date, date]:

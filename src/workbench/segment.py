@@ -25,7 +25,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ import polars as pl
 
 from . import i18n
 from .errors import DataError, ModelError, UsageError
+from .context import parse_date
 
 __all__ = [
     "DEFAULT_RULES",
@@ -386,14 +387,7 @@ def _no_nulls(df: pl.DataFrame, cols: Sequence[str], what: str) -> None:
 
 
 def _as_date(value, what: str = "as_of") -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
+    return parse_date(value, what)
 
 
 def _to_date_col(df: pl.DataFrame, col: str, what: str) -> pl.DataFrame:
