@@ -213,6 +213,21 @@ def test_number_formats():
     assert plots.fmt_money(-320_000_000, "zh") == "-¥3.20亿"
     assert plots.fmt_money(999) == "¥999"
     assert plots.fmt_pct(0.1234) == "12.3%" and plots.fmt_int(12345) == "12,345"
+    import numpy as np
+
+    cells = [12345.678, 123.45, 0.71634, float("nan"), None, np.int64(12345), 204.0, "A", True]
+    assert [plots.fmt_number(v) for v in cells] == [
+        "12,346", "123.5", "0.716", "", "", "12,345", "204", "A", "True"]
+
+
+def test_tables_hide_a_meaningless_index_and_format_numbers():
+    import pandas as pd
+
+    html = plots.table_html(pd.DataFrame({"tier": ["A", "B"], "revenue": [27048225.6, None]}))
+    assert "27,048,226" in html and "nan" not in html.lower()
+    assert "row_heading" not in html  # the 0, 1 index is hidden
+    labelled = plots.table_html(pd.DataFrame({"auc": [0.716]}, index=["model"]))
+    assert "model" in labelled and "0.716" in labelled
 
 
 # --- real data -----------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
+import numbers
 from pathlib import Path
 
 import matplotlib as mpl
@@ -26,6 +28,8 @@ __all__ = [
     "cjk_font_path",
     "setup",
     "fmt_money",
+    "fmt_number",
+    "table_html",
     "fmt_int",
     "fmt_pct",
     "money_axis",
@@ -70,6 +74,7 @@ def setup(lang: str = "en") -> None:
         # on every figure through its logger, which would print into reports: keep it quiet.
         logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
         _done = True
+    _format_tables_in_notebooks()
     mpl.rcParams.update({
         # A list of families (not the generic 'sans-serif') enables per-glyph fallback.
         "font.family": ["DejaVu Sans", CJK_FONT_NAME],
@@ -89,6 +94,61 @@ def setup(lang: str = "en") -> None:
         "legend.frameon": False,
         "axes.prop_cycle": mpl.cycler(color=PALETTE),
     })
+
+
+def fmt_number(value) -> str:
+    """A table cell for a reader: thousands separators, sensible decimals, blank for missing.
+
+    12345.678 -> '12,346'; 123.45 -> '123.5'; 0.71634 -> '0.716'; NaN/None -> ''.
+    Text and other values are returned as ``str(value)``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{value:,d}"
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        a = abs(v)
+        if a >= 1000 or (v.is_integer() and a < 1e15):
+            return f"{v:,.0f}"
+        if a >= 100:
+            return f"{v:,.1f}"
+        return f"{v:.3g}"
+    return str(value)
+
+
+def table_html(df) -> str:
+    """HTML of a pandas DataFrame as a reader sees it.
+
+    A default 0, 1, 2 ... index says nothing and is hidden; meaningful indexes
+    (row labels) stay.  Numbers go through :func:`fmt_number`; missing values are blank.
+    """
+    import pandas as pd
+
+    styler = df.style.format(fmt_number, na_rep="").set_uuid("wb")
+    if isinstance(df.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    return styler.set_table_attributes('class="dataframe"').to_html()
+
+
+def _format_tables_in_notebooks() -> None:
+    """In a Jupyter kernel, show pandas DataFrames with :func:`table_html`."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebooks
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import pandas as pd
+
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
 
 
 def fmt_money(value: float, lang: str = "en", currency: str = "¥") -> str:
