@@ -345,7 +345,8 @@ def outlier_flags(orders: pl.DataFrame, method: str = "mad", threshold: float = 
     if method == "none" or n == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
     pos = (pl.col(amount_col) > 0) & (pl.col(status_col) != "returned")
-    logs = orders.filter(pos).select(pl.col(amount_col).log()).to_series()
+    # Only the two columns needed: filtering the whole frame would copy every text column.
+    logs = orders.select(pl.col(amount_col).filter(pos).log()).to_series()
     if logs.len() == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
     med = float(logs.median())

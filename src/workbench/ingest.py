@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,12 +259,45 @@ def _fold_wide(s: pl.Series) -> pl.Series:
     wide = (s.str.len_bytes() != s.str.len_chars()).fill_null(False)
     if not wide.any():
         return s
-    odd = (wide & s.str.contains(_ODD)).fill_null(False)
+    widx = wide.arg_true()
+    odd = s.gather(widx).str.contains(_ODD).fill_null(False)
     if not odd.any():
         return s
-    idx = odd.arg_true()
+    idx = widx.filter(odd)
     folded = pl.select(normalize_text(pl.lit(s.gather(idx)))).to_series()
     return s.scatter(idx, folded)
+
+
+def _normalize_values(s: pl.Series) -> pl.Series:
+    """Trim (empty -> null), then fold full-width characters: the text rule of every value.
+
+    Columns that need nothing are returned as they are (no copy); the work runs only
+    on the values that need it.
+    """
+    stripped = s.str.strip_chars()
+    if (stripped.str.len_bytes() != s.str.len_bytes()).any():
+        s = stripped
+    if (s == "").any():
+        s = pl.select(pl.when(pl.lit(s) != "").then(pl.lit(s))).to_series().alias(s.name)
+    return _fold_wide(s)
+
+
+def _normalize_column(s: pl.Series) -> pl.Series:
+    """:func:`_normalize_values` of a whole column; a long column that repeats few distinct
+    values (dates, statuses, categories) is normalised once per distinct value."""
+    n = s.len()
+    if n > 50_000:
+        step = n // 10_000
+        sample = s.gather_every(step)
+        if sample.n_unique() * 20 < sample.len():
+            distinct = s.drop_nulls().unique()
+            if distinct.len() * 20 < n:
+                normed = _normalize_values(distinct)
+                changed = ~normed.eq_missing(distinct)
+                if not changed.any():
+                    return s
+                return s.replace(distinct.filter(changed), normed.filter(changed))
+    return _normalize_values(s)
 
 
 def parse_amount(expr: pl.Expr) -> pl.Expr:
@@ -357,8 +391,12 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
         elif dtype != pl.String:
             col = col.cast(pl.String)
         exprs.append(col.alias(dst))
-    text = df.select([_trim_expr(e) for e in exprs])  # columns in parallel
-    out = text.with_columns([_fold_wide(text.get_column(c)) for c in text.columns]).with_columns(
+    text = df.select(exprs)
+    # Columns are independent: normalise them on every core (polars releases the GIL).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(text.columns), os.cpu_count() or 1))) \
+            as pool:
+        cols = list(pool.map(_normalize_column, text.get_columns()))
+    out = pl.DataFrame(cols, schema=text.schema).with_columns(
         pl.lit(label, dtype=pl.String).alias(SOURCE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
     )
