@@ -303,6 +303,10 @@ def find_duplicate_customers(customers: pl.DataFrame, keys: tuple[str, ...] = _D
           .sort([date_col, id_col], nulls_last=True)
           .with_row_index("_rank")
           .with_columns(pl.col("_rank").cast(pl.Int64).alias("_label")))
+    # A key that is empty for every customer links nobody: leave it out of the search.
+    keys = tuple(k for k in keys if df.get_column(f"_k_{k}").null_count() < df.height)
+    if not keys:
+        return pl.DataFrame(schema=out_schema)
     kcols = [f"_k_{k}" for k in keys]
     for _ in range(10_000):
         new = df.with_columns(pl.min_horizontal(
@@ -344,9 +348,10 @@ def outlier_flags(orders: pl.DataFrame, method: str = "mad", threshold: float = 
     n = orders.height
     if method == "none" or n == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
-    pos = (pl.col(amount_col) > 0) & (pl.col(status_col) != "returned")
-    # Only the two columns needed: filtering the whole frame would copy every text column.
-    logs = orders.select(pl.col(amount_col).filter(pos).log()).to_series()
+    cols = orders.select(((pl.col(amount_col) > 0) & (pl.col(status_col) != "returned"))
+                         .fill_null(False).alias("pos"), pl.col(amount_col).log().alias("log"))
+    pos, log = cols.get_column("pos"), cols.get_column("log")
+    logs = log.filter(pos)  # the log of each amount is taken once
     if logs.len() == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
     med = float(logs.median())
@@ -354,8 +359,7 @@ def outlier_flags(orders: pl.DataFrame, method: str = "mad", threshold: float = 
     if mad == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
     limit = med + threshold * mad
-    return orders.select((pos & (pl.col(amount_col).log() > limit)).fill_null(False)
-                         .alias("is_outlier")).to_series()
+    return (pos & (log > limit)).fill_null(False).alias("is_outlier")
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -373,15 +377,15 @@ def _apply_rules(df: pl.DataFrame, rules: list[Rule], out: list[pl.DataFrame]) -
     one pass over the table; return the other rows."""
     if not rules or df.height == 0:
         return df
-    which = pl.lit(None, dtype=pl.Int32)
-    for i in reversed(range(len(rules))):
-        which = pl.when(rules[i][0].fill_null(False)).then(pl.lit(i, dtype=pl.Int32)) \
-            .otherwise(which)
-    idx = df.select(which.alias("_rule")).to_series()
-    bad = idx.is_not_null()
+    # Every condition once, in parallel; which rule matched is worked out on the few bad rows.
+    conds = df.select([r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
+    bad = conds.select(pl.any_horizontal(pl.all())).to_series()
     if not bad.any():
         return df
-    sub = df.filter(bad).with_columns(idx.filter(bad).alias("_rule"))
+    which = pl.lit(None, dtype=pl.Int32)
+    for i in reversed(range(len(rules))):
+        which = pl.when(pl.col(f"_r{i}")).then(pl.lit(i, dtype=pl.Int32)).otherwise(which)
+    sub = df.filter(bad).with_columns(conds.filter(bad).select(which.alias("_rule")).to_series())
     reason = pl.lit(None, dtype=pl.String)
     detail = pl.lit(None, dtype=pl.String)
     for i in reversed(range(len(rules))):
@@ -622,8 +626,8 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         else:
             df = _apply_rules(df, pending, q)
         if table == "orders":
-            extra["returns_negated"] = int(df.filter((pl.col("status") == "returned")
-                                                     & (pl.col("amount") > 0)).height)
+            extra["returns_negated"] = int(df.select(((pl.col("status") == "returned")
+                                                      & (pl.col("amount") > 0)).sum()).item())
             df = df.with_columns(pl.when(pl.col("status") == "returned")
                                  .then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
                                  .alias("amount"))
