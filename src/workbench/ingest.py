@@ -687,25 +687,41 @@ def coerce(raw: RawTable) -> Coerced:
     rank = {pl.Date: 0, pl.Float64: 1}
     ordered = sorted(spec.columns, key=lambda c: 0 if isinstance(c.dtype, pl.Datetime)
                      else rank.get(c.dtype, 2))
+
+    def parse(c: schema.Column) -> pl.Series:
+        s, dt = df.get_column(c.name), c.dtype
+        if dt == pl.Date or isinstance(dt, pl.Datetime):
+            return parse_dates(s, dfmt if dt == pl.Date else tfmt, dt, raw.excel_serial_dates)
+        if dt == pl.Float64:
+            return parse_amounts(s)
+        if dt == pl.Int64:
+            return _parse_ints(s)
+        if c.allowed is not None:
+            return _categories(s, c.name, c.allowed)
+        return s
+
+    # The columns are parsed independently, on every core (polars releases the GIL).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(ordered), os.cpu_count() or 1))) as pool:
+        parsed = dict(zip([c.name for c in ordered], pool.map(parse, ordered)))
     for c in ordered:
         name, dt = c.name, c.dtype
         s = df.get_column(name)
         present = s.is_not_null()
         if dt == pl.Date or isinstance(dt, pl.Datetime):
             fmts = dfmt if dt == pl.Date else tfmt
-            value = parse_dates(s, fmts, dt, raw.excel_serial_dates)
+            value = parsed[name]
             checks.append((present & value.is_null(), "unparseable_date",
                            shown(name, f"matches none of the formats {', '.join(fmts)}")))
             if not c.nullable:
                 checks.append((~present, "unparseable_date", pl.lit(f"{name} is empty")))
         elif dt == pl.Float64:
-            value = parse_amounts(s)
+            value = parsed[name]
             checks.append((present & value.is_null(), "unparseable_amount",
                            shown(name, "is not an amount")))
             if not c.nullable:
                 checks.append((~present, "unparseable_amount", pl.lit(f"{name} is empty")))
         elif dt == pl.Int64:
-            value = _parse_ints(s)
+            value = parsed[name]
             checks.append((present & value.is_null(), "invalid_value",
                            shown(name, "is not a whole number")))
             if c.min is not None or c.max is not None:
@@ -715,9 +731,8 @@ def coerce(raw: RawTable) -> Coerced:
                     name, f"is outside {c.min if c.min is not None else ''}.."
                           f"{c.max if c.max is not None else ''}")))
         else:
-            value = s
+            value = parsed[name]
             if c.allowed is not None:
-                value = _categories(s, name, c.allowed)
                 checks.append((present & ~value.is_in(list(c.allowed)).fill_null(False),
                                "invalid_value", shown(name, f"is not one of {'/'.join(c.allowed)}")))
             if not c.nullable and name != "customer_id":
