@@ -244,9 +244,11 @@ class CleanResult:
 
 def normalize_phone(expr: pl.Expr) -> pl.Expr:
     """Digits only, without a +86/0086 country prefix; fewer than 7 digits -> null."""
-    d = expr.str.replace_all(r"\D", "")
-    d = pl.when(d.str.starts_with("0086")).then(d.str.slice(4)).otherwise(d)
-    d = pl.when(d.str.starts_with("86") & (d.str.len_chars() == 13)).then(d.str.slice(2)).otherwise(d)
+    # Written as a chain of replacements (no when/then on the same sub-expression), since an
+    # eager select would evaluate a repeated sub-expression once per use.  After the first
+    # step only digits are left, so '^86\d{11}$' is "starts with 86 and has 13 digits".
+    d = (expr.str.replace_all(r"\D", "").str.replace(r"^0086", "")
+         .str.replace(r"^86(\d{11})$", "${1}"))
     return pl.when(d.str.len_chars() >= 7).then(d)
 
 
