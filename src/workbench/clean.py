@@ -249,13 +249,13 @@ def normalize_phone(expr: pl.Expr) -> pl.Expr:
     # step only digits are left, so '^86\d{11}$' is "starts with 86 and has 13 digits".
     d = (expr.str.replace_all(r"\D", "").str.replace(r"^0086", "")
          .str.replace(r"^86(\d{11})$", "${1}"))
-    return pl.when(d.str.len_chars() >= 7).then(d)
+    return d.str.extract(r"^(\d{7,})$")
 
 
 def normalize_email(expr: pl.Expr) -> pl.Expr:
     """Trimmed lower-case address; values without '@' -> null."""
     e = ingest.normalize_text(expr).str.to_lowercase().str.replace_all(r"\s", "")
-    return pl.when(e.str.contains("@")).then(e)
+    return e.str.extract(r"(?s)^(.*@.*)$")
 
 
 def _company_key(text: str) -> str:
@@ -277,7 +277,7 @@ def normalize_company(expr: pl.Expr, suffixes: tuple[str, ...] = DEFAULT_SUFFIXE
     base = _company_base(text)
     alternatives = "|".join(re.escape(x) for x in sorted(set(suffixes), key=len, reverse=True) if x)
     core = base.str.replace(f"(?:{alternatives})+$", "") if alternatives else base
-    return pl.when(core.str.len_chars() >= 2).then(core)
+    return core.str.extract(r"(?s)^(.{2,})$")
 
 
 def find_duplicate_customers(customers: pl.DataFrame, keys: tuple[str, ...] = _DUP_KEYS,
@@ -374,16 +374,20 @@ def _q(df: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
 Rule = tuple[pl.Expr, str, pl.Expr]  # (condition, reason, detail)
 
 
-def _apply_rules(df: pl.DataFrame, rules: list[Rule], out: list[pl.DataFrame]) -> pl.DataFrame:
-    """Quarantine the rows matching any rule (the first matching rule gives the reason) in
-    one pass over the table; return the other rows."""
+def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
+               out: list[pl.DataFrame]) -> pl.Series:
+    """Quarantine the rows not yet dropped that match a rule (the first matching rule gives
+    the reason); return ``drop`` with them added.
+
+    Every condition is evaluated once, in one parallel pass over the whole table; which rule
+    matched is worked out on the quarantined rows only, and the table is not copied.
+    """
     if not rules or df.height == 0:
-        return df
-    # Every condition once, in parallel; which rule matched is worked out on the few bad rows.
+        return drop
     conds = df.select([r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
-    bad = conds.select(pl.any_horizontal(pl.all())).to_series()
+    bad = conds.select(pl.any_horizontal(pl.all()) & ~pl.lit(drop)).to_series()
     if not bad.any():
-        return df
+        return drop
     which = pl.lit(None, dtype=pl.Int32)
     for i in reversed(range(len(rules))):
         which = pl.when(pl.col(f"_r{i}")).then(pl.lit(i, dtype=pl.Int32)).otherwise(which)
@@ -396,7 +400,7 @@ def _apply_rules(df: pl.DataFrame, rules: list[Rule], out: list[pl.DataFrame]) -
         detail = pl.when(hit).then(rules[i][2].cast(pl.String)).otherwise(detail)
     out.append(sub.select(pl.col(SOURCE), pl.col(LINE), reason.alias("reason"),
                           detail.alias("detail")))
-    return df.filter(~bad)
+    return drop | bad
 
 
 def _date_rules(df: pl.DataFrame, table: str, rules: CleaningRules, today: date) -> list[Rule]:
@@ -446,19 +450,28 @@ def _repeated(s: pl.Series) -> pl.Series:
     return flags.scatter(idx.filter(exact), True)
 
 
-def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.DataFrame:
-    """Quarantine exact duplicate rows, then rows repeating an id with other content.
+def _duplicate_mask(df: pl.DataFrame, table: str, drop: pl.Series,
+                    out: list[pl.DataFrame]) -> pl.Series:
+    """Among the rows not yet dropped, quarantine exact duplicate rows, then rows repeating
+    an id with other content; return ``drop`` with them added.
 
     Exact duplicates always repeat the (non-empty) id, so only rows whose id repeats
     are compared column by column.
     """
     spec = schema.get(table)
     names, key = spec.names, spec.key
+    dropped = drop.any()
     repeated = _repeated(df.get_column(key))
+    if dropped:
+        repeated = repeated & ~drop
     if not repeated.any():
-        return df
+        return drop
     rows = repeated.arg_true()
     sub = df.gather(rows)
+    if dropped:  # an id may repeat only on rows already dropped
+        again = sub.get_column(key).is_duplicated()
+        if not again.all():
+            rows, sub = rows.filter(again), sub.filter(again)
     exact = sub.select(~pl.struct(names).is_first_distinct()).to_series()
     if exact.any():
         dups = _first_of(sub, exact, names)
@@ -473,9 +486,8 @@ def _duplicates(df: pl.DataFrame, table: str, out: list[pl.DataFrame]) -> pl.Dat
                       pl.format(f"{key} '{{}}' already on line {{}} of {{}} with different content",
                                 pl.col(key), pl.col("_first_line"),
                                 _file_name(pl.col("_first_src")))))
-    drop = pl.concat([rows.filter(exact), rows.filter(~exact).filter(other)])
-    keep = pl.repeat(True, df.height, dtype=pl.Boolean, eager=True).scatter(drop, False)
-    return df.filter(keep)
+    gone = pl.concat([rows.filter(exact), rows.filter(~exact).filter(other)])
+    return drop.clone().scatter(gone, True) if gone.len() else drop
 
 
 def _as_raw(value: RawTable | pl.DataFrame, table: str) -> RawTable:
@@ -571,22 +583,27 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         spec = schema.get(table)
         q: list[pl.DataFrame] = []
         co = ingest.coerce(rt)
+        typed = co.typed
+        # Rows are not copied rule by rule: each step adds to one drop mask, and the table
+        # is filtered once at the end.
+        drop = ~co.ok
         if table == "orders":
             signed = pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs()) \
                 .otherwise(pl.col("amount"))
             failed_amounts = co.failed.select(_signed_amount(
                 pl.col("record").str.json_path_match("$.amount"),
                 pl.col("record").str.json_path_match("$.status").fill_null("")).alias("a"))
-            amount_in = _sum(co.good.select(signed.alias("a")), "a") + _sum(failed_amounts, "a")
+            amount_in = (float(typed.select(pl.when(pl.lit(co.ok)).then(signed).sum()).item()
+                               or 0.0) if typed.height else 0.0) + _sum(failed_amounts, "a")
         if co.failed.height:
             q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
-        df = _duplicates(co.good, table, q)
+        drop = _duplicate_mask(typed, table, drop, q)
         extra: dict[str, Any] = {}
         pending: list[Rule] = []
         if table == "orders":
             pending.append((pl.col("status") == "cancelled", "cancelled_order",
                             pl.format("status cancelled (amount {})", pl.col("amount"))))
-        pending += _date_rules(df, table, rules, today)
+        pending += _date_rules(typed, table, rules, today)
         if table == "orders":
             pending += [
                 ((pl.col("amount") <= 0) & (pl.col("status") != "returned"), "non_positive_amount",
@@ -596,7 +613,8 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             ]
         rows_merged = 0
         if table == "customers":
-            df = _apply_rules(df, pending, q)
+            drop = _rule_mask(typed, pending, drop, q)
+            df = typed.filter(~drop) if drop.any() else typed
             dups = find_duplicate_customers(df, rules.duplicate_keys, rules.company_suffixes)
             if dups.height:
                 where = df.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
@@ -611,44 +629,44 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             id_map = dups.select("duplicate_id", "kept_id")
             customer_ids = df.get_column("customer_id")
         elif "customer_id" in spec.names:
-            moved = pl.lit(False)
+            moved = None
             if id_map is not None and id_map.height:
                 old = id_map.get_column("duplicate_id")
-                moved = pl.col("customer_id").is_in(old.implode())
-                df = df.with_columns(moved.alias("_moved"), pl.col("customer_id").replace(
-                    old, id_map.get_column("kept_id")))
-                moved = pl.col("_moved")
+                moved = typed.get_column("customer_id").is_in(old.implode())
+                if moved.any():
+                    typed = typed.with_columns(pl.col("customer_id").replace(
+                        old, id_map.get_column("kept_id")))
             known = customer_ids if customer_ids is not None else pl.Series([], dtype=pl.String)
             pending.append((~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
                             pl.format("customer_id '{}' is not in the clean customer archive",
                                       pl.col("customer_id"))))
-            df = _apply_rules(df, pending, q)
-            extra["repointed"] = int(df.select(moved.sum()).item()) if "_moved" in df.columns \
-                else 0
+            drop = _rule_mask(typed, pending, drop, q)
+            extra["repointed"] = int((moved & ~drop).sum()) if moved is not None else 0
+            df = typed.filter(~drop) if drop.any() else typed
         else:
-            df = _apply_rules(df, pending, q)
+            drop = _rule_mask(typed, pending, drop, q)
+            df = typed.filter(~drop) if drop.any() else typed
         if table == "orders":
-            extra["returns_negated"] = int(df.select(((pl.col("status") == "returned")
-                                                      & (pl.col("amount") > 0)).sum()).item())
-            df = df.with_columns(pl.when(pl.col("status") == "returned")
-                                 .then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
-                                 .alias("amount"))
-        clean = df.select(spec.names)
-        if table == "orders":
-            clean = clean.with_columns(outlier_flags(clean, rules.outlier_method,
-                                                     rules.outlier_threshold))
+            returned = pl.col("status") == "returned"
+            extra["returns_negated"] = int(df.select((returned & (pl.col("amount") > 0)).sum())
+                                           .item())
+            clean = df.select([pl.when(returned).then(-pl.col("amount").abs())
+                               .otherwise(pl.col("amount")).alias("amount") if c == "amount"
+                               else pl.col(c) for c in spec.names])
+            clean = clean.hstack([outlier_flags(clean, rules.outlier_method,
+                                                rules.outlier_threshold)])
             extra["outliers"] = int(clean.get_column("is_outlier").sum())
+        else:
+            clean = df.select(spec.names)
         tables[table] = clean
 
         qdf = (pl.concat(q) if q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
                                                             "reason": pl.String,
                                                             "detail": pl.String}))
         names = spec.names
-        frame = rt.frame
-        for c in names:
-            if c not in frame.columns:
-                frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-        recs = _raw_rows(frame, rt.sources, qdf)
+        recs = _raw_rows(rt.frame, rt.sources, qdf)
+        recs = recs.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                                 for c in names if c not in recs.columns)
         rec_cols = [SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record")]
         if table == "orders":
             rec_cols.append(_signed_amount(pl.col("amount"), pl.col("status")).alias("_amount"))

@@ -120,15 +120,24 @@ class RawTable:
 
 @dataclass
 class Coerced:
-    """The result of :func:`coerce`: typed good rows and the rows that failed.
+    """The result of :func:`coerce`: every row typed, which rows parsed, and the failures.
 
-    ``good`` has the canonical columns with canonical types plus ``_source``,
-    ``_line``; ``failed`` has ``_source, _line, reason, detail, record`` (the raw
-    row as JSON).
+    ``typed`` has the canonical columns with canonical types plus ``_source`` and
+    ``_line`` for **every** raw row (the values that could not be parsed are null);
+    ``ok`` is True for the rows that parsed; ``failed`` has ``_source, _line, reason,
+    detail, record`` (the raw row as JSON) for the others.  ``good`` is ``typed``
+    filtered on ``ok``: callers that drop more rows can combine their own masks with
+    ``ok`` and filter the table once.
     """
 
-    good: pl.DataFrame
+    typed: pl.DataFrame
+    ok: pl.Series
     failed: pl.DataFrame
+
+    @property
+    def good(self) -> pl.DataFrame:
+        """The rows that parsed."""
+        return self.typed if self.failed.height == 0 else self.typed.filter(self.ok)
 
 
 # --------------------------------------------------------------------------- encodings
@@ -235,8 +244,9 @@ def transcode_to_utf8(path: str | os.PathLike[str], encoding: str, dest: str | o
 
 def normalize_text(expr: pl.Expr) -> pl.Expr:
     """Fold full-width ASCII to ASCII, trim whitespace, empty -> null (Chinese untouched)."""
-    cleaned = expr.str.replace_many(_FULLWIDTH, _ASCII).str.strip_chars(_STRIP)
-    return pl.when(cleaned == "").then(None).otherwise(cleaned)
+    # A chain, each step using the previous once: polars evaluates a sub-expression that is
+    # used twice (e.g. in when/then/otherwise) twice in an eager select.
+    return expr.str.replace_many(_FULLWIDTH, _ASCII).str.strip_chars(_STRIP).replace("", None)
 
 
 def _trim_expr(expr: pl.Expr) -> pl.Expr:
@@ -306,12 +316,15 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
     Thousands separators are accepted only in the unambiguous form ``1,234,567.89``;
     anything else that is not a plain number gives null.
     """
-    s = expr.str.replace_all(r"(?i)^(rmb|cny)|(?i)(rmb|cny)$", "").str.replace_all(r"[¥$元\s]", "")
-    negative = s.str.starts_with("(") & s.str.ends_with(")")
-    s = pl.when(negative).then(s.str.slice(1).str.strip_suffix(")")).otherwise(s)
-    ok = s.str.contains(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$|^[+-]?\.\d+$")
-    value = pl.when(ok).then(s.str.replace_all(",", "").cast(pl.Float64, strict=False))
-    return pl.when(negative).then(-value).otherwise(value)
+    # One chain of replacements, each using the previous result once (a sub-expression
+    # used twice is evaluated twice in an eager select).  The text is prefixed with 'X';
+    # '(12.00)' becomes 'X-12.00' ('(-12)' becomes 'X12'); only a well-formed number loses
+    # its 'X', so everything else fails the final cast and gives null.
+    t = (pl.lit("X") + expr.str.replace_all(r"(?i)^(rmb|cny)|(?i)(rmb|cny)$", "")
+         .str.replace_all(r"[¥$元\s]", ""))
+    t = t.str.replace(r"^X\(-([^-+].*)\)$", "X${1}").str.replace(r"^X\(\+?(.*)\)$", "X-${1}")
+    t = t.str.replace(r"^X([+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|[+-]?\.\d+)$", "${1}")
+    return t.str.replace_all(",", "").cast(pl.Float64, strict=False)
 
 
 # --------------------------------------------------------------------------- reading
@@ -399,7 +412,7 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
     out = pl.DataFrame(cols, schema=text.schema).with_columns(
         pl.lit(label, dtype=pl.String).alias(SOURCE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
-    )
+    ).rechunk()  # one chunk per column: later gathers of scattered rows are many times faster
     return out, ignored
 
 
@@ -619,17 +632,23 @@ def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
 
 
 def parse_amounts(s: pl.Series) -> pl.Series:
-    """Eager :func:`parse_amount`, with a fast path for plain numbers."""
-    plain = s.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$").fill_null(False)
-    out = pl.select(pl.when(pl.lit(plain)).then(pl.lit(s).cast(pl.Float64, strict=False)))\
-        .to_series().alias(s.name)
-    return _fill(out, s, lambda x: pl.select(parse_amount(pl.lit(x))).to_series())
+    """Eager :func:`parse_amount`, with a fast path for plain numbers.
+
+    polars' number cast reads every plain number; it also reads '1e3', 'inf' and 'nan',
+    which :func:`parse_amount` refuses, so the values holding an e or an n go, with the
+    ones the cast could not read, through :func:`parse_amount`.
+    """
+    value = s.cast(pl.Float64, strict=False)
+    odd = s.str.contains_any(["e", "E", "n", "N"]).fill_null(False)
+    if odd.any():
+        value = value.scatter(odd.arg_true(), None)
+    return _fill(value.alias(s.name), s, lambda x: pl.select(parse_amount(pl.lit(x))).to_series())
 
 
 def _parse_ints(s: pl.Series) -> pl.Series:
-    plain = s.str.contains(r"^[+-]?\d+$").fill_null(False)
-    out = pl.select(pl.when(pl.lit(plain)).then(pl.lit(s).cast(pl.Int64, strict=False)))\
-        .to_series().alias(s.name)
+    """Whole numbers: plain ones by polars' cast (which reads exactly ``[+-]?[0-9]+``),
+    then '1,234' and '12.0' on the values the cast could not read."""
+    out = s.cast(pl.Int64, strict=False).alias(s.name)
 
     def slow(x: pl.Series) -> pl.Series:
         y = x.str.replace_all(r"^([+-]?\d{1,3}(,\d{3})+)$", "$1").str.replace_all(",", "")
@@ -669,27 +688,35 @@ def coerce(raw: RawTable) -> Coerced:
     table = raw.table
     spec = schema.get(table)
     df = raw.frame
-    missing = [pl.lit(None, dtype=pl.String).alias(c) for c in spec.names if c not in df.columns]
-    if missing:
-        df = df.with_columns(missing)
+    n = df.height
+    # A canonical column the source lacks is all empty; it is not added to the (possibly
+    # long) text table, only to the typed result and to the few failed rows.
+    absent = [c for c in spec.names if c not in df.columns]
     dfmt = tuple(raw.date_formats) or DEFAULT_DATE_FORMATS
     tfmt = tuple(raw.datetime_formats) or DEFAULT_DATETIME_FORMATS
     typed: dict[str, pl.Series] = {}
     # (condition, reason, detail expression evaluated on the failing rows only)
     checks: list[tuple[pl.Series, str, pl.Expr]] = []
 
+    def text(col: str) -> pl.Series:
+        if col in absent:
+            return pl.repeat(None, n, dtype=pl.String, eager=True).alias(col)
+        return df.get_column(col)
+
     def shown(col: str, what: str) -> pl.Expr:
         return pl.format(f"{col} {what}: '{{}}'", pl.col(col).fill_null(""))
 
     if "customer_id" in spec.names:
-        checks.append((df.get_column("customer_id").is_null(), "missing_customer_id",
+        checks.append((text("customer_id").is_null(), "missing_customer_id",
                        pl.lit("customer_id is empty")))
     rank = {pl.Date: 0, pl.Float64: 1}
     ordered = sorted(spec.columns, key=lambda c: 0 if isinstance(c.dtype, pl.Datetime)
                      else rank.get(c.dtype, 2))
 
     def parse(c: schema.Column) -> pl.Series:
-        s, dt = df.get_column(c.name), c.dtype
+        s, dt = text(c.name), c.dtype
+        if c.name in absent:
+            return pl.repeat(None, n, dtype=dt, eager=True).alias(c.name)
         if dt == pl.Date or isinstance(dt, pl.Datetime):
             return parse_dates(s, dfmt if dt == pl.Date else tfmt, dt, raw.excel_serial_dates)
         if dt == pl.Float64:
@@ -705,55 +732,61 @@ def coerce(raw: RawTable) -> Coerced:
         parsed = dict(zip([c.name for c in ordered], pool.map(parse, ordered)))
     for c in ordered:
         name, dt = c.name, c.dtype
+        value = parsed[name]
+        typed[name] = value.cast(dt).alias(name)
+        if name in absent:
+            # The same "is empty" failures as for a present column that is all empty.
+            reason = ("unparseable_date" if dt == pl.Date or isinstance(dt, pl.Datetime)
+                      else "unparseable_amount" if dt == pl.Float64
+                      else None if dt == pl.Int64 or name == "customer_id" else "invalid_value")
+            if not c.nullable and reason is not None:
+                checks.append((pl.repeat(True, n, dtype=pl.Boolean, eager=True), reason,
+                               pl.lit(f"{name} is empty")))
+            continue
         s = df.get_column(name)
-        present = s.is_not_null()
         if dt == pl.Date or isinstance(dt, pl.Datetime):
             fmts = dfmt if dt == pl.Date else tfmt
-            value = parsed[name]
-            checks.append((present & value.is_null(), "unparseable_date",
+            checks.append((s.is_not_null() & value.is_null(), "unparseable_date",
                            shown(name, f"matches none of the formats {', '.join(fmts)}")))
             if not c.nullable:
-                checks.append((~present, "unparseable_date", pl.lit(f"{name} is empty")))
+                checks.append((s.is_null(), "unparseable_date", pl.lit(f"{name} is empty")))
         elif dt == pl.Float64:
-            value = parsed[name]
-            checks.append((present & value.is_null(), "unparseable_amount",
+            checks.append((s.is_not_null() & value.is_null(), "unparseable_amount",
                            shown(name, "is not an amount")))
             if not c.nullable:
-                checks.append((~present, "unparseable_amount", pl.lit(f"{name} is empty")))
+                checks.append((s.is_null(), "unparseable_amount", pl.lit(f"{name} is empty")))
         elif dt == pl.Int64:
-            value = parsed[name]
-            checks.append((present & value.is_null(), "invalid_value",
+            checks.append((s.is_not_null() & value.is_null(), "invalid_value",
                            shown(name, "is not a whole number")))
             if c.min is not None or c.max is not None:
-                lo = value < c.min if c.min is not None else pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True)
-                hi = value > c.max if c.max is not None else pl.repeat(False, s.len(), dtype=pl.Boolean, eager=True)
-                checks.append(((lo | hi).fill_null(False), "invalid_value", shown(
+                lo = value < c.min if c.min is not None else None
+                hi = value > c.max if c.max is not None else None
+                out = lo | hi if lo is not None and hi is not None else (lo if lo is not None
+                                                                       else hi)
+                checks.append((out.fill_null(False), "invalid_value", shown(
                     name, f"is outside {c.min if c.min is not None else ''}.."
                           f"{c.max if c.max is not None else ''}")))
         else:
-            value = parsed[name]
             if c.allowed is not None:
-                checks.append((present & ~value.is_in(list(c.allowed)).fill_null(False),
+                checks.append((s.is_not_null() & ~value.is_in(list(c.allowed)).fill_null(False),
                                "invalid_value", shown(name, f"is not one of {'/'.join(c.allowed)}")))
             if not c.nullable and name != "customer_id":
-                checks.append((~present, "invalid_value", pl.lit(f"{name} is empty")))
-        typed[name] = value.alias(name)
+                checks.append((s.is_null(), "invalid_value", pl.lit(f"{name} is empty")))
     if table == "complaints":
         checks.append(((typed["resolved_at"] < typed["opened_at"]).fill_null(False),
                        "invalid_value", pl.format("resolved_at '{}' is before opened_at '{}'",
                                                   pl.col("resolved_at"), pl.col("opened_at"))))
-    n = df.height
-    bad = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
-    for cond, _, _ in checks:
-        bad = bad | cond.fill_null(False)
     names = spec.names
-    good = (pl.DataFrame([typed[nm] for nm in names] + [df.get_column(SOURCE), df.get_column(LINE)])
-            .with_columns([pl.col(c.name).cast(c.dtype) for c in spec.columns]))
-    if not bad.any():
-        return Coerced(good=good, failed=_empty_failed())
+    typed_frame = pl.DataFrame([typed[nm] for nm in names]
+                               + [df.get_column(SOURCE), df.get_column(LINE)])
+    bad = pl.select(pl.any_horizontal([pl.lit(cond.fill_null(False)) for cond, _, _ in checks])
+                    if checks else pl.repeat(False, n, dtype=pl.Boolean)).to_series()
+    if n == 0 or not bad.any():
+        return Coerced(typed=typed_frame, ok=~bad, failed=_empty_failed())
     idx = bad.arg_true()
-    sub = df.gather(idx).with_columns([cond.gather(idx).fill_null(False).alias(f"_c{i}")
-                                       for i, (cond, _, _) in enumerate(checks)])
+    sub = df.gather(idx).with_columns(
+        *[pl.lit(None, dtype=pl.String).alias(c) for c in absent],
+        *[cond.gather(idx).fill_null(False).alias(f"_c{i}") for i, (cond, _, _) in enumerate(checks)])
     reason = pl.lit(None, dtype=pl.String)
     detail = pl.lit(None, dtype=pl.String)
     for i in reversed(range(len(checks))):
@@ -763,7 +796,7 @@ def coerce(raw: RawTable) -> Coerced:
     failed = sub.select(pl.col(SOURCE), pl.col(LINE), reason.alias("reason"),
                         detail.alias("detail"),
                         pl.struct([pl.col(nm) for nm in names]).struct.json_encode().alias("record"))
-    return Coerced(good=good.filter(~bad), failed=failed)
+    return Coerced(typed=typed_frame, ok=~bad, failed=failed)
 
 
 def _empty_failed() -> pl.DataFrame:
