@@ -373,6 +373,18 @@ def _q(df: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
 
 Rule = tuple[pl.Expr, str, pl.Expr]  # (condition, reason, detail)
 
+# From this many rows on, row-by-row expressions run on polars' streaming engine, which
+# splits the rows into morsels over every core (an eager select gives each expression
+# one core).
+_STREAM_ROWS = 200_000
+
+
+def _rowwise(df: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """``df.select(exprs)`` for expressions that work row by row (the row order is kept)."""
+    if df.height < _STREAM_ROWS:
+        return df.select(exprs)
+    return df.lazy().select(exprs).collect(engine="streaming")
+
 
 def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
                out: list[pl.DataFrame]) -> pl.Series:
@@ -384,7 +396,7 @@ def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
     """
     if not rules or df.height == 0:
         return drop
-    conds = df.select([r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
+    conds = _rowwise(df, [r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
     bad = conds.select(pl.any_horizontal(pl.all()) & ~pl.lit(drop)).to_series()
     if not bad.any():
         return drop
@@ -527,9 +539,11 @@ def _raw_rows(frame: pl.DataFrame, sources: list[dict], qdf: pl.DataFrame) -> pl
                           + pl.col(LINE)
                           - pl.col(SOURCE).replace_strict(firsts, return_dtype=pl.Int64)
                           ).to_series()
-        if pos.min() >= 0 and pos.max() < frame.height:
-            rows = frame.gather(pos)
-            if rows.select(SOURCE, LINE).equals(keys):
+        if pos.min() >= 0 and pos.max() < frame.height and pos.n_unique() == pos.len():
+            # A mask filter, not a gather: it is fast on a table read in many chunks.
+            mask = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(pos, True)
+            rows = frame.filter(mask)
+            if rows.select(SOURCE, LINE).sort([SOURCE, LINE]).equals(keys.sort([SOURCE, LINE])):
                 return rows
     return frame.join(keys, on=[SOURCE, LINE], how="semi")
 

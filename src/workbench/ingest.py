@@ -412,7 +412,7 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
     out = pl.DataFrame(cols, schema=text.schema).with_columns(
         pl.lit(label, dtype=pl.String).alias(SOURCE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
-    ).rechunk()  # one chunk per column: later gathers of scattered rows are many times faster
+    )
     return out, ignored
 
 
