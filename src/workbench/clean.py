@@ -373,19 +373,6 @@ def _q(df: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
 
 Rule = tuple[pl.Expr, str, pl.Expr]  # (condition, reason, detail)
 
-# From this many rows on, row-by-row expressions run on polars' streaming engine, which
-# splits the rows into morsels over every core (an eager select gives each expression
-# one core).
-_STREAM_ROWS = 200_000
-
-
-def _rowwise(df: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
-    """``df.select(exprs)`` for expressions that work row by row (the row order is kept)."""
-    if df.height < _STREAM_ROWS:
-        return df.select(exprs)
-    return df.lazy().select(exprs).collect(engine="streaming")
-
-
 def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
                out: list[pl.DataFrame]) -> pl.Series:
     """Quarantine the rows not yet dropped that match a rule (the first matching rule gives
@@ -396,7 +383,7 @@ def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
     """
     if not rules or df.height == 0:
         return drop
-    conds = _rowwise(df, [r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
+    conds = ingest.select_rows(df, [r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
     bad = conds.select(pl.any_horizontal(pl.all()) & ~pl.lit(drop)).to_series()
     if not bad.any():
         return drop
@@ -551,13 +538,13 @@ def _raw_rows(frame: pl.DataFrame, sources: list[dict], qdf: pl.DataFrame) -> pl
 def _returned(status: pl.Expr) -> pl.Expr:
     """True where a raw status text means a return (any case, Chinese labels too)."""
     aliases = ingest.VALUE_ALIASES["status"]
-    return status.str.to_lowercase().replace(
+    return ingest.normalize_text(status).str.to_lowercase().replace(
         {**aliases, **{k.lower(): v for k, v in aliases.items()}}) == "returned"
 
 
 def _signed_amount(amount: pl.Expr, status: pl.Expr) -> pl.Expr:
     """Parsed amount (0 when unparseable), negative for returns."""
-    a = ingest.parse_amount(amount).fill_null(0.0)
+    a = ingest.parse_amount(ingest.normalize_text(amount)).fill_null(0.0)
     return pl.when(_returned(status)).then(-a.abs()).otherwise(a)
 
 

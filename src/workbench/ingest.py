@@ -246,7 +246,8 @@ def normalize_text(expr: pl.Expr) -> pl.Expr:
     """Fold full-width ASCII to ASCII, trim whitespace, empty -> null (Chinese untouched)."""
     # A chain, each step using the previous once: polars evaluates a sub-expression that is
     # used twice (e.g. in when/then/otherwise) twice in an eager select.
-    return expr.str.replace_many(_FULLWIDTH, _ASCII).str.strip_chars(_STRIP).replace("", None)
+    return (expr.str.strip_chars().str.replace_many(_FULLWIDTH, _ASCII).str.strip_chars(_STRIP)
+            .replace("", None))
 
 
 def _trim_expr(expr: pl.Expr) -> pl.Expr:
@@ -405,10 +406,16 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
             col = col.cast(pl.String)
         exprs.append(col.alias(dst))
     text = df.select(exprs)
+    # Free text and identifiers are normalised here.  Dates, numbers and categories are
+    # left as read: :func:`coerce` parses them and normalises only the values its fast
+    # parsers cannot read (one pass over a long column instead of two).
+    spec_t = schema.get(table)
+    parsed = {c.name for c in spec_t.columns if c.dtype != pl.String or c.allowed is not None}
+    todo = [s for s in text.get_columns() if s.name not in parsed]
     # Columns are independent: normalise them on every core (polars releases the GIL).
-    with ThreadPoolExecutor(max_workers=max(1, min(len(text.columns), os.cpu_count() or 1))) \
-            as pool:
-        cols = list(pool.map(_normalize_column, text.get_columns()))
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        done = {s.name: s for s in pool.map(_normalize_column, todo)}
+    cols = [done.get(s.name, s) for s in text.get_columns()]
     out = pl.DataFrame(cols, schema=text.schema).with_columns(
         pl.lit(label, dtype=pl.String).alias(SOURCE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
@@ -578,6 +585,24 @@ def from_frame(df: pl.DataFrame, table: str, label: str = "memory",
 
 # --------------------------------------------------------------------------- coercion
 
+# From this many rows on, row-by-row expressions run on polars' streaming engine, which
+# splits the rows into morsels over every core (an eager select gives each expression one).
+STREAM_ROWS = 200_000
+
+
+def collect_rows(query: pl.LazyFrame, rows: int) -> pl.DataFrame:
+    """Collect ``query`` over a table of ``rows`` rows: on the streaming engine when long."""
+    return query.collect(engine="streaming") if rows >= STREAM_ROWS else query.collect()
+
+
+def select_rows(df: pl.DataFrame, exprs: Sequence[pl.Expr]) -> pl.DataFrame:
+    """``df.select(exprs)`` for expressions that work row by row (the row order is kept),
+    spread over every core when the table is long."""
+    if df.height < STREAM_ROWS:
+        return df.select(exprs)
+    return df.lazy().select(exprs).collect(engine="streaming")
+
+
 def _fill(out: pl.Series, s: pl.Series, attempt) -> pl.Series:
     """Parse the values of ``s`` still missing in ``out`` with ``attempt``; fill them in."""
     todo = (out.is_null() & s.is_not_null())
@@ -597,15 +622,24 @@ def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
 
     Midnight time stamps ('2024-03-05 00:00:00') are accepted for dates; date-time
     columns also accept the default date formats (midnight).  With ``excel_serial``,
-    numbers are Excel day serials.  Values that fit nothing stay null.
+    numbers are Excel day serials.  The text is normalised first.  Values that fit nothing
+    stay null.
     """
     target = pl.Date if dtype == pl.Date else pl.Datetime("us")
     if s.len() > 50_000:
         # Exports repeat the same few thousand dates: parse each distinct text once.
         distinct = s.drop_nulls().unique()
         if distinct.len() * 4 < s.len():
-            parsed = parse_dates(distinct, formats, dtype, excel_serial)
+            parsed = _parse_dates_each(distinct, formats, dtype, excel_serial)
             return s.replace_strict(distinct, parsed, default=None, return_dtype=target)
+    return _parse_dates_each(s, formats, dtype, excel_serial)
+
+
+def _parse_dates_each(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
+                      excel_serial: bool = False) -> pl.Series:
+    """:func:`parse_dates` value by value."""
+    target = pl.Date if dtype == pl.Date else pl.Datetime("us")
+    s = _normalize_values(s)
     out = pl.repeat(None, s.len(), dtype=target, eager=True).alias(s.name)
 
     def strp(fmt, kind=target):
@@ -632,42 +666,139 @@ def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
 
 
 def parse_amounts(s: pl.Series) -> pl.Series:
-    """Eager :func:`parse_amount`, with a fast path for plain numbers.
+    """Eager :func:`parse_amount` (text normalised first), with a fast path for plain numbers.
 
     polars' number cast reads every plain number; it also reads '1e3', 'inf' and 'nan',
     which :func:`parse_amount` refuses, so the values holding an e or an n go, with the
     ones the cast could not read, through :func:`parse_amount`.
     """
-    value = s.cast(pl.Float64, strict=False)
-    odd = s.str.contains_any(["e", "E", "n", "N"]).fill_null(False)
+    fast = pl.DataFrame([s]).select(*_amount_fast(s.name))
+    return _amounts_finish(s, fast.to_series(0), fast.to_series(1))
+
+
+def _amount_fast(name: str) -> list[pl.Expr]:
+    """The fast part of :func:`parse_amounts`: the cast, and the values it may misread."""
+    return [pl.col(name).cast(pl.Float64, strict=False).alias(name),
+            pl.col(name).str.contains_any(["e", "E", "n", "N"]).fill_null(False)
+            .alias(f"_odd_{name}")]
+
+
+def _amounts_finish(s: pl.Series, value: pl.Series, odd: pl.Series) -> pl.Series:
     if odd.any():
         value = value.scatter(odd.arg_true(), None)
-    return _fill(value.alias(s.name), s, lambda x: pl.select(parse_amount(pl.lit(x))).to_series())
+    return _fill(value.alias(s.name), s,
+                 lambda x: pl.select(parse_amount(pl.lit(_normalize_values(x)))).to_series())
 
 
 def _parse_ints(s: pl.Series) -> pl.Series:
     """Whole numbers: plain ones by polars' cast (which reads exactly ``[+-]?[0-9]+``),
     then '1,234' and '12.0' on the values the cast could not read."""
-    out = s.cast(pl.Int64, strict=False).alias(s.name)
+    return _ints_finish(s, s.cast(pl.Int64, strict=False))
 
+
+def _ints_finish(s: pl.Series, value: pl.Series) -> pl.Series:
     def slow(x: pl.Series) -> pl.Series:
-        y = x.str.replace_all(r"^([+-]?\d{1,3}(,\d{3})+)$", "$1").str.replace_all(",", "")
+        y = _normalize_values(x).str.replace_all(r"^([+-]?\d{1,3}(,\d{3})+)$", "$1") \
+            .str.replace_all(",", "")
         ok = y.str.contains(r"^[+-]?\d+(\.0+)?$").fill_null(False)
         return pl.select(pl.when(pl.lit(ok)).then(pl.lit(y).str.replace(r"\.0+$", "")
                                                   .cast(pl.Int64, strict=False))).to_series()
-    return _fill(out, s, slow)
+    return _fill(value.alias(s.name), s, slow)
 
 
 def _categories(s: pl.Series, name: str, allowed: tuple[str, ...]) -> pl.Series:
-    ok = s.is_in(list(allowed)).fill_null(False)
+    """Categorical text: allowed values as they are; the others normalised, matched without
+    regard to case and translated from their usual Chinese labels (unknown ones are left,
+    lower-cased, for the caller to reject); empty -> null."""
+    return _categories_finish(s, name, allowed, s.is_in(list(allowed)).fill_null(False))
+
+
+def _categories_finish(s: pl.Series, name: str, allowed: tuple[str, ...],
+                       ok: pl.Series) -> pl.Series:
     if ok.all():
         return s
     aliases = VALUE_ALIASES.get(name, {})
     table = {**{k.lower(): v for k, v in aliases.items()}, **{a.lower(): a for a in allowed}}
-    fixed = (s.str.to_lowercase().replace_strict(table, default=s.str.to_lowercase(),
-                                                 return_dtype=pl.String))
-    return pl.select(pl.when(pl.lit(ok)).then(pl.lit(s)).otherwise(pl.lit(fixed))).to_series() \
-        .alias(s.name)
+    idx = (~ok).arg_true()
+    low = _normalize_values(s.gather(idx)).str.to_lowercase()
+    return s.scatter(idx, low.replace_strict(table, default=low, return_dtype=pl.String))
+
+
+def _is_date(dtype: pl.DataType) -> bool:
+    return dtype == pl.Date or isinstance(dtype, pl.Datetime)
+
+
+def _parse_columns(df: pl.DataFrame, cols: Sequence[schema.Column], date_formats: Sequence[str],
+                   datetime_formats: Sequence[str], excel_serial: bool) -> dict[str, pl.Series]:
+    """Parse the text columns ``cols`` of ``df`` into their canonical types.
+
+    The same values as :func:`parse_dates`, :func:`parse_amounts`, :func:`_parse_ints` and
+    :func:`_categories` column by column, in fewer passes over a long table: the fast
+    parsers of every column (polars' number casts, a lookup of each distinct date text
+    parsed once, category membership) run together in one pass over the rows, spread over
+    every core; the slower parsers then run only on the values the fast ones could not read.
+    """
+    n = df.height
+    fmts = {c.name: (date_formats if c.dtype == pl.Date else datetime_formats)
+            for c in cols if _is_date(c.dtype)}
+    lookup: dict[str, tuple[pl.Series, pl.Series]] = {}
+    if fmts and n:
+        # Exports repeat the same few thousand dates: parse each distinct text once.
+        distinct = collect_rows(df.lazy().select(pl.col(c).drop_nulls().unique().implode()
+                                                 for c in fmts), n)
+        for c in cols:
+            if c.name in fmts:
+                u = distinct.get_column(c.name)[0]
+                if u.len() * 4 < n:
+                    lookup[c.name] = (u, _parse_dates_each(u, fmts[c.name], c.dtype,
+                                                           excel_serial))
+    exprs: list[pl.Expr] = []
+    for c in cols:
+        if c.name in lookup:
+            u, v = lookup[c.name]
+            exprs.append(pl.col(c.name).replace_strict(u, v, default=None, return_dtype=v.dtype))
+        elif c.dtype == pl.Float64:
+            exprs += _amount_fast(c.name)
+        elif c.dtype == pl.Int64:
+            exprs.append(pl.col(c.name).cast(pl.Int64, strict=False))
+        elif c.dtype == pl.String and c.allowed is not None:
+            exprs.append(pl.col(c.name).is_in(list(c.allowed)).fill_null(False)
+                         .alias(f"_ok_{c.name}"))
+    fast = select_rows(df, exprs) if exprs else pl.DataFrame()
+
+    def finish(c: schema.Column) -> pl.Series:
+        s = df.get_column(c.name)
+        if c.name in lookup:
+            return fast.get_column(c.name)
+        if c.name in fmts:
+            return _parse_dates_each(s, fmts[c.name], c.dtype, excel_serial)
+        if c.dtype == pl.Float64:
+            return _amounts_finish(s, fast.get_column(c.name), fast.get_column(f"_odd_{c.name}"))
+        if c.dtype == pl.Int64:
+            return _ints_finish(s, fast.get_column(c.name))
+        if c.allowed is not None:
+            return _categories_finish(s, c.name, c.allowed, fast.get_column(f"_ok_{c.name}"))
+        return s
+
+    # What is left is per column: on every core (polars releases the GIL).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(cols), os.cpu_count() or 1))) as pool:
+        return {c.name: v.alias(c.name) for c, v in zip(cols, pool.map(finish, cols))}
+
+
+def _empty_text(s: pl.Series, value: pl.Series) -> pl.Series:
+    """True where the text ``s`` is empty once normalised (null, blank, only spaces).
+
+    ``value`` is what ``s`` was parsed into: where it is not null the text was not empty,
+    so only the other values are normalised.
+    """
+    empty = s.is_null()
+    maybe = value.is_null() & ~empty
+    if maybe.any():
+        idx = maybe.arg_true()
+        blank = _normalize_values(s.gather(idx)).is_null()
+        if blank.any():
+            empty = empty.scatter(idx.filter(blank), True)
+    return empty
 
 
 def coerce(raw: RawTable) -> Coerced:
@@ -704,7 +835,7 @@ def coerce(raw: RawTable) -> Coerced:
         return df.get_column(col)
 
     def shown(col: str, what: str) -> pl.Expr:
-        return pl.format(f"{col} {what}: '{{}}'", pl.col(col).fill_null(""))
+        return pl.format(f"{col} {what}: '{{}}'", normalize_text(pl.col(col)).fill_null(""))
 
     if "customer_id" in spec.names:
         checks.append((text("customer_id").is_null(), "missing_customer_id",
@@ -713,23 +844,10 @@ def coerce(raw: RawTable) -> Coerced:
     ordered = sorted(spec.columns, key=lambda c: 0 if isinstance(c.dtype, pl.Datetime)
                      else rank.get(c.dtype, 2))
 
-    def parse(c: schema.Column) -> pl.Series:
-        s, dt = text(c.name), c.dtype
-        if c.name in absent:
-            return pl.repeat(None, n, dtype=dt, eager=True).alias(c.name)
-        if dt == pl.Date or isinstance(dt, pl.Datetime):
-            return parse_dates(s, dfmt if dt == pl.Date else tfmt, dt, raw.excel_serial_dates)
-        if dt == pl.Float64:
-            return parse_amounts(s)
-        if dt == pl.Int64:
-            return _parse_ints(s)
-        if c.allowed is not None:
-            return _categories(s, c.name, c.allowed)
-        return s
-
-    # The columns are parsed independently, on every core (polars releases the GIL).
-    with ThreadPoolExecutor(max_workers=max(1, min(len(ordered), os.cpu_count() or 1))) as pool:
-        parsed = dict(zip([c.name for c in ordered], pool.map(parse, ordered)))
+    parsed = _parse_columns(df, [c for c in ordered if c.name not in absent], dfmt, tfmt,
+                            raw.excel_serial_dates)
+    parsed.update({c.name: pl.repeat(None, n, dtype=c.dtype, eager=True).alias(c.name)
+                   for c in ordered if c.name in absent})
     for c in ordered:
         name, dt = c.name, c.dtype
         value = parsed[name]
@@ -744,19 +862,24 @@ def coerce(raw: RawTable) -> Coerced:
                                pl.lit(f"{name} is empty")))
             continue
         s = df.get_column(name)
+        # Empty: no text once normalised (dates, numbers and categories come un-normalised).
+        if dt == pl.String:
+            empty = value.is_null() if c.allowed is not None else s.is_null()
+        else:
+            empty = _empty_text(s, value)
         if dt == pl.Date or isinstance(dt, pl.Datetime):
             fmts = dfmt if dt == pl.Date else tfmt
-            checks.append((s.is_not_null() & value.is_null(), "unparseable_date",
+            checks.append((~empty & value.is_null(), "unparseable_date",
                            shown(name, f"matches none of the formats {', '.join(fmts)}")))
             if not c.nullable:
-                checks.append((s.is_null(), "unparseable_date", pl.lit(f"{name} is empty")))
+                checks.append((empty, "unparseable_date", pl.lit(f"{name} is empty")))
         elif dt == pl.Float64:
-            checks.append((s.is_not_null() & value.is_null(), "unparseable_amount",
+            checks.append((~empty & value.is_null(), "unparseable_amount",
                            shown(name, "is not an amount")))
             if not c.nullable:
-                checks.append((s.is_null(), "unparseable_amount", pl.lit(f"{name} is empty")))
+                checks.append((empty, "unparseable_amount", pl.lit(f"{name} is empty")))
         elif dt == pl.Int64:
-            checks.append((s.is_not_null() & value.is_null(), "invalid_value",
+            checks.append((~empty & value.is_null(), "invalid_value",
                            shown(name, "is not a whole number")))
             if c.min is not None or c.max is not None:
                 lo = value < c.min if c.min is not None else None
@@ -768,14 +891,15 @@ def coerce(raw: RawTable) -> Coerced:
                           f"{c.max if c.max is not None else ''}")))
         else:
             if c.allowed is not None:
-                checks.append((s.is_not_null() & ~value.is_in(list(c.allowed)).fill_null(False),
+                checks.append((~empty & ~value.is_in(list(c.allowed)).fill_null(False),
                                "invalid_value", shown(name, f"is not one of {'/'.join(c.allowed)}")))
             if not c.nullable and name != "customer_id":
-                checks.append((s.is_null(), "invalid_value", pl.lit(f"{name} is empty")))
+                checks.append((empty, "invalid_value", pl.lit(f"{name} is empty")))
     if table == "complaints":
         checks.append(((typed["resolved_at"] < typed["opened_at"]).fill_null(False),
                        "invalid_value", pl.format("resolved_at '{}' is before opened_at '{}'",
-                                                  pl.col("resolved_at"), pl.col("opened_at"))))
+                                                  normalize_text(pl.col("resolved_at")),
+                                                  normalize_text(pl.col("opened_at")))))
     names = spec.names
     typed_frame = pl.DataFrame([typed[nm] for nm in names]
                                + [df.get_column(SOURCE), df.get_column(LINE)]).rechunk()
