@@ -295,7 +295,9 @@ def find_duplicate_customers(customers: pl.DataFrame, keys: tuple[str, ...] = _D
         through a third record).  Empty when there are no duplicates.
     """
     out_schema = {"duplicate_id": pl.String, "kept_id": pl.String, "matched_on": pl.String}
-    keys = tuple(k for k in keys if k in customers.columns)
+    # A key with no value at all is not even normalised.
+    keys = tuple(k for k in keys if k in customers.columns
+                 and customers.get_column(k).null_count() < customers.height)
     if not keys or customers.height == 0:
         return pl.DataFrame(schema=out_schema)
     norm = {"phone": normalize_phone, "email": normalize_email,

@@ -902,7 +902,7 @@ def coerce(raw: RawTable) -> Coerced:
                                                   normalize_text(pl.col("opened_at")))))
     names = spec.names
     typed_frame = pl.DataFrame([typed[nm] for nm in names]
-                               + [df.get_column(SOURCE), df.get_column(LINE)]).rechunk()
+                               + [df.get_column(SOURCE), df.get_column(LINE)])
     bad = pl.select(pl.any_horizontal([pl.lit(cond.fill_null(False)) for cond, _, _ in checks])
                     if checks else pl.repeat(False, n, dtype=pl.Boolean)).to_series()
     if n == 0 or not bad.any():
