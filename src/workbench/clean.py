@@ -352,8 +352,12 @@ def outlier_flags(orders: pl.DataFrame, method: str = "mad", threshold: float = 
     n = orders.height
     if method == "none" or n == 0:
         return pl.Series("is_outlier", [False] * n, dtype=pl.Boolean)
-    cols = orders.select(((pl.col(amount_col) > 0) & (pl.col(status_col) != "returned"))
-                         .fill_null(False).alias("pos"), pl.col(amount_col).log().alias("log"))
+    # The two columns only, and lazily: an eager select on the whole table would first copy
+    # every column of a table split into unequal chunks.
+    cols = (pl.DataFrame([orders.get_column(amount_col), orders.get_column(status_col)]).lazy()
+            .select(((pl.col(amount_col) > 0) & (pl.col(status_col) != "returned"))
+                    .fill_null(False).alias("pos"), pl.col(amount_col).log().alias("log"))
+            .collect())
     pos, log = cols.get_column("pos"), cols.get_column("log")
     logs = log.filter(pos)  # the log of each amount is taken once
     if logs.len() == 0:
@@ -491,6 +495,16 @@ def _duplicate_mask(df: pl.DataFrame, table: str, drop: pl.Series,
     return drop.clone().scatter(gone, True) if gone.len() else drop
 
 
+def _kept(df: pl.DataFrame, names: list[str], drop: pl.Series) -> pl.DataFrame:
+    """The columns ``names`` of the rows not dropped.
+
+    Built from the columns themselves: an eager ``select`` would first copy every column of
+    a table whose columns are split into different chunks (as parsing leaves them).
+    """
+    out = pl.DataFrame([df.get_column(c) for c in names])
+    return out.filter(~drop) if drop.any() else out
+
+
 def _as_raw(value: RawTable | pl.DataFrame, table: str) -> RawTable:
     if isinstance(value, RawTable):
         return value
@@ -611,8 +625,8 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
                 pl.col("record").str.json_path_match("$.status").fill_null("").alias("s"))
             failed_amount = float(_signed_amounts(fields.get_column("a"),
                                                   fields.get_column("s")).sum())
-            amount_in = (float(typed.select(pl.when(pl.lit(co.ok)).then(signed).sum()).item()
-                               or 0.0) if typed.height else 0.0) + failed_amount
+            amount_in = (float(typed.lazy().select(pl.when(pl.lit(co.ok)).then(signed).sum())
+                               .collect().item() or 0.0) if typed.height else 0.0) + failed_amount
         if co.failed.height:
             q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
         drop = _duplicate_mask(typed, table, drop, q)
@@ -660,22 +674,24 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
                                       pl.col("customer_id"))))
             drop = _rule_mask(typed, pending, drop, q)
             extra["repointed"] = int((moved & ~drop).sum()) if moved is not None else 0
-            df = typed.filter(~drop) if drop.any() else typed
+            df = _kept(typed, spec.names, drop)
         else:
             drop = _rule_mask(typed, pending, drop, q)
-            df = typed.filter(~drop) if drop.any() else typed
+            df = _kept(typed, spec.names, drop)
         if table == "orders":
             returned = pl.col("status") == "returned"
-            extra["returns_negated"] = int(df.select((returned & (pl.col("amount") > 0)).sum())
-                                           .item())
-            clean = df.select([pl.when(returned).then(-pl.col("amount").abs())
-                               .otherwise(pl.col("amount")).alias("amount") if c == "amount"
-                               else pl.col(c) for c in spec.names])
+            amounts = ingest.select_rows(df, [
+                pl.when(returned).then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
+                .alias("amount"),
+                (returned & (pl.col("amount") > 0)).alias("negated")])
+            extra["returns_negated"] = int(amounts.get_column("negated").sum())
+            clean = pl.DataFrame([amounts.get_column("amount") if c == "amount"
+                                  else df.get_column(c) for c in spec.names])
             clean = clean.hstack([outlier_flags(clean, rules.outlier_method,
                                                 rules.outlier_threshold)])
             extra["outliers"] = int(clean.get_column("is_outlier").sum())
         else:
-            clean = df.select(spec.names)
+            clean = pl.DataFrame([df.get_column(c) for c in spec.names])
         tables[table] = clean
 
         qdf = (pl.concat(q) if q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,

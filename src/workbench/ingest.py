@@ -416,10 +416,12 @@ def _finish(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str,
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
         done = {s.name: s for s in pool.map(_normalize_column, todo)}
     cols = [done.get(s.name, s) for s in text.get_columns()]
-    out = pl.DataFrame(cols, schema=text.schema).with_columns(
-        pl.lit(label, dtype=pl.String).alias(SOURCE),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias(LINE),
-    )
+    n = text.height
+    # Columns, not with_columns: that would first copy every column into one chunk.
+    out = pl.DataFrame(cols + [
+        pl.repeat(label, n, dtype=pl.String, eager=True).alias(SOURCE),
+        pl.int_range(first_line, first_line + n, dtype=pl.Int64, eager=True).alias(LINE),
+    ], schema={**text.schema, SOURCE: pl.String, LINE: pl.Int64})
     return out, ignored
 
 
