@@ -47,6 +47,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -578,9 +579,172 @@ def _sum(df: pl.DataFrame, col: str) -> float:
     return float(df.get_column(col).sum() or 0.0)
 
 
+@dataclass
+class _Work:
+    """One table on its way through :func:`clean_tables`."""
+
+    table: str
+    raw: RawTable
+    typed: pl.DataFrame
+    drop: pl.Series  # rows quarantined so far
+    q: list[pl.DataFrame]  # their source, line, reason, detail
+    pending: list[Rule]  # rules still to apply
+    extra: dict[str, Any] = field(default_factory=dict)
+    amount_in: float = 0.0
+    clean: pl.DataFrame | None = None
+    rows_merged: int = 0
+    merge_log: pl.DataFrame | None = None
+    id_map: pl.DataFrame | None = None
+
+
+def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Work:
+    """What a table needs of no other table: types, duplicates and its own rules (all of
+    them for customers, which then also merges its duplicates)."""
+    co = ingest.coerce(rt)
+    typed = co.typed
+    q: list[pl.DataFrame] = []
+    w = _Work(table, rt, typed, ~co.ok, q, [])
+    if table == "orders":
+        signed = pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs()) \
+            .otherwise(pl.col("amount"))
+        fields = co.failed.select(
+            pl.col("record").str.json_path_match("$.amount").alias("a"),
+            pl.col("record").str.json_path_match("$.status").fill_null("").alias("s"))
+        failed_amount = float(_signed_amounts(fields.get_column("a"),
+                                              fields.get_column("s")).sum())
+        w.amount_in = (float(typed.lazy().select(pl.when(pl.lit(co.ok)).then(signed).sum())
+                             .collect().item() or 0.0) if typed.height else 0.0) + failed_amount
+    if co.failed.height:
+        q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
+    # Rows are not copied rule by rule: each step adds to one drop mask, and the table is
+    # filtered once at the end.
+    w.drop = _duplicate_mask(typed, table, w.drop, q)
+    if table == "orders":
+        w.pending.append((pl.col("status") == "cancelled", "cancelled_order",
+                          pl.format("status cancelled (amount {})", pl.col("amount"))))
+    w.pending += _date_rules(typed, table, rules, today)
+    if table == "orders":
+        w.pending += [
+            ((pl.col("amount") <= 0) & (pl.col("status") != "returned"), "non_positive_amount",
+             pl.format("amount {} with status {}", pl.col("amount"), pl.col("status"))),
+            ((pl.col("status") == "returned") & (pl.col("amount") == 0),
+             "non_positive_amount", pl.lit("return with amount 0")),
+        ]
+    if table == "customers":
+        w.drop = _rule_mask(typed, w.pending, w.drop, q)
+        w.pending = []
+        df = typed.filter(~w.drop) if w.drop.any() else typed
+        dups = find_duplicate_customers(df, rules.duplicate_keys, rules.company_suffixes)
+        if dups.height:
+            where = df.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
+            w.merge_log = (dups.join(where, on="duplicate_id", how="left")
+                           .select(pl.lit("customers").alias("table"), "duplicate_id", "kept_id",
+                                   "matched_on", pl.col(SOURCE).alias("source"),
+                                   pl.col(LINE).alias("line"))
+                           .sort(["source", "line"]))
+            df = df.filter(~pl.col("customer_id").is_in(dups.get_column("duplicate_id")
+                                                        .implode()))
+        w.rows_merged = dups.height
+        w.id_map = dups.select("duplicate_id", "kept_id")
+        w.clean = pl.DataFrame([df.get_column(c) for c in schema.get(table).names])
+    return w
+
+
+def _apply(w: _Work, customers: _Work, rules: CleaningRules) -> None:
+    """The rules left (ids of merged customers re-pointed, unknown customers), then the
+    clean table (orders: returns negated, outliers flagged)."""
+    names = schema.get(w.table).names
+    if w.clean is not None:
+        return
+    if "customer_id" in names:
+        typed, moved = w.typed, None
+        id_map = customers.id_map
+        if id_map is not None and id_map.height:
+            old = id_map.get_column("duplicate_id")
+            ids = typed.get_column("customer_id")
+            moved = ids.is_in(old.implode())
+            if moved.any():
+                ids = ids.replace(old, id_map.get_column("kept_id"))
+                typed = pl.DataFrame([ids if c == "customer_id" else typed.get_column(c)
+                                      for c in typed.columns])
+        assert customers.clean is not None
+        known = customers.clean.get_column("customer_id")
+        w.pending.append((~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
+                          pl.format("customer_id '{}' is not in the clean customer archive",
+                                    pl.col("customer_id"))))
+        w.typed = typed
+        w.drop = _rule_mask(typed, w.pending, w.drop, w.q)
+        w.extra["repointed"] = int((moved & ~w.drop).sum()) if moved is not None else 0
+    else:
+        w.drop = _rule_mask(w.typed, w.pending, w.drop, w.q)
+    df = _kept(w.typed, names, w.drop)
+    if w.table != "orders":
+        w.clean = df
+        return
+    returned = pl.col("status") == "returned"
+    amounts = ingest.select_rows(df, [
+        pl.when(returned).then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
+        .alias("amount"),
+        (returned & (pl.col("amount") > 0)).alias("negated")])
+    w.extra["returns_negated"] = int(amounts.get_column("negated").sum())
+    clean = pl.DataFrame([amounts.get_column("amount") if c == "amount" else df.get_column(c)
+                          for c in names])
+    w.clean = clean.hstack([outlier_flags(clean, rules.outlier_method, rules.outlier_threshold)])
+    w.extra["outliers"] = int(w.clean.get_column("is_outlier").sum())
+
+
+def _account(w: _Work) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The table's quarantine (with each raw row as JSON) and its ledger entry."""
+    table, rt, clean = w.table, w.raw, w.clean
+    assert clean is not None
+    names = schema.get(table).names
+    qdf = (pl.concat(w.q) if w.q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
+                                                            "reason": pl.String,
+                                                            "detail": pl.String}))
+    recs = _raw_rows(rt.frame, rt.sources, qdf)
+    recs = recs.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                             for c in names if c not in recs.columns)
+    amounts = (_signed_amounts(recs.get_column("amount"), recs.get_column("status"))
+               if table == "orders" else None)
+    recs = recs.select(SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record"))
+    if amounts is not None:
+        recs = recs.hstack([amounts])
+    qdf = qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
+    entry: dict[str, Any] = {
+        "rows_in": rt.frame.height,
+        "rows_kept": clean.height,
+        "rows_quarantined": qdf.height,
+        "rows_merged": w.rows_merged,
+    }
+    if table == "orders":
+        entry.update({
+            "amount_in": round(w.amount_in, 2),
+            "amount_kept": round(_sum(clean, "amount"), 2),
+            "amount_quarantined": round(_sum(qdf, "_amount"), 2),
+            "amount_unparsed_rows": int((qdf.get_column("reason") == "unparseable_amount")
+                                        .sum()),
+        })
+    counts = qdf.group_by("reason").len().sort("reason")
+    reasons = {r: int(n) for r, n in counts.iter_rows()}
+    if w.rows_merged:
+        reasons["duplicate_customer"] = w.rows_merged
+    entry["reasons"] = {r: reasons[r] for r in REASONS if r in reasons}
+    entry.update(w.extra)
+    entry["sources"] = rt.sources
+    entry["encoding"] = ", ".join(sorted({s["encoding"] for s in rt.sources})) or None
+    entry["ignored_columns"] = list(rt.ignored_columns)
+    quarantine = qdf.select(pl.lit(table).alias("table"), pl.col(SOURCE).alias("source"),
+                            pl.col(LINE).alias("line"), "reason", "detail", "record")
+    return quarantine, entry
+
+
 def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRules | None = None,
                  today: date | None = None) -> CleanResult:
     """Clean the five canonical tables (pure: no disk access).
+
+    The tables are worked on side by side in threads (polars releases the GIL): each
+    table's types, duplicates and own rules first; then, once the customer archive is
+    clean, the rules that need it; then each table's quarantine and ledger entry.
 
     Args:
         raw: text tables from :func:`workbench.ingest.read_sources` (or polars DataFrames,
@@ -601,143 +765,28 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         raise DataError(f"clean_tables: unknown table(s) {sorted(unknown)}; the canonical "
                         f"tables are {', '.join(TABLE_ORDER)}.")
     raws = {t: _as_raw(raw[t], t) if t in raw else _empty_raw(t) for t in TABLE_ORDER}
-    tables: dict[str, pl.DataFrame] = {}
-    quarantine: list[pl.DataFrame] = []
-    ledger: dict[str, dict[str, Any]] = {}
-    merge_log = pl.DataFrame(schema=M_SCHEMA)
-    id_map: pl.DataFrame | None = None
-    customer_ids: pl.Series | None = None
+    with ThreadPoolExecutor(max_workers=max(2, min(len(TABLE_ORDER), os.cpu_count() or 1))) \
+            as pool:
+        # Every _prepare is queued before any `rest`, so a `rest` waiting for its table's
+        # _prepare never waits for a task that no worker has taken.
+        prep = {t: pool.submit(_prepare, t, raws[t], rules, today) for t in TABLE_ORDER}
+        customers = prep["customers"].result()
 
-    for table in TABLE_ORDER:
-        rt = raws[table]
-        spec = schema.get(table)
-        q: list[pl.DataFrame] = []
-        co = ingest.coerce(rt)
-        typed = co.typed
-        # Rows are not copied rule by rule: each step adds to one drop mask, and the table
-        # is filtered once at the end.
-        drop = ~co.ok
-        if table == "orders":
-            signed = pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs()) \
-                .otherwise(pl.col("amount"))
-            fields = co.failed.select(
-                pl.col("record").str.json_path_match("$.amount").alias("a"),
-                pl.col("record").str.json_path_match("$.status").fill_null("").alias("s"))
-            failed_amount = float(_signed_amounts(fields.get_column("a"),
-                                                  fields.get_column("s")).sum())
-            amount_in = (float(typed.lazy().select(pl.when(pl.lit(co.ok)).then(signed).sum())
-                               .collect().item() or 0.0) if typed.height else 0.0) + failed_amount
-        if co.failed.height:
-            q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
-        drop = _duplicate_mask(typed, table, drop, q)
-        extra: dict[str, Any] = {}
-        pending: list[Rule] = []
-        if table == "orders":
-            pending.append((pl.col("status") == "cancelled", "cancelled_order",
-                            pl.format("status cancelled (amount {})", pl.col("amount"))))
-        pending += _date_rules(typed, table, rules, today)
-        if table == "orders":
-            pending += [
-                ((pl.col("amount") <= 0) & (pl.col("status") != "returned"), "non_positive_amount",
-                 pl.format("amount {} with status {}", pl.col("amount"), pl.col("status"))),
-                ((pl.col("status") == "returned") & (pl.col("amount") == 0),
-                 "non_positive_amount", pl.lit("return with amount 0")),
-            ]
-        rows_merged = 0
-        if table == "customers":
-            drop = _rule_mask(typed, pending, drop, q)
-            df = typed.filter(~drop) if drop.any() else typed
-            dups = find_duplicate_customers(df, rules.duplicate_keys, rules.company_suffixes)
-            if dups.height:
-                where = df.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
-                merge_log = (dups.join(where, on="duplicate_id", how="left")
-                             .select(pl.lit("customers").alias("table"), "duplicate_id", "kept_id",
-                                     "matched_on", pl.col(SOURCE).alias("source"),
-                                     pl.col(LINE).alias("line"))
-                             .sort(["source", "line"]))
-                df = df.filter(~pl.col("customer_id").is_in(dups.get_column("duplicate_id")
-                                                            .implode()))
-            rows_merged = dups.height
-            id_map = dups.select("duplicate_id", "kept_id")
-            customer_ids = df.get_column("customer_id")
-        elif "customer_id" in spec.names:
-            moved = None
-            if id_map is not None and id_map.height:
-                old = id_map.get_column("duplicate_id")
-                moved = typed.get_column("customer_id").is_in(old.implode())
-                if moved.any():
-                    typed = typed.with_columns(pl.col("customer_id").replace(
-                        old, id_map.get_column("kept_id")))
-            known = customer_ids if customer_ids is not None else pl.Series([], dtype=pl.String)
-            pending.append((~pl.col("customer_id").is_in(known.implode()), "unknown_customer",
-                            pl.format("customer_id '{}' is not in the clean customer archive",
-                                      pl.col("customer_id"))))
-            drop = _rule_mask(typed, pending, drop, q)
-            extra["repointed"] = int((moved & ~drop).sum()) if moved is not None else 0
-            df = _kept(typed, spec.names, drop)
-        else:
-            drop = _rule_mask(typed, pending, drop, q)
-            df = _kept(typed, spec.names, drop)
-        if table == "orders":
-            returned = pl.col("status") == "returned"
-            amounts = ingest.select_rows(df, [
-                pl.when(returned).then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
-                .alias("amount"),
-                (returned & (pl.col("amount") > 0)).alias("negated")])
-            extra["returns_negated"] = int(amounts.get_column("negated").sum())
-            clean = pl.DataFrame([amounts.get_column("amount") if c == "amount"
-                                  else df.get_column(c) for c in spec.names])
-            clean = clean.hstack([outlier_flags(clean, rules.outlier_method,
-                                                rules.outlier_threshold)])
-            extra["outliers"] = int(clean.get_column("is_outlier").sum())
-        else:
-            clean = pl.DataFrame([df.get_column(c) for c in spec.names])
-        tables[table] = clean
+        def rest(table: str) -> tuple[_Work, tuple[pl.DataFrame, dict[str, Any]]]:
+            w = prep[table].result()
+            _apply(w, customers, rules)
+            return w, _account(w)
 
-        qdf = (pl.concat(q) if q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
-                                                            "reason": pl.String,
-                                                            "detail": pl.String}))
-        names = spec.names
-        recs = _raw_rows(rt.frame, rt.sources, qdf)
-        recs = recs.with_columns(pl.lit(None, dtype=pl.String).alias(c)
-                                 for c in names if c not in recs.columns)
-        amounts = (_signed_amounts(recs.get_column("amount"), recs.get_column("status"))
-                   if table == "orders" else None)
-        recs = recs.select(SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record"))
-        if amounts is not None:
-            recs = recs.hstack([amounts])
-        qdf = qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
-        entry: dict[str, Any] = {
-            "rows_in": rt.frame.height,
-            "rows_kept": clean.height,
-            "rows_quarantined": qdf.height,
-            "rows_merged": rows_merged,
-        }
-        if table == "orders":
-            entry.update({
-                "amount_in": round(amount_in, 2),
-                "amount_kept": round(_sum(clean, "amount"), 2),
-                "amount_quarantined": round(_sum(qdf, "_amount"), 2),
-                "amount_unparsed_rows": int((qdf.get_column("reason") == "unparseable_amount")
-                                            .sum()),
-            })
-        counts = qdf.group_by("reason").len().sort("reason")
-        reasons = {r: int(n) for r, n in counts.iter_rows()}
-        if rows_merged:
-            reasons["duplicate_customer"] = rows_merged
-        entry["reasons"] = {r: reasons[r] for r in REASONS if r in reasons}
-        entry.update(extra)
-        entry["sources"] = rt.sources
-        entry["encoding"] = ", ".join(sorted({s["encoding"] for s in rt.sources})) or None
-        entry["ignored_columns"] = list(rt.ignored_columns)
-        ledger[table] = entry
-        quarantine.append(qdf.select(pl.lit(table).alias("table"), pl.col(SOURCE).alias("source"),
-                                     pl.col(LINE).alias("line"), "reason", "detail", "record"))
-
-    result = CleanResult(tables=tables,
-                         quarantine=pl.concat(quarantine).cast(Q_SCHEMA),  # type: ignore[arg-type]
+        done = {t: pool.submit(rest, t) for t in TABLE_ORDER}
+        works = {t: done[t].result() for t in TABLE_ORDER}
+    tables = {t: w.clean for t, (w, _) in works.items()}
+    merge_log = customers.merge_log if customers.merge_log is not None \
+        else pl.DataFrame(schema=M_SCHEMA)
+    result = CleanResult(tables=tables,  # type: ignore[arg-type]
+                         quarantine=pl.concat([qt for _, (qt, _) in works.values()])
+                         .cast(Q_SCHEMA),  # type: ignore[arg-type]
                          merge_log=merge_log.cast(M_SCHEMA),  # type: ignore[arg-type]
-                         ledger=ledger)
+                         ledger={t: e for t, (_, (_, e)) in works.items()})
     check_ledger(result)
     return result
 
