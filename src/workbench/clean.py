@@ -457,17 +457,19 @@ def _repeated(s: pl.Series) -> pl.Series:
 
 
 def _duplicate_mask(df: pl.DataFrame, table: str, drop: pl.Series,
-                    out: list[pl.DataFrame]) -> pl.Series:
+                    out: list[pl.DataFrame], repeated: pl.Series | None = None) -> pl.Series:
     """Among the rows not yet dropped, quarantine exact duplicate rows, then rows repeating
     an id with other content; return ``drop`` with them added.
 
     Exact duplicates always repeat the (non-empty) id, so only rows whose id repeats
-    are compared column by column.
+    are compared column by column.  ``repeated`` is ``_repeated`` of the id column, when
+    it was worked out already.
     """
     spec = schema.get(table)
     names, key = spec.names, spec.key
     dropped = drop.any()
-    repeated = _repeated(df.get_column(key))
+    if repeated is None:
+        repeated = _repeated(df.get_column(key))
     if dropped:
         repeated = repeated & ~drop
     if not repeated.any():
@@ -600,8 +602,15 @@ class _Work:
 def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Work:
     """What a table needs of no other table: types, duplicates and its own rules (all of
     them for customers, which then also merges its duplicates)."""
-    co = ingest.coerce(rt)
-    typed = co.typed
+    key = schema.get(table).key
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # Identifiers are text, the same before and after coercion: which ones repeat is
+        # worked out while the other columns are parsed.
+        repeated = (side.submit(_repeated, rt.frame.get_column(key))
+                    if key in rt.frame.columns else None)
+        co = ingest.coerce(rt)
+        typed = co.typed
+        repeated_ids = repeated.result() if repeated is not None else None
     q: list[pl.DataFrame] = []
     w = _Work(table, rt, typed, ~co.ok, q, [])
     if table == "orders":
@@ -618,7 +627,7 @@ def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Wo
         q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
     # Rows are not copied rule by rule: each step adds to one drop mask, and the table is
     # filtered once at the end.
-    w.drop = _duplicate_mask(typed, table, w.drop, q)
+    w.drop = _duplicate_mask(typed, table, w.drop, q, repeated_ids)
     if table == "orders":
         w.pending.append((pl.col("status") == "cancelled", "cancelled_order",
                           pl.format("status cancelled (amount {})", pl.col("amount"))))
@@ -687,16 +696,22 @@ def _apply(w: _Work, customers: _Work, rules: CleaningRules) -> None:
         .alias("amount"),
         (returned & (pl.col("amount") > 0)).alias("negated")])
     w.extra["returns_negated"] = int(amounts.get_column("negated").sum())
-    clean = pl.DataFrame([amounts.get_column("amount") if c == "amount" else df.get_column(c)
-                          for c in names])
-    w.clean = clean.hstack([outlier_flags(clean, rules.outlier_method, rules.outlier_threshold)])
-    w.extra["outliers"] = int(w.clean.get_column("is_outlier").sum())
+    w.clean = pl.DataFrame([amounts.get_column("amount") if c == "amount"
+                            else df.get_column(c) for c in names])
 
 
-def _account(w: _Work) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The table's quarantine (with each raw row as JSON) and its ledger entry."""
-    table, rt, clean = w.table, w.raw, w.clean
-    assert clean is not None
+def _flag_outliers(w: _Work, rules: CleaningRules) -> None:
+    """Orders: add ``is_outlier`` to the clean table."""
+    assert w.clean is not None
+    flags = outlier_flags(w.clean, rules.outlier_method, rules.outlier_threshold)
+    w.clean = w.clean.hstack([flags])
+    w.extra["outliers"] = int(flags.sum())
+
+
+def _quarantine(w: _Work) -> pl.DataFrame:
+    """The table's quarantined rows: source, line, reason, detail, the raw row as JSON (and,
+    for orders, its signed amount)."""
+    table, rt = w.table, w.raw
     names = schema.get(table).names
     qdf = (pl.concat(w.q) if w.q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
                                                             "reason": pl.String,
@@ -709,7 +724,13 @@ def _account(w: _Work) -> tuple[pl.DataFrame, dict[str, Any]]:
     recs = recs.select(SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record"))
     if amounts is not None:
         recs = recs.hstack([amounts])
-    qdf = qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
+    return qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
+
+
+def _entry(w: _Work, qdf: pl.DataFrame) -> dict[str, Any]:
+    """The table's ledger entry."""
+    table, rt, clean = w.table, w.raw, w.clean
+    assert clean is not None
     entry: dict[str, Any] = {
         "rows_in": rt.frame.height,
         "rows_kept": clean.height,
@@ -733,9 +754,7 @@ def _account(w: _Work) -> tuple[pl.DataFrame, dict[str, Any]]:
     entry["sources"] = rt.sources
     entry["encoding"] = ", ".join(sorted({s["encoding"] for s in rt.sources})) or None
     entry["ignored_columns"] = list(rt.ignored_columns)
-    quarantine = qdf.select(pl.lit(table).alias("table"), pl.col(SOURCE).alias("source"),
-                            pl.col(LINE).alias("line"), "reason", "detail", "record")
-    return quarantine, entry
+    return entry
 
 
 def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRules | None = None,
@@ -775,7 +794,14 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         def rest(table: str) -> tuple[_Work, tuple[pl.DataFrame, dict[str, Any]]]:
             w = prep[table].result()
             _apply(w, customers, rules)
-            return w, _account(w)
+            with ThreadPoolExecutor(max_workers=1) as side:
+                quarantined = side.submit(_quarantine, w)
+                if table == "orders":
+                    _flag_outliers(w, rules)
+                qdf = quarantined.result()
+            return w, (qdf.select(pl.lit(table).alias("table"), pl.col(SOURCE).alias("source"),
+                                  pl.col(LINE).alias("line"), "reason", "detail", "record"),
+                       _entry(w, qdf))
 
         done = {t: pool.submit(rest, t) for t in TABLE_ORDER}
         works = {t: done[t].result() for t in TABLE_ORDER}

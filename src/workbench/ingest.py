@@ -330,8 +330,16 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
 
 # --------------------------------------------------------------------------- reading
 
+_FOLD = str.maketrans(dict(zip(_FULLWIDTH, _ASCII)))
+# The characters polars' strip_chars() removes (Unicode White_Space).
+_WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
+                + "\u2028\u2029\u202f\u205f\u3000")
+
+
 def _header_key(h: str) -> str:
-    return str(pl.select(normalize_text(pl.lit(str(h)))).item() or "").lower()
+    """A header as :func:`normalize_text` would leave it, lower-cased (plain Python: headers
+    are few, and a polars query per header costs milliseconds)."""
+    return str(h).strip(_WHITE_SPACE).translate(_FOLD).strip(_STRIP).lower()
 
 
 def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
