@@ -11,11 +11,13 @@ cancelled and returned orders, a few exact duplicates and bad rows.  Then times:
 4. ``workbench.clean.clean_tables`` (coercion, every rule, merge, ledger);
 
 and prints a table with each time and its ratio to the baseline (target: the
-full ingest + clean within a few times the plain read).  Every step runs
-``--repeat`` times (default 3) and its best time is shown, so that other jobs
-on the machine disturb the baseline and the pipeline alike.
+full ingest + clean within a few times the plain read).  The four steps run one
+after the other in each of ``--repeat`` rounds (default 5), so that other jobs on
+the machine and its changing speed disturb the baseline and the pipeline alike;
+the table shows each step's best time and median time, and the ratios of the
+medians and of the best times.
 
-    python benchmarks/bench_clean.py [--orders 5000000] [--keep DIR] [--repeat 3]
+    python benchmarks/bench_clean.py [--orders 5000000] [--keep DIR] [--repeat 5]
 
 ``--keep DIR`` keeps the generated files and reuses them on the next run.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import tempfile
 import time
 from datetime import date
@@ -83,15 +86,11 @@ def make_data(folder: Path, n_orders: int, seed: int = 7) -> dict[str, int]:
     return {"customers": cust.height, "orders": orders.height}
 
 
-def _time(fn, repeat: int = 1):
-    """Best wall time of ``repeat`` calls of ``fn`` and the value of the last call."""
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        value = None  # free the previous result before the next run
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+def _time(fn):
+    """Wall time of one call of ``fn`` and its value."""
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", type=int, default=5_000_000)
     ap.add_argument("--keep", default=None,
                     help="write the data here and keep it (reused when it is already there)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per step; the best is shown")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="rounds of the four steps; best and median times are shown")
     args = ap.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-clean-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -121,23 +121,34 @@ def main(argv: list[str] | None = None) -> int:
                         "orders": {"path": "orders.csv",
                                    "date_format": ["%Y-%m-%d", "%Y/%m/%d"]}},
         }, root=folder)
-        n = max(1, args.repeat)
-        t_base, base = _time(lambda: pl.read_csv(folder / "orders.csv"), n)
-        t_text, _ = _time(lambda: [pl.read_csv(folder / f, infer_schema=False)
-                                   for f in ("orders.csv", "customers.csv")], n)
-        t_ingest, raw = _time(lambda: ingest.read_sources(cfg.sources), n)
         rules = clean.CleaningRules.from_config(cfg)
-        t_clean, result = _time(lambda: clean.clean_tables(raw, rules, today=date(2026, 11, 25)),
-                                n)
+        steps = ["base", "text", "ingest", "clean"]
+        times: dict[str, list[float]] = {k: [] for k in steps}
+        for _ in range(max(1, args.repeat)):
+            t, base = _time(lambda: pl.read_csv(folder / "orders.csv"))
+            times["base"].append(t)
+            t, _ = _time(lambda: [pl.read_csv(folder / f, infer_schema=False)
+                                  for f in ("orders.csv", "customers.csv")])
+            times["text"].append(t)
+            result = raw = None  # free the previous round's tables first
+            t, raw = _time(lambda: ingest.read_sources(cfg.sources))
+            times["ingest"].append(t)
+            t, result = _time(lambda: clean.clean_tables(raw, rules, today=date(2026, 11, 25)))
+            times["clean"].append(t)
+        times["total"] = [i + c for i, c in zip(times["ingest"], times["clean"])]
+        best = {k: min(v) for k, v in times.items()}
+        med = {k: statistics.median(v) for k, v in times.items()}
         e = result.ledger["orders"]
-        total = t_ingest + t_clean
-        print(f"\n{'step (best of ' + str(n) + ')':<46}{'seconds':>9}{'x baseline':>12}")
-        for name, t in [("polars.read_csv(orders) [baseline]", t_base),
-                        ("polars.read_csv(orders + customers, text)", t_text),
-                        ("ingest.read_sources (orders + customers)", t_ingest),
-                        ("clean.clean_tables (all rules + ledger)", t_clean),
-                        ("ingest + clean", total)]:
-            print(f"{name:<46}{t:>9.2f}{t / t_base:>12.1f}")
+        print(f"\n{'':<46}{'':>8}{'':>10}{'x baseline':>22}")
+        print(f"{'step (' + str(len(times['base'])) + ' rounds)':<46}{'best s':>8}{'median s':>10}"
+              f"{'median':>12}{'best':>10}")
+        for key, name in [("base", "polars.read_csv(orders) [baseline]"),
+                          ("text", "polars.read_csv(orders + customers, text)"),
+                          ("ingest", "ingest.read_sources (orders + customers)"),
+                          ("clean", "clean.clean_tables (all rules + ledger)"),
+                          ("total", "ingest + clean")]:
+            print(f"{name:<46}{best[key]:>8.2f}{med[key]:>10.2f}{med[key] / med['base']:>12.1f}"
+                  f"{best[key] / best['base']:>10.1f}")
         print(f"\norders: {e['rows_in']:,} in, {e['rows_kept']:,} kept, "
               f"{e['rows_quarantined']:,} quarantined {e['reasons']}")
         assert base.height == e["rows_in"]
