@@ -344,3 +344,18 @@ def test_parse_dates_on_many_rows_parses_each_distinct_text_once():
     assert got.head(5).to_list() == [dt.date(2024, 3, 5), dt.date(2024, 3, 6), None, None,
                                      dt.date(2024, 3, 5)]
     assert got.null_count() == 2 * 20_001
+
+
+def test_eager_parsers_agree_with_the_expressions():
+    """parse_amounts (fast cast first) and _parse_ints give what parse_amount and the plain
+    rules give on the normalised text, for padded, full-width and odd values."""
+    texts = ["¥1,234.50", "￥99", "RMB 12.5", "1234.5元", "(12.00)", "(-12)", "-3", "1,234,567",
+             "1 234,00", "1,23", "12.3.4", "abc", "", "   ", "1.5e3", "inf", "NaN", "+7", ".5",
+             " 42 ", "４２", "\u300012\u3000", None]
+    s = pl.Series(texts)  # unnamed on purpose
+    want = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit(s)))).to_series()
+    got = ingest.parse_amounts(s)
+    assert got.to_list() == want.to_list()
+    assert ingest._parse_ints(pl.Series(["7", " 8 ", "９", "1,234", "12.0", "12.5", "x", "+3",
+                                         "", None])).to_list() == \
+        [7, 8, 9, 1234, 12, None, None, 3, None, None]

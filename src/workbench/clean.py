@@ -523,16 +523,18 @@ def _empty_raw(table: str) -> RawTable:
                                                             LINE: pl.Int64}))
 
 
-def _raw_rows(frame: pl.DataFrame, sources: list[dict], qdf: pl.DataFrame) -> pl.DataFrame:
-    """The raw text rows of the quarantined (source, line) pairs.
+def _raw_rows(frame: pl.DataFrame, sources: list[dict],
+              qdf: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The raw text rows of the quarantined rows ``qdf`` (``_source``, ``_line``, ...).
 
-    The raw frame holds each source's rows in order, so a row's position is its source's
-    offset plus its line minus the source's first line; the rows found are checked, and a
-    join is used when the positions do not match (e.g. a hand-built RawTable).
+    Returns ``qdf`` and the raw rows, row for row in the same order.  The raw frame holds
+    each source's rows in order, so a row's position is its source's offset plus its line
+    minus the source's first line: the rows are found with one mask filter over the raw
+    frame (fast however many chunks it was read in) and checked; a join is used when the
+    positions do not match (e.g. a hand-built RawTable).
     """
-    keys = qdf.select(SOURCE, LINE)
-    if keys.height == 0:
-        return frame.clear()
+    if qdf.height == 0:
+        return qdf, frame.clear()
     offsets, firsts, start = {}, {}, 0
     lines = frame.get_column(LINE)
     for src in sources:
@@ -540,18 +542,21 @@ def _raw_rows(frame: pl.DataFrame, sources: list[dict], qdf: pl.DataFrame) -> pl
             offsets[src["label"]] = start
             firsts[src["label"]] = int(lines[start])
         start += int(src["rows"])
-    if start == frame.height and set(keys.get_column(SOURCE).unique()) <= set(offsets):
-        pos = keys.select(pl.col(SOURCE).replace_strict(offsets, return_dtype=pl.Int64)
-                          + pl.col(LINE)
-                          - pl.col(SOURCE).replace_strict(firsts, return_dtype=pl.Int64)
-                          ).to_series()
+    if start == frame.height and set(qdf.get_column(SOURCE).unique()) <= set(offsets):
+        pos = qdf.select(pl.col(SOURCE).replace_strict(offsets, return_dtype=pl.Int64)
+                         + pl.col(LINE)
+                         - pl.col(SOURCE).replace_strict(firsts, return_dtype=pl.Int64)
+                         ).to_series()
         if pos.min() >= 0 and pos.max() < frame.height and pos.n_unique() == pos.len():
-            # A mask filter, not a gather: it is fast on a table read in many chunks.
             mask = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).scatter(pos, True)
-            rows = frame.filter(mask)
-            if rows.select(SOURCE, LINE).sort([SOURCE, LINE]).equals(keys.sort([SOURCE, LINE])):
-                return rows
-    return frame.join(keys, on=[SOURCE, LINE], how="semi")
+            rows = frame.filter(mask)  # in the order of the positions
+            ordered = qdf.gather(pos.arg_sort())
+            if (rows.get_column(LINE).equals(ordered.get_column(LINE))
+                    and rows.get_column(SOURCE).equals(ordered.get_column(SOURCE))):
+                return ordered, rows
+    keyed = qdf.with_row_index("_q")
+    rows = frame.join(keyed.select(SOURCE, LINE, "_q"), on=[SOURCE, LINE], how="inner").sort("_q")
+    return qdf, rows.drop("_q")
 
 
 def _returned(status: pl.Expr) -> pl.Expr:
@@ -571,7 +576,9 @@ def _signed_amounts(amount: pl.Series, status: pl.Series) -> pl.Series:
     """:func:`_signed_amount` of two text columns (the same values, each parsed once and with
     the fast number parser)."""
     a = ingest.parse_amounts(amount).fill_null(0.0)
-    return pl.select(pl.when(_returned(pl.lit(status, dtype=pl.String)))
+    # The status as coercion reads it: only the values not already canonical are normalised.
+    st = ingest._categories(status.cast(pl.String), "status", schema.ORDER_STATUSES)
+    return pl.select(pl.when(pl.lit(st) == "returned")
                      .then(-pl.lit(a).abs()).otherwise(pl.lit(a))).to_series().alias("_amount")
 
 
@@ -716,15 +723,17 @@ def _quarantine(w: _Work) -> pl.DataFrame:
     qdf = (pl.concat(w.q) if w.q else pl.DataFrame(schema={SOURCE: pl.String, LINE: pl.Int64,
                                                             "reason": pl.String,
                                                             "detail": pl.String}))
-    recs = _raw_rows(rt.frame, rt.sources, qdf)
+    qdf, recs = _raw_rows(rt.frame, rt.sources, qdf)
     recs = recs.with_columns(pl.lit(None, dtype=pl.String).alias(c)
                              for c in names if c not in recs.columns)
-    amounts = (_signed_amounts(recs.get_column("amount"), recs.get_column("status"))
-               if table == "orders" else None)
-    recs = recs.select(SOURCE, LINE, pl.struct(names).struct.json_encode().alias("record"))
-    if amounts is not None:
-        recs = recs.hstack([amounts])
-    return qdf.join(recs, on=[SOURCE, LINE], how="left").sort([SOURCE, LINE])
+    extra = [recs.select(pl.struct(names).struct.json_encode().alias("record")).to_series()]
+    if table == "orders":
+        extra.append(_signed_amounts(recs.get_column("amount"), recs.get_column("status")))
+    qdf = qdf.hstack(extra)
+    # With one source, rows found by position are already in line order.
+    if len(rt.sources) < 2 and qdf.get_column(LINE).is_sorted():
+        return qdf
+    return qdf.sort([SOURCE, LINE])
 
 
 def _entry(w: _Work, qdf: pl.DataFrame) -> dict[str, Any]:

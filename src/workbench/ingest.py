@@ -686,7 +686,7 @@ def parse_amounts(s: pl.Series) -> pl.Series:
     which :func:`parse_amount` refuses, so the values holding an e or an n go, with the
     ones the cast could not read, through :func:`parse_amount`.
     """
-    fast = pl.DataFrame([s]).select(*_amount_fast(s.name))
+    fast = pl.DataFrame([s.alias("v")]).select(*_amount_fast("v"))
     return _amounts_finish(s, fast.to_series(0), fast.to_series(1))
 
 
