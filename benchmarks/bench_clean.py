@@ -9,9 +9,10 @@ cancelled and returned orders, a few exact duplicates and bad rows.  Then times:
 2. for comparison: ``polars.read_csv`` of orders + customers, every value as text;
 3. ``workbench.ingest.read_sources`` of orders + customers (text, mapping, lines);
 4. ``workbench.clean.clean_tables`` (coercion, every rule, merge, ledger);
+5. ``workbench.clean.write_outputs`` (the Parquet files and the ledger, as a set);
 
 and prints a table with each time and its ratio to the baseline (target: the
-full ingest + clean within a few times the plain read).  The four steps run one
+full ingest + clean within a few times the plain read).  The five steps run one
 after the other in each of ``--repeat`` rounds (default 5), so that other jobs on
 the machine and its changing speed disturb the baseline and the pipeline alike;
 the table shows each step's best time and median time, and the ratios of the
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", default=None,
                     help="write the data here and keep it (reused when it is already there)")
     ap.add_argument("--repeat", type=int, default=5,
-                    help="rounds of the four steps; best and median times are shown")
+                    help="rounds of the five steps; best and median times are shown")
     args = ap.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-clean-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                                    "date_format": ["%Y-%m-%d", "%Y/%m/%d"]}},
         }, root=folder)
         rules = clean.CleaningRules.from_config(cfg)
-        steps = ["base", "text", "ingest", "clean"]
+        steps = ["base", "text", "ingest", "clean", "write"]
+        out = Path(tempfile.mkdtemp(prefix="bench-clean-out-"))
         times: dict[str, list[float]] = {k: [] for k in steps}
         for _ in range(max(1, args.repeat)):
             t, base = _time(lambda: pl.read_csv(folder / "orders.csv"))
@@ -135,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             times["ingest"].append(t)
             t, result = _time(lambda: clean.clean_tables(raw, rules, today=date(2026, 11, 25)))
             times["clean"].append(t)
+            t, _ = _time(lambda: clean.write_outputs(result, out))
+            times["write"].append(t)
+        shutil.rmtree(out, ignore_errors=True)
         times["total"] = [i + c for i, c in zip(times["ingest"], times["clean"])]
+        times["all"] = [t + w for t, w in zip(times["total"], times["write"])]
         best = {k: min(v) for k, v in times.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
         e = result.ledger["orders"]
@@ -146,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                           ("text", "polars.read_csv(orders + customers, text)"),
                           ("ingest", "ingest.read_sources (orders + customers)"),
                           ("clean", "clean.clean_tables (all rules + ledger)"),
-                          ("total", "ingest + clean")]:
+                          ("total", "ingest + clean"),
+                          ("write", "clean.write_outputs (Parquet set)"),
+                          ("all", "ingest + clean + write (workbench clean)")]:
             print(f"{name:<46}{best[key]:>8.2f}{med[key]:>10.2f}{med[key] / med['base']:>12.1f}"
                   f"{best[key] / best['base']:>10.1f}")
         print(f"\norders: {e['rows_in']:,} in, {e['rows_kept']:,} kept, "

@@ -102,7 +102,9 @@ class RawTable:
 
     Attributes:
         table: canonical table name.
-        frame: canonical columns (String) plus ``_source`` and ``_line``.
+        frame: canonical columns (String) plus ``_source`` and ``_line``.  Identifier and
+            free-text columns are normalised (:func:`normalize_text`); date, number and
+            category columns are as read, and :func:`coerce` normalises what it parses.
         sources: one entry per file/sheet/query read: label, encoding, rows.
         date_formats, datetime_formats: formats tried in order when coercing.
         excel_serial_dates: date cells may come as Excel serial numbers.
