@@ -135,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             result = raw = None  # free the previous round's tables first
             t, raw = _time(lambda: ingest.read_sources(cfg.sources))
             times["ingest"].append(t)
-            t, result = _time(lambda: clean.clean_tables(raw, rules, today=date(2026, 11, 25)))
+            t, result = _time(lambda raw=raw: clean.clean_tables(raw, rules, today=date(2026, 11, 25)))
             times["clean"].append(t)
-            t, _ = _time(lambda: clean.write_outputs(result, out))
+            t, _ = _time(lambda result=result: clean.write_outputs(result, out))
             times["write"].append(t)
         shutil.rmtree(out, ignore_errors=True)
         times["total"] = [i + c for i, c in zip(times["ingest"], times["clean"])]

@@ -845,17 +845,13 @@ def coerce(raw: RawTable) -> Coerced:
     # (condition, reason, detail expression evaluated on the failing rows only)
     checks: list[tuple[pl.Series, str, pl.Expr]] = []
 
-    def text(col: str) -> pl.Series:
-        if col in absent:
-            return pl.repeat(None, n, dtype=pl.String, eager=True).alias(col)
-        return df.get_column(col)
-
     def shown(col: str, what: str) -> pl.Expr:
         return pl.format(f"{col} {what}: '{{}}'", normalize_text(pl.col(col)).fill_null(""))
 
     if "customer_id" in spec.names:
-        checks.append((text("customer_id").is_null(), "missing_customer_id",
-                       pl.lit("customer_id is empty")))
+        no_id = (df.get_column("customer_id").is_null() if "customer_id" not in absent
+                 else pl.repeat(True, n, dtype=pl.Boolean, eager=True))
+        checks.append((no_id, "missing_customer_id", pl.lit("customer_id is empty")))
     rank = {pl.Date: 0, pl.Float64: 1}
     ordered = sorted(spec.columns, key=lambda c: 0 if isinstance(c.dtype, pl.Datetime)
                      else rank.get(c.dtype, 2))
@@ -870,7 +866,7 @@ def coerce(raw: RawTable) -> Coerced:
         typed[name] = value.cast(dt).alias(name)
         if name in absent:
             # The same "is empty" failures as for a present column that is all empty.
-            reason = ("unparseable_date" if dt == pl.Date or isinstance(dt, pl.Datetime)
+            reason = ("unparseable_date" if _is_date(dt)
                       else "unparseable_amount" if dt == pl.Float64
                       else None if dt == pl.Int64 or name == "customer_id" else "invalid_value")
             if not c.nullable and reason is not None:
@@ -883,7 +879,7 @@ def coerce(raw: RawTable) -> Coerced:
             empty = value.is_null() if c.allowed is not None else s.is_null()
         else:
             empty = _empty_text(s, value)
-        if dt == pl.Date or isinstance(dt, pl.Datetime):
+        if _is_date(dt):
             fmts = dfmt if dt == pl.Date else tfmt
             checks.append((~empty & value.is_null(), "unparseable_date",
                            shown(name, f"matches none of the formats {', '.join(fmts)}")))
