@@ -37,10 +37,10 @@ def test_normalize_text_folds_fullwidth_ascii_but_keeps_chinese():
 
 def test_parse_amount_accepts_only_unambiguous_forms():
     s = pl.Series(["¥1,234.50", "￥99", "RMB 12.5", "1234.5元", "(12.00)", "-3", "1,234,567",
-                   "1 234,00", "1,23", "12.3.4", "abc", "", "1.5e3", "+7", ".5"])
+                   "1 234,00", "1,23", "12.3.4", "abc", "", "1.5e3", "+7", ".5", "5.", "1,234."])
     out = pl.select(ingest.parse_amount(pl.lit(s))).to_series().to_list()
     assert out == [1234.5, None, 12.5, 1234.5, -12.0, -3.0, 1234567.0,
-                   None, None, None, None, None, None, 7.0, 0.5]
+                   None, None, None, None, None, None, 7.0, 0.5, 5.0, 1234.0]
     # '￥' (full-width yen) is folded by normalize_text before amounts are parsed
     folded = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit("￥99")))).item()
     assert folded == 99.0
@@ -351,7 +351,7 @@ def test_eager_parsers_agree_with_the_expressions():
     rules give on the normalised text, for padded, full-width and odd values."""
     texts = ["¥1,234.50", "￥99", "RMB 12.5", "1234.5元", "(12.00)", "(-12)", "-3", "1,234,567",
              "1 234,00", "1,23", "12.3.4", "abc", "", "   ", "1.5e3", "inf", "NaN", "+7", ".5",
-             " 42 ", "４２", "\u300012\u3000", None]
+             " 42 ", "４２", "\u300012\u3000", "5.", "¥1,234.", "1,2,3", None]
     s = pl.Series(texts)  # unnamed on purpose
     want = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit(s)))).to_series()
     got = ingest.parse_amounts(s)
