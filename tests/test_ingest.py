@@ -359,3 +359,19 @@ def test_eager_parsers_agree_with_the_expressions():
     assert ingest._parse_ints(pl.Series(["7", " 8 ", "９", "1,234", "12.0", "12.5", "x", "+3",
                                          "", None])).to_list() == \
         [7, 8, 9, 1234, 12, None, None, 3, None, None]
+
+
+def test_categories_of_a_long_column_translated_once_per_label():
+    """Past 50,000 rows the labels are translated once each: the same as value by value."""
+    labels = ["已完成", "已取消", "退货", "completed", " Returned ", "ｃａｎｃｅｌｌｅｄ", "lost", "",
+              "  ", "\u3000已取消", "CANCELED", None]
+    s = pl.Series("status", labels * 6_000)
+    allowed = ("completed", "cancelled", "returned")
+    whole = ingest._categories(s, "status", allowed)
+    pieces = pl.concat([ingest._categories(s.slice(i, 12_000), "status", allowed)
+                        for i in range(0, s.len(), 12_000)])
+    assert whole.equals(pieces)
+    assert whole.head(12).to_list() == ["completed", "cancelled", "returned", "completed",
+                                        "returned", "cancelled", "lost", None, None,
+                                        "cancelled", "cancelled", None]
+    assert s.head(1).to_list() == ["已完成"]  # the input is left as it was

@@ -278,7 +278,7 @@ def _fold_wide(s: pl.Series) -> pl.Series:
         return s
     idx = widx.filter(odd)
     folded = pl.select(normalize_text(pl.lit(s.gather(idx)))).to_series()
-    return s.scatter(idx, folded)
+    return s.clone().scatter(idx, folded)  # scatter works in place: not on the caller's series
 
 
 def _normalize_values(s: pl.Series) -> pl.Series:
@@ -709,7 +709,7 @@ def _amounts_finish(s: pl.Series, value: pl.Series, odd: pl.Series) -> pl.Series
     ('¥1,234.50') by literal steps and one pattern, then the rest by :func:`parse_amount`.
     An export writing every amount as '¥1,234.50' is read several times faster so."""
     if odd.any():
-        value = value.scatter(odd.arg_true(), None)
+        value = value.clone().scatter(odd.arg_true(), None)
 
     def usual(x: pl.Series) -> pl.Series:
         x = _normalize_values(x)
@@ -750,11 +750,21 @@ def _categories_finish(s: pl.Series, name: str, allowed: tuple[str, ...],
                        ok: pl.Series) -> pl.Series:
     if ok.all():
         return s
+    if s.len() > 50_000:
+        # A long column repeats few labels (an export may write every status in Chinese):
+        # translate each distinct text once.
+        distinct = s.drop_nulls().unique()
+        if distinct.len() * 20 < s.len():
+            mapped = _categories_finish(distinct, name, allowed,
+                                        distinct.is_in(list(allowed)).fill_null(False))
+            changed = ~mapped.eq_missing(distinct)
+            return s.replace(distinct.filter(changed), mapped.filter(changed)) \
+                if changed.any() else s
     aliases = VALUE_ALIASES.get(name, {})
     table = {**{k.lower(): v for k, v in aliases.items()}, **{a.lower(): a for a in allowed}}
     idx = (~ok).arg_true()
     low = _normalize_values(s.gather(idx)).str.to_lowercase()
-    return s.scatter(idx, low.replace_strict(table, default=low, return_dtype=pl.String))
+    return s.clone().scatter(idx, low.replace_strict(table, default=low, return_dtype=pl.String))
 
 
 def _is_date(dtype: pl.DataType) -> bool:
