@@ -375,3 +375,19 @@ def test_categories_of_a_long_column_translated_once_per_label():
                                         "returned", "cancelled", "lost", None, None,
                                         "cancelled", "cancelled", None]
     assert s.head(1).to_list() == ["已完成"]  # the input is left as it was
+
+
+@pytest.mark.parametrize("formatted_share", [0.1, 0.9])
+def test_amounts_the_same_whether_few_or_most_are_formatted(formatted_share):
+    """Most amounts formatted ('¥1,234.50') are read over the whole column, a few one by one:
+    the same values either way, as parse_amount gives on the normalised text."""
+    import random
+
+    rng = random.Random(4)
+    odd = ["¥1,234.50", "¥-5.5", " ¥7 ", "￥1,000", "¥1e3", "¥inf", "¥(3)", "¥1,2,3", "RMB 5",
+           "¥5.", "", None, "(1,234.50)", "1,234"]
+    texts = [rng.choice(odd) if rng.random() < formatted_share else str(rng.randint(-50, 5000))
+             for _ in range(5_000)]
+    s = pl.Series(texts)
+    want = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit(s)))).to_series()
+    assert ingest.parse_amounts(s).to_list() == want.to_list()
