@@ -39,7 +39,8 @@ import polars as pl
 from workbench import clean, config, ingest
 
 
-def make_data(folder: Path, n_orders: int, seed: int = 7, formatted: bool = False) -> dict[str, int]:
+def make_data(folder: Path, n_orders: int, seed: int = 7,
+              formatted: bool = False) -> dict[str, int]:
     """Write customers.csv and orders.csv into ``folder``; returns the row counts.
 
     ``formatted``: every amount written as '¥1,234.50' and every status in Chinese (已完成,
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             result = raw = None  # free the previous round's tables first
             t, raw = _time(lambda: ingest.read_sources(cfg.sources))
             times["ingest"].append(t)
-            t, result = _time(lambda raw=raw: clean.clean_tables(raw, rules, today=date(2026, 11, 25)))
+            t, result = _time(lambda raw=raw: clean.clean_tables(raw, rules,
+                                                                 today=date(2026, 11, 25)))
             times["clean"].append(t)
             t, _ = _time(lambda result=result: clean.write_outputs(result, out))
             times["write"].append(t)

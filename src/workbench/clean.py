@@ -390,7 +390,8 @@ def _rule_mask(df: pl.DataFrame, rules: list[Rule], drop: pl.Series,
     """
     if not rules or df.height == 0:
         return drop
-    conds = ingest.select_rows(df, [r[0].fill_null(False).alias(f"_r{i}") for i, r in enumerate(rules)])
+    conds = ingest.select_rows(df, [r[0].fill_null(False).alias(f"_r{i}")
+                                    for i, r in enumerate(rules)])
     bad = conds.select(pl.any_horizontal(pl.all()) & ~pl.lit(drop)).to_series()
     if not bad.any():
         return drop

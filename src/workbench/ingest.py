@@ -964,7 +964,8 @@ def coerce(raw: RawTable) -> Coerced:
     idx = bad.arg_true()
     sub = df.gather(idx).with_columns(
         *[pl.lit(None, dtype=pl.String).alias(c) for c in absent],
-        *[cond.gather(idx).fill_null(False).alias(f"_c{i}") for i, (cond, _, _) in enumerate(checks)])
+        *[cond.gather(idx).fill_null(False).alias(f"_c{i}")
+          for i, (cond, _, _) in enumerate(checks)])
     reason = pl.lit(None, dtype=pl.String)
     detail = pl.lit(None, dtype=pl.String)
     for i in reversed(range(len(checks))):
