@@ -567,6 +567,12 @@ def _returned(status: pl.Expr) -> pl.Expr:
         {**aliases, **{k.lower(): v for k, v in aliases.items()}}) == "returned"
 
 
+def _net_amount() -> pl.Expr:
+    """The typed order ``amount`` with returns negative (a positive return is negated)."""
+    return (pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs())
+            .otherwise(pl.col("amount")))
+
+
 def _signed_amount(amount: pl.Expr, status: pl.Expr) -> pl.Expr:
     """Parsed amount (0 when unparseable), negative for returns."""
     a = ingest.parse_amount(ingest.normalize_text(amount)).fill_null(0.0)
@@ -622,15 +628,14 @@ def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Wo
     q: list[pl.DataFrame] = []
     w = _Work(table, rt, typed, ~co.ok, q, [])
     if table == "orders":
-        signed = pl.when(pl.col("status") == "returned").then(-pl.col("amount").abs()) \
-            .otherwise(pl.col("amount"))
         fields = co.failed.select(
             pl.col("record").str.json_path_match("$.amount").alias("a"),
             pl.col("record").str.json_path_match("$.status").fill_null("").alias("s"))
         failed_amount = float(_signed_amounts(fields.get_column("a"),
                                               fields.get_column("s")).sum())
-        w.amount_in = (float(typed.lazy().select(pl.when(pl.lit(co.ok)).then(signed).sum())
-                             .collect().item() or 0.0) if typed.height else 0.0) + failed_amount
+        parsed = (typed.lazy().select(pl.when(pl.lit(co.ok)).then(_net_amount()).sum())
+                  .collect().item() if typed.height else None)
+        w.amount_in = float(parsed or 0.0) + failed_amount
     if co.failed.height:
         q.append(co.failed.select(SOURCE, LINE, "reason", "detail"))
     # Rows are not copied rule by rule: each step adds to one drop mask, and the table is
@@ -698,11 +703,9 @@ def _apply(w: _Work, customers: _Work, rules: CleaningRules) -> None:
     if w.table != "orders":
         w.clean = df
         return
-    returned = pl.col("status") == "returned"
     amounts = ingest.select_rows(df, [
-        pl.when(returned).then(-pl.col("amount").abs()).otherwise(pl.col("amount"))
-        .alias("amount"),
-        (returned & (pl.col("amount") > 0)).alias("negated")])
+        _net_amount().alias("amount"),
+        ((pl.col("status") == "returned") & (pl.col("amount") > 0)).alias("negated")])
     w.extra["returns_negated"] = int(amounts.get_column("negated").sum())
     w.clean = pl.DataFrame([amounts.get_column("amount") if c == "amount"
                             else df.get_column(c) for c in names])

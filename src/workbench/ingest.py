@@ -646,14 +646,10 @@ def parse_dates(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
     numbers are Excel day serials.  The text is normalised first.  Values that fit nothing
     stay null.
     """
-    target = pl.Date if dtype == pl.Date else pl.Datetime("us")
-    if s.len() > 50_000:
-        # Exports repeat the same few thousand dates: parse each distinct text once.
-        distinct = s.drop_nulls().unique()
-        if distinct.len() * 4 < s.len():
-            parsed = _parse_dates_each(distinct, formats, dtype, excel_serial)
-            return s.replace_strict(distinct, parsed, default=None, return_dtype=target)
-    return _parse_dates_each(s, formats, dtype, excel_serial)
+    # The same path as coercion: each distinct text parsed once when the texts repeat.
+    col = schema.Column("v", pl.Date if dtype == pl.Date else pl.Datetime("us"))
+    return _parse_columns(pl.DataFrame([s.alias("v")]), [col], formats, formats,
+                          excel_serial)["v"].alias(s.name)
 
 
 def _parse_dates_each(s: pl.Series, formats: Sequence[str], dtype=pl.Date,
