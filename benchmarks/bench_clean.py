@@ -153,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             t, _ = _time(lambda result=result: clean.write_outputs(result, out))
             times["write"].append(t)
         shutil.rmtree(out, ignore_errors=True)
-        times["total"] = [i + c for i, c in zip(times["ingest"], times["clean"])]
-        times["all"] = [t + w for t, w in zip(times["total"], times["write"])]
+        times["total"] = [i + c for i, c in zip(times["ingest"], times["clean"], strict=True)]
+        times["all"] = [t + w for t, w in zip(times["total"], times["write"], strict=True)]
         best = {k: min(v) for k, v in times.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
         e = result.ledger["orders"]

@@ -179,7 +179,10 @@ def test_gamma_gamma_parameters_are_recovered(big, completed):
     true = big.truth["gamma_gamma"]
     for k in ("p", "q", "v"):
         assert fit.params_[k] == pytest.approx(true[k], rel=0.35), k
-    mean = lambda d: d["p"] * d["v"] / (d["q"] - 1)
+
+    def mean(d):
+        return d["p"] * d["v"] / (d["q"] - 1)
+
     assert mean(fit.params_) == pytest.approx(mean(true), rel=0.10)
 
 
@@ -249,7 +252,10 @@ def test_churn_is_higher_after_complaints_and_low_nps(big, completed):
            .group_by("customer_id").agg(pl.col("nps").mean()))
     base = base.join(nps, on="customer_id", how="left").with_columns(
         pl.col("customer_id").is_in(complained.implode()).alias("complained"))
-    rate = lambda f: base.filter(f)["churned"].mean()
+
+    def rate(f):
+        return base.filter(f)["churned"].mean()
+
     assert base.filter(pl.col("complained")).height >= 100
     assert rate(pl.col("complained")) > rate(~pl.col("complained")) + 0.10
     assert base.filter(pl.col("nps") <= 6).height >= 30
@@ -273,8 +279,8 @@ def test_valuable_customers_get_more_visits(big):
 def test_dimensions_look_real(big):
     c, o = big.tables["customers"], big.tables["orders"]
     places = {(p, ci) for p, ci, _ in demo._PLACES}
-    assert set(zip(c["province"], c["city"])) <= places
-    assert ("广东省", "深圳市") in set(zip(c["province"], c["city"]))
+    assert set(zip(c["province"], c["city"], strict=True)) <= places
+    assert ("广东省", "深圳市") in set(zip(c["province"], c["city"], strict=True))
     assert c["phone"].str.contains(r"^1[358]\d{9}$").all() and c["phone"].n_unique() == c.height
     emails = c["email"].drop_nulls()
     assert emails.str.contains(r"^[a-z._0-9]+@[a-z0-9.]+$").all() and emails.n_unique() == emails.len()
@@ -345,8 +351,11 @@ def test_dirty_order_injections_are_where_truth_says(small_demo, truth_small):
     lines = _lines(small_demo / "orders.csv", "utf-8-sig")
     d = truth_small["dirty"]["orders"]
     customers = {line.split(",")[0] for line in _lines(small_demo / "customers.csv")[1:]}
-    fields = lambda n: next(iter(pl.read_csv(("\n".join([lines[0], lines[n - 1]]) + "\n").encode(),
-                                             infer_schema=False).iter_rows(named=True)))
+
+    def fields(n):
+        text = "\n".join([lines[0], lines[n - 1]]) + "\n"
+        return next(iter(pl.read_csv(text.encode(), infer_schema=False).iter_rows(named=True)))
+
     for rec in d["exact_duplicates"]:
         assert lines[rec["line"] - 1] == lines[rec["original_line"] - 1]
         assert rec["line"] > rec["original_line"]
@@ -388,7 +397,10 @@ def test_dirty_duplicate_customers_are_variants_of_their_original(small_demo, tr
     assert len(dups) >= 3
     lines = _lines(small_demo / "customers.csv")
     orders = pl.read_csv(small_demo / "orders.csv", infer_schema=False, encoding="utf8")
-    normal = lambda s: re.sub(r"\D", "", s.translate(str.maketrans("０１２３４５６７８９", "0123456789")))[-11:]
+
+    def normal(s):
+        return re.sub(r"\D", "", s.translate(str.maketrans("０１２３４５６７８９", "0123456789")))[-11:]
+
     seen_variants = set()
     for rec in dups:
         dup, orig = rows[rec["duplicate_id"]], rows[rec["original_id"]]
@@ -416,7 +428,7 @@ def test_dirty_visits_duplicates_and_surveys_invalid_values(small_demo, truth_sm
     assert kinds == set(schema.VISIT_KINDS)
     slines = _lines(small_demo / "surveys.csv")
     for rec in truth_small["dirty"]["surveys"]["invalid_value"]:
-        row = dict(zip(slines[0].split(","), slines[rec["line"] - 1].split(",")))
+        row = dict(zip(slines[0].split(","), slines[rec["line"] - 1].split(","), strict=False))
         assert row["survey_id"] == rec["survey_id"] and row[rec["column"]] == rec["value"]
 
 

@@ -1007,7 +1007,7 @@ def _subsample(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
     k = np.floor(exact).astype(int)
     for i in np.argsort(-(exact - k), kind="stable")[: max_rows - int(k.sum())]:
         k[i] += 1
-    return np.sort(np.concatenate([rng.choice(t, size=ki, replace=False) for t, ki in zip(take, k)]))
+    return np.sort(np.concatenate([rng.choice(t, size=ki, replace=False) for t, ki in zip(take, k, strict=True)]))
 
 
 def _preprocessed_blocks(pipeline, features: Sequence[str]) -> list[np.ndarray] | None:
@@ -1273,7 +1273,7 @@ def explain(features: FeatureSet, importance: pd.DataFrame, median_gap_days: flo
     frame = features.frame
     if customer_ids is not None:
         frame = frame.filter(pl.col("customer_id").is_in(list(customer_ids)))
-    imp = dict(zip(importance["feature"], importance["importance"]))
+    imp = dict(zip(importance["feature"], importance["importance"], strict=True))
     pstats = _population_stats(features.frame, median_gap_days)
     available = set(features.frame.columns)
     rules = [r for r in _RULES if all(f in available for f in r.features[:1])]
@@ -1729,7 +1729,7 @@ def warning_list(analysis: ChurnAnalysis, customers: pl.DataFrame | None = None,
             df = df.with_columns(pl.lit(None, pl.String).alias(c))
     df = df.with_columns(pl.col("sales_rep").fill_null(i18n.t("shared_pool", lang)))
     actions = [suggest_action(t, codes or [], lang)
-               for t, codes in zip(df.get_column("tier").to_list(), df.get_column("reason_codes").to_list())]
+               for t, codes in zip(df.get_column("tier").to_list(), df.get_column("reason_codes").to_list(), strict=True)]
     df = df.with_columns(pl.Series("action", actions),
                          pl.col(f"reasons_{lang}").alias("reasons"))
     if flagged_only:

@@ -133,8 +133,13 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
                             f"the columns are {summary.columns}. Pass id_col=... to name it.")
         ids = summary.get_column(id_col).to_numpy()
         cols = summary.columns
-        get = lambda c: summary.get_column(c).cast(pl.Float64).to_numpy()
-        nulls = lambda c: summary.get_column(c).null_count()
+
+        def get(c: str) -> np.ndarray:
+            return summary.get_column(c).cast(pl.Float64).to_numpy()
+
+        def nulls(c: str) -> int:
+            return summary.get_column(c).null_count()
+
         id_name = id_col
     elif isinstance(summary, pd.DataFrame):
         kind = "pandas"
@@ -143,8 +148,13 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
         else:
             ids = summary.index.to_numpy()
         cols = list(summary.columns)
-        get = lambda c: pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype=float)
-        nulls = lambda c: int(summary[c].isna().sum())
+
+        def get(c: str) -> np.ndarray:
+            return pd.to_numeric(summary[c], errors="coerce").to_numpy(dtype=float)
+
+        def nulls(c: str) -> int:
+            return int(summary[c].isna().sum())
+
         id_name = id_col
     else:
         raise UsageError(f"{what} must be a pandas or polars DataFrame, got {type(summary).__name__}.")
@@ -1139,7 +1149,7 @@ def net_of_returns(summary, transactions, *, id_col: str = "customer_id", amount
         raise UsageError(f"summary must be a pandas or polars DataFrame, got {type(summary).__name__}.")
     out = summary.copy()
     keys = out[id_col] if id_col in out.columns else pd.Series(out.index, index=out.index)
-    lookup = dict(zip(rates.get_column(id_col).to_list(), rates.get_column("return_rate").to_list()))
+    lookup = dict(zip(rates.get_column(id_col).to_list(), rates.get_column("return_rate").to_list(), strict=True))
     out["return_rate"] = keys.astype(str).map(lookup).fillna(0.0).to_numpy(dtype=float)
     out[monetary_value_col] = out[monetary_value_col] * (1 - out["return_rate"])
     return out

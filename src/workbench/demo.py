@@ -174,7 +174,7 @@ _BRAND_CHARS = list("华信恒达瑞丰盛泰鼎宏嘉源汇通博远金鑫联�
 _BRAND_PINYIN = dict(zip(_BRAND_CHARS, [
     "hua", "xin", "heng", "da", "rui", "feng", "sheng", "tai", "ding", "hong", "jia", "yuan", "hui",
     "tong", "bo", "yuan", "jin", "xin", "lian", "chuang", "xin", "tian", "qi", "ming", "zheng", "da",
-    "zhong", "xing", "an", "kang", "he", "yu", "de", "run", "hai", "xing", "chen", "yu"]))
+    "zhong", "xing", "an", "kang", "he", "yu", "de", "run", "hai", "xing", "chen", "yu"], strict=True))
 _B2C_CHANNELS = ["线上商城", "天猫", "京东", "微信小程序", "线下门店"]
 _B2C_CHANNEL_W = np.array([0.18, 0.27, 0.22, 0.18, 0.15])
 _B2B_CHANNELS = ["直销", "经销商", "线上商城"]
@@ -456,7 +456,7 @@ def generate_with_truth(customers: int, seed: int, end_date: date | str | None =
     start, end = _period(end_date, years)
     ss = np.random.SeedSequence([int(seed), 20190101])
     streams = {k: np.random.default_rng(s) for k, s in zip(
-        ("cust", "buy", "spend", "order", "service", "names"), ss.spawn(6))}
+        ("cust", "buy", "spend", "order", "service", "names"), ss.spawn(6), strict=True)}
     intensity = {t: seasonal_intensity(start, end, t) for t in ("B2C", "B2B")}
     clocks = {t: _Clock(v) for t, v in intensity.items()}
     n_days = clocks["B2C"].n_days
@@ -1049,7 +1049,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
     c_line = {c: i + 2 for i, c in enumerate(ctext["customer_id"].to_list())}
     moved_ids = (orders_out.filter(pl.col("customer_id").is_in([d["duplicate_id"] for d in dup_info]))
                  .group_by("customer_id").agg(pl.col("order_id").unique().sort()))
-    moved_of = dict(zip(moved_ids["customer_id"].to_list(), moved_ids["order_id"].to_list()))
+    moved_of = dict(zip(moved_ids["customer_id"].to_list(), moved_ids["order_id"].to_list(), strict=True))
     for d in dup_info:
         d["line"] = c_line[d["duplicate_id"]]
         d["original_line"] = c_line[d["original_id"]]
@@ -1098,7 +1098,7 @@ def _dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str,
         slines = {s: i + 2 for i, s in enumerate(sv["survey_id"].to_list())}
         dirty["surveys"] = {"encoding": "utf-8", "invalid_value": [
             {"line": slines[s], "survey_id": s, "column": c, "value": v}
-            for s, c, v in zip(bad["survey_id"].to_list(), ["nps", "csat"], ["11", "0"])]}
+            for s, c, v in zip(bad["survey_id"].to_list(), ["nps", "csat"], ["11", "0"], strict=True)]}
     else:
         dirty["surveys"] = {"encoding": "utf-8", "invalid_value": []}
 

@@ -13,7 +13,7 @@ something else registers it in its own ``namespace`` and asks for it with
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = ["LANGS", "register", "t", "labels", "column_labels"]
 

@@ -337,7 +337,7 @@ def parse_amount(expr: pl.Expr) -> pl.Expr:
 
 # --------------------------------------------------------------------------- reading
 
-_FOLD = str.maketrans(dict(zip(_FULLWIDTH, _ASCII)))
+_FOLD = str.maketrans(dict(zip(_FULLWIDTH, _ASCII, strict=True)))
 # The characters polars' strip_chars() removes (Unicode White_Space).
 _WHITE_SPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
                 + "\u2028\u2029\u202f\u205f\u3000")
@@ -836,7 +836,7 @@ def _parse_columns(df: pl.DataFrame, cols: Sequence[schema.Column], date_formats
 
     # What is left is per column: on every core (polars releases the GIL).
     with ThreadPoolExecutor(max_workers=max(1, min(len(cols), os.cpu_count() or 1))) as pool:
-        return {c.name: v.alias(c.name) for c, v in zip(cols, pool.map(finish, cols))}
+        return {c.name: v.alias(c.name) for c, v in zip(cols, pool.map(finish, cols), strict=True)}
 
 
 def _empty_text(s: pl.Series, value: pl.Series) -> pl.Series:

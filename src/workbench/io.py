@@ -12,9 +12,10 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import polars as pl
 

@@ -404,8 +404,13 @@ def findings(results: Mapping[str, Any], lang: str = "en", *, tier_revenue_share
     from .plots import fmt_money
 
     out: list[str] = []
-    say = lambda key, **kw: out.append(_F[key][lang].format(**kw))
-    money = lambda v: fmt_money(v, lang, currency)
+
+    def say(key: str, **kw: Any) -> None:
+        out.append(_F[key][lang].format(**kw))
+
+    def money(v: float) -> str:
+        return fmt_money(v, lang, currency)
+
 
     service = results.get("service") or {}
     sc = _scorecard(service)
@@ -720,7 +725,10 @@ def build_reports_index(reports_dir: str | os.PathLike[str], lang: str = "en") -
         target = "index.html" if (mf.parent / "index.html").is_file() else "run.log"
         entries.append((str(m.get("period", mf.parent.name)), m, f"{folder}/{target}"))
     entries.sort(key=lambda e: (e[0], e[1].get("status") == "ok"), reverse=True)
-    t = lambda k: html.escape(i18n.t(k, lang))
+
+    def t(k: str) -> str:
+        return html.escape(i18n.t(k, lang))
+
     rows = []
     for label, m, href in entries:
         status = str(m.get("status", "?"))

@@ -14,8 +14,8 @@ it never transforms it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import polars as pl
 

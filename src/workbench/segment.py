@@ -32,8 +32,8 @@ import numpy as np
 import polars as pl
 
 from . import i18n
-from .errors import DataError, ModelError, UsageError
 from .context import parse_date
+from .errors import DataError, ModelError, UsageError
 
 __all__ = [
     "DEFAULT_RULES",
@@ -619,7 +619,7 @@ def pareto_cut_points(pareto, shares: Sequence[float] = (0.7, 0.2, 0.1)) -> pl.D
     _require(p, ["customers", "customer_share", "revenue_share"], "pareto")
     rev = p.get_column("revenue_share").to_numpy()
     rows = []
-    for name, cut in zip(_class_names(len(shares)), np.cumsum(shares)[:-1]):
+    for name, cut in zip(_class_names(len(shares)), np.cumsum(shares)[:-1], strict=False):
         i = int(np.searchsorted(rev, cut - 1e-12, side="left"))
         i = min(i, len(rev) - 1)
         rows.append({"abc_class": name, "revenue_share": round(float(cut), 10),
@@ -933,7 +933,7 @@ class TierScorer:
             desc = np.sort(scores)[::-1]
             cum = np.cumsum([float(v) for v in self.cuts.values()])
             thresholds = {}
-            for t, c in zip(tiers[:-1], cum[:-1]):
+            for t, c in zip(tiers[:-1], cum[:-1], strict=True):
                 k = math.floor(c * len(desc) + 0.5 + 1e-9)
                 thresholds[t] = float(desc[k - 1]) if k >= 1 else math.inf
             thresholds[tiers[-1]] = 0.0

@@ -384,7 +384,10 @@ def complaint_status(complaints, as_of: date, sla_hours: Mapping[str, float] | N
         raise DataError(
             f"complaints.severity: value(s) {missing} have no SLA; give every complaint a severity "
             f"({', '.join(sla)}) or add the value to service.sla_hours in workbench.yaml.")
-    hours = lambda e: e.dt.total_microseconds() / 3.6e9
+
+    def hours(e: pl.Expr) -> pl.Expr:
+        return e.dt.total_microseconds() / 3.6e9
+
     out = complaints.with_columns(
         (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= pl.lit(cut))).alias("is_open"),
         pl.col("severity").replace_strict(sla, return_dtype=pl.Float64).alias("sla_hours"),

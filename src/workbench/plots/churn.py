@@ -68,11 +68,11 @@ def evaluation_bars(evaluation: pd.DataFrame, lang: str = "en", metrics=("roc_au
         axes = np.atleast_1d(ax)
     axes = np.atleast_1d(axes)
     names = list(evaluation["scorer"])
-    for a, m in zip(axes, metrics):
+    for a, m in zip(axes, metrics, strict=True):
         vals = evaluation[m].astype(float).to_numpy()
         bars = a.barh([scorer_label(s, lang) for s in names], vals,
                       color=[_SCORER_COLORS.get(s, PALETTE[4]) for s in names])
-        for b, v in zip(bars, vals):
+        for b, v in zip(bars, vals, strict=True):
             a.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v:.3f}" if m != "lift_at_10"
                    else f" {v:.2f}x", va="center", fontsize=9)
         ref = 0.5 if m == "roc_auc" else 1.0
@@ -155,7 +155,7 @@ def risk_by_chart(table: pl.DataFrame, by: str, lang: str = "en", top: int = 15,
     ax = _ax(ax, (8, max(2.5, 0.35 * len(d) + 1)))
     colors = [TIER_COLORS.get(str(k), PALETTE[0]) for k in d[by]] if by == "tier" else PALETTE[0]
     bars = ax.barh(d[by].astype(str), d["revenue_at_risk"], color=colors)
-    for b, v, n in zip(bars, d["revenue_at_risk"], d["customers"]):
+    for b, v, n in zip(bars, d["revenue_at_risk"], d["customers"], strict=True):
         ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {fmt_money(v, lang)} ({n})",
                 va="center", fontsize=9)
     money_axis(ax, "x", lang)

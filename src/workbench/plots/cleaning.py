@@ -51,7 +51,7 @@ def rows_outcome(ledger: Mapping[str, Any], lang: str = "en", ax=None):
         shares = [(ledger[t][key] / ledger[t]["rows_in"]) if ledger[t]["rows_in"] else 0.0
                   for t in tables]
         ax.barh(labels, shares, left=left, color=color, label=label(key, lang))
-        left = [a + b for a, b in zip(left, shares)]
+        left = [a + b for a, b in zip(left, shares, strict=True)]
     for i, t in enumerate(tables):
         ax.text(1.01, i, fmt_int(ledger[t]["rows_in"]), va="center", fontsize=9)
     ax.set_xlim(0, 1.12)
@@ -75,7 +75,7 @@ def reasons(reasons_table: pl.DataFrame, lang: str = "en", ax=None):
     tables = list(dict.fromkeys(reasons_table.get_column("table").to_list()))
     colors = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(tables)}
     labels = [f"{label(f'table.{t}', lang)} · {lab}" for t, lab in
-              zip(df.get_column("table"), df.get_column("label"))]
+              zip(df.get_column("table"), df.get_column("label"), strict=True)]
     rows = df.get_column("rows").to_list()
     ax.barh(labels, rows, color=[colors[t] for t in df.get_column("table")])
     for i, n in enumerate(rows):

@@ -140,10 +140,10 @@ def segment_treemap(profile: pl.DataFrame, lang: str = "en", ax=None, by: str = 
     norm = colors.Normalize(vmin=0, vmax=max(float(share.max()), 1e-9))
     cmap = plt.get_cmap("Blues")
     labels = [f"{i18n.t(f'segment.{k}', lang)}\n{fmt_int(n)} · {fmt_pct(r, 0)}"
-              for k, n, r in zip(p.get_column(by).to_list(), sizes, share)]
+              for k, n, r in zip(p.get_column(by).to_list(), sizes, share, strict=True)]
     squarify.plot(sizes=sizes, label=labels, color=[cmap(0.15 + 0.8 * norm(v)) for v in share], ax=ax,
                   pad=False, text_kwargs={"fontsize": 9}, edgecolor="white", linewidth=1.5)
-    for txt, v in zip(ax.texts, share):
+    for txt, v in zip(ax.texts, share, strict=False):
         txt.set_color("white" if norm(v) > 0.55 else "#222222")
     ax.figure.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, fraction=0.03, pad=0.02,
                        format=plt.FuncFormatter(lambda v, _: fmt_pct(v, 0)))
@@ -163,7 +163,7 @@ def segment_bars(profile: pl.DataFrame, lang: str = "en", ax=None, by: str = "rf
     rs = profile.get_column("revenue_share").to_numpy()
     ax.barh(y - h / 2, cs, height=h, color=PALETTE[7], label=i18n.t("customer_share", lang))
     ax.barh(y + h / 2, rs, height=h, color=PALETTE[0], label=i18n.t("revenue_share", lang))
-    for yi, c, r in zip(y, cs, rs):
+    for yi, c, r in zip(y, cs, rs, strict=True):
         ax.text(c, yi - h / 2, " " + fmt_pct(c, 0), va="center", fontsize=8)
         ax.text(r, yi + h / 2, " " + fmt_pct(r, 0), va="center", fontsize=8)
     ax.set_yticks(y, [i18n.t(f"{label_prefix}{k}", lang) for k in keys])
@@ -259,11 +259,11 @@ def cluster_chart(profiles: pl.DataFrame, lang: str = "en", ax=None):
     rs = profiles.get_column("revenue_share").to_numpy()
     ax.barh(y - 0.2, cs, 0.4, color=PALETTE[7], label=i18n.t("customer_share", lang))
     ax.barh(y + 0.2, rs, 0.4, color=PALETTE[0], label=i18n.t("revenue_share", lang))
-    for yi, c, r in zip(y, cs, rs):
+    for yi, c, r in zip(y, cs, rs, strict=True):
         ax.text(c, yi - 0.2, " " + fmt_pct(c, 0), va="center", fontsize=8)
         ax.text(r, yi + 0.2, " " + fmt_pct(r, 0), va="center", fontsize=8)
     descs = [d.split(":")[0].split(":")[0] for d in profiles.get_column("description").to_list()]
-    ax.set_yticks(y, [f"{i18n.t('segplot.cluster_n', lang).format(n=k)}\n{d}" for k, d in zip(keys, descs)],
+    ax.set_yticks(y, [f"{i18n.t('segplot.cluster_n', lang).format(n=k)}\n{d}" for k, d in zip(keys, descs, strict=True)],
                   fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.1 * max(float(cs.max()), float(rs.max())))
