@@ -29,8 +29,8 @@ __all__ = ["ENV_VAR", "Config", "ConfigError", "SourceSpec", "find_config", "fro
 ENV_VAR = "WORKBENCH_CONFIG"
 CONFIG_NAME = "workbench.yaml"
 
-_TOP_KEYS = {"company", "paths", "sources", "cleaning", "segmentation", "clv", "churn",
-             "service", "report"}
+_TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segmentation", "clv",
+             "churn", "service", "report"}
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
                 "sheet", "sheets", "separator", "columns", "skip_rows"}
 _FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
@@ -156,6 +156,11 @@ class Config:
         return date.fromisoformat(str(value))
 
     @property
+    def currency(self) -> str:
+        """The company's currency (an ISO 4217 code such as 'CNY'; default CNY)."""
+        return str(self.company.get("currency") or "CNY")
+
+    @property
     def lang(self) -> str:
         return str(self.section("report").get("lang", "en"))
 
@@ -271,7 +276,7 @@ def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> 
             )
         sources[table] = _source(table, raw, root, where)
     sections = {k: dict(data.get(k) or {}) for k in
-                ("cleaning", "segmentation", "clv", "churn", "service", "report")}
+                ("cleaning", "transactions", "segmentation", "clv", "churn", "service", "report")}
     company = dict(data.get("company") or {})
     if company.get("founded") is not None:
         try:

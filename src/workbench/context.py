@@ -8,30 +8,23 @@ nbval or by the report runner behaves the same way given the same values.
 
 from __future__ import annotations
 
-import calendar
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from . import config as config_mod
-from . import schema
+from . import schema, transactions
 from .errors import DataError, UsageError
+from .periods import last_complete_month_end, month_end, period_bounds, period_of
+from .transactions import DATE_COLUMNS, TransactionSettings
 
-__all__ = ["Context", "resolve", "parse_date", "month_end", "last_complete_month_end",
-           "period_of", "period_bounds", "DATE_COLUMNS", "load_processed"]
-
-# The date column that places each canonical table in time.
-DATE_COLUMNS = {
-    "customers": "signup_date",
-    "orders": "order_date",
-    "visits": "visit_date",
-    "complaints": "opened_at",
-    "surveys": "survey_date",
-}
-
+# month_end, last_complete_month_end, period_of, period_bounds and DATE_COLUMNS live in
+# workbench.periods and workbench.transactions; they are re-exported here for notebooks.
+__all__ = ["DATE_COLUMNS", "Context", "last_complete_month_end", "load_processed", "month_end",
+           "parse_date", "period_bounds", "period_of", "resolve"]
 
 def parse_date(value, what: str = "date") -> date:
     """Parse ``YYYY-MM-DD`` (or accept a date or datetime) with a clear error."""
@@ -45,40 +38,6 @@ def parse_date(value, what: str = "date") -> date:
         raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
 
 
-def month_end(d: date) -> date:
-    """The last day of ``d``'s month."""
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
-
-
-def last_complete_month_end(last_day: date) -> date:
-    """The end of the last month fully covered by data that ends on ``last_day``."""
-    if last_day == month_end(last_day):
-        return last_day
-    return last_day.replace(day=1) - timedelta(days=1)
-
-
-def period_of(as_of: date, freq: str = "month") -> str:
-    """The label of the period that ends at ``as_of``: '2026-10' or '2026-Q3'."""
-    if freq == "quarter":
-        return f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
-    return f"{as_of.year}-{as_of.month:02d}"
-
-
-def period_bounds(as_of: date, freq: str = "month", shift: int = 0) -> tuple[date, date]:
-    """First and last day of the period ending at ``as_of``, moved by ``shift`` periods.
-
-    ``shift=-1`` is the previous period, ``shift=-12`` (months) or ``-4`` (quarters)
-    the same period last year.
-    """
-    months = 3 if freq == "quarter" else 1
-    end_month_index = as_of.year * 12 + (as_of.month - 1) + shift * months
-    end_year, end_month0 = divmod(end_month_index, 12)
-    end = month_end(date(end_year, end_month0 + 1, 1))
-    start_index = end_month_index - (months - 1)
-    sy, sm0 = divmod(start_index, 12)
-    return date(sy, sm0 + 1, 1), end
-
-
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
     """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before ``as_of``."""
     schema.get(table)
@@ -87,13 +46,7 @@ def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -
         raise DataError(
             f"{path} does not exist; run `workbench clean` (or the report) to produce the clean tables."
         )
-    lf = pl.scan_parquet(path)
-    if as_of is not None:
-        col = DATE_COLUMNS[table]
-        dtype = lf.collect_schema()[col]
-        bound = pl.lit(as_of) if dtype == pl.Date else pl.lit(as_of + timedelta(days=1)).cast(dtype)
-        lf = lf.filter(pl.col(col) <= bound) if dtype == pl.Date else lf.filter(pl.col(col) < bound)
-    return lf.collect()
+    return transactions.as_of_filter(pl.scan_parquet(path), table, as_of).collect()
 
 
 @dataclass(frozen=True)
@@ -113,6 +66,21 @@ class Context:
     @property
     def period(self) -> str:
         return period_of(self.as_of)
+
+    @property
+    def currency(self) -> str:
+        """The company's currency code (``company.currency``), for :mod:`workbench.formatting`."""
+        return self.cfg.currency
+
+    @property
+    def transaction_settings(self) -> TransactionSettings:
+        """The house's outlier policy (``transactions:`` in ``workbench.yaml``)."""
+        return TransactionSettings.from_mapping(self.cfg.section("transactions"))
+
+    def transactions(self, as_of: date | None = None) -> pl.LazyFrame:
+        """The transaction log known at the as-of date (:func:`workbench.transactions.transactions`)."""
+        day = as_of or self.as_of
+        return transactions.transactions(self.load("orders", day), day, self.transaction_settings)
 
     def load(self, table: str, as_of: date | None = None) -> pl.DataFrame:
         """A clean canonical table, restricted to what was known at the as-of date."""

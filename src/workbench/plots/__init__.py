@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import math
-import numbers
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 from matplotlib.ticker import FuncFormatter
+
+# The number formats are a shared leaf (analytics use them too); charts re-export them.
+from ..formatting import fmt_int, fmt_money, fmt_number, fmt_pct
 
 __all__ = [
     "CJK_FONT_NAME",
@@ -96,33 +97,6 @@ def setup(lang: str = "en") -> None:
     })
 
 
-def fmt_number(value) -> str:
-    """A table cell for a reader: thousands separators, sensible decimals, blank for missing.
-
-    12345.678 -> '12,346'; 123.45 -> '123.5'; 0.71634 -> '0.716'; NaN/None -> ''.
-    Text and other values are returned as ``str(value)``.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, numbers.Integral):
-        return f"{value:,d}"
-    if isinstance(value, numbers.Real):
-        v = float(value)
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "∞" if v > 0 else "-∞"
-        a = abs(v)
-        if a >= 1000 or (v.is_integer() and a < 1e15):
-            return f"{v:,.0f}"
-        if a >= 100:
-            return f"{v:,.1f}"
-        return f"{v:.3g}"
-    return str(value)
-
-
 def table_html(df) -> str:
     """HTML of a pandas DataFrame as a reader sees it.
 
@@ -151,38 +125,10 @@ def _format_tables_in_notebooks() -> None:
     shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
 
 
-def fmt_money(value: float, lang: str = "en", currency: str = "¥") -> str:
-    """Compact money: 1234567 -> '¥1.23M' (en) or '¥123.5万' (zh)."""
-    if value is None:
-        return ""
-    sign = "-" if value < 0 else ""
-    v = abs(float(value))
-    if lang == "zh":
-        if v >= 1e8:
-            return f"{sign}{currency}{v / 1e8:.2f}亿"
-        if v >= 1e4:
-            return f"{sign}{currency}{v / 1e4:.1f}万"
-        return f"{sign}{currency}{v:,.0f}"
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= div:
-            return f"{sign}{currency}{v / div:.2f}{suffix}"
-    return f"{sign}{currency}{v:,.0f}"
-
-
-def fmt_int(value: float) -> str:
-    """Thousands separators: 12345 -> '12,345'."""
-    return f"{value:,.0f}"
-
-
-def fmt_pct(value: float, digits: int = 1) -> str:
-    """A share as percent: 0.1234 -> '12.3%'."""
-    return f"{100 * value:.{digits}f}%"
-
-
-def money_axis(ax, axis: str = "y", lang: str = "en") -> None:
-    """Format an axis in compact money units."""
+def money_axis(ax, axis: str = "y", lang: str = "en", currency: str | None = "CNY") -> None:
+    """Format an axis in compact money units of ``currency`` (a code such as 'CNY')."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, lang)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, lang, currency)))
 
 
 def percent_axis(ax, axis: str = "y", digits: int = 0) -> None:

@@ -1,0 +1,283 @@
+"""The transaction model: what a purchase, a return and net revenue are, written once.
+
+Every room (segmentation, CLV, churn, service, the report) reads orders through
+this module; none re-derives these rules.  The functions are polars expressions
+over lazy frames (nothing eager), so the same definitions can run on another
+engine later.
+
+Definitions (canonical ``orders`` columns, ``docs/data-model.md``)
+------------------------------------------------------------------
+- **Cancelled order**: ``status == "cancelled"``.  Not a transaction at all: it is
+  neither a purchase nor a return and carries no money.  (The cleaning step
+  quarantines cancelled orders; a table built elsewhere may still hold them.)
+- **Return**: not cancelled, and ``status == "returned"`` or ``amount < 0``.  Its
+  money is always negative (a positive return amount is negated).
+- **Purchase**: not cancelled, not a return, and ``amount > 0``.  An order with
+  amount 0 (a free sample) is neither; a missing status reads as ``completed``.
+- **Purchase day**: the calendar day of a purchase (``order_date`` as a date).
+  Two purchases on one day are one purchase occasion (lifetimes' definition,
+  used for frequency, recency and the lifecycle).
+- **Outlier policy** (``transactions.outlier_amounts`` in ``workbench.yaml``): an
+  order the cleaning flagged ``is_outlier`` **is still a purchase everywhere**
+  (frequency, recency, lifecycle, tier, churn).  Only its *amount* in money
+  metrics follows the policy, the same in every room:
+
+  - ``cap`` (default): the amount is capped at the ``outlier_cap_quantile``
+    (default 0.99) quantile of the unflagged purchase amounts known at the as-of
+    date, so one mistyped amount cannot make a customer worth millions while a
+    genuinely big buyer still ranks at the top;
+  - ``keep``: the amount counts as booked;
+  - ``exclude``: the amount counts as 0.
+
+  Column ``amount`` keeps the booked (signed) amount; column ``value`` is the
+  signed amount after the policy.  Every money metric sums ``value``.
+- **Net revenue over a window**: the sum of ``value`` of the transactions dated
+  in the window (purchases positive, returns negative), per customer.  The
+  window of the last 12 months at ``as_of`` is ``add_months(as_of, -12) < day <=
+  as_of`` (:func:`workbench.periods.trailing_window`).
+- **As of a date**: a table is known at ``as_of`` up to and including that day,
+  by the date column in :data:`DATE_COLUMNS` (for a datetime column, strictly
+  before the next midnight).  A complaint opened by ``as_of`` but resolved after
+  it is *open* at ``as_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+
+from . import periods
+from .errors import UsageError
+from .frames import as_lazy
+from .settings import Settings
+
+__all__ = [
+    "DATE_COLUMNS",
+    "KINDS",
+    "TransactionSettings",
+    "as_of_filter",
+    "customer_activity",
+    "is_cancelled",
+    "is_purchase",
+    "is_return",
+    "net_revenue",
+    "purchases",
+    "returns",
+    "signed_amount",
+    "transactions",
+]
+
+#: The date column that places each canonical table in time.
+DATE_COLUMNS = {
+    "customers": "signup_date",
+    "orders": "order_date",
+    "visits": "visit_date",
+    "complaints": "opened_at",
+    "surveys": "survey_date",
+}
+
+#: The kinds of transaction in :func:`transactions` (cancelled orders are dropped).
+KINDS = ("purchase", "return", "other")
+
+
+@dataclass(frozen=True)
+class TransactionSettings(Settings):
+    """The ``transactions:`` section of ``workbench.yaml``: the house's outlier policy.
+
+    Attributes:
+        outlier_amounts: how the amount of an order flagged ``is_outlier`` enters
+            money metrics: ``cap`` (default), ``keep`` or ``exclude``.  The order
+            is a purchase in every case.
+        outlier_cap_quantile: with ``cap``, the quantile of the unflagged purchase
+            amounts used as the cap (default 0.99).
+    """
+
+    SECTION: ClassVar[str] = "transactions"
+
+    outlier_amounts: Literal["cap", "keep", "exclude"] = "cap"
+    outlier_cap_quantile: float = 0.99
+
+    def check(self) -> None:
+        if not 0.5 <= self.outlier_cap_quantile <= 1.0:
+            self.fail("outlier_cap_quantile", self.outlier_cap_quantile,
+                      "a quantile between 0.5 and 1 (e.g. 0.99)")
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _status(status: str | None) -> pl.Expr:
+    if status is None:
+        return pl.lit("completed")
+    return pl.col(status).cast(pl.String).fill_null("completed")
+
+
+def is_cancelled(status: str | None = "status") -> pl.Expr:
+    """True for a cancelled order (see the module's definitions)."""
+    return _status(status) == "cancelled"
+
+
+def is_return(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+    """True for a return: not cancelled, and status ``returned`` or a negative amount."""
+    return ~is_cancelled(status) & ((_status(status) == "returned") | (pl.col(amount) < 0))
+
+
+def is_purchase(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+    """True for a purchase: not cancelled, not a return, amount above 0."""
+    return ~is_cancelled(status) & ~is_return(amount, status) & (pl.col(amount) > 0)
+
+
+def signed_amount(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+    """The booked amount with returns negative (a positive return amount is negated)."""
+    return (pl.when(is_return(amount, status)).then(-pl.col(amount).abs())
+            .otherwise(pl.col(amount))).cast(pl.Float64)
+
+
+def _day(column: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Date:
+        return pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        return pl.col(column).dt.date()
+    return pl.col(column).cast(pl.Date)
+
+
+def as_of_filter(frame: Any, table: str, as_of: date | None, *,
+                 column: str | None = None) -> pl.LazyFrame:
+    """The rows of a canonical ``table`` known at ``as_of`` (that day included).
+
+    ``column`` overrides the table's date column (:data:`DATE_COLUMNS`).
+    """
+    if table not in DATE_COLUMNS and column is None:
+        raise UsageError(f"no date column is known for table '{table}'; "
+                         f"tables are {sorted(DATE_COLUMNS)}.")
+    col = column or DATE_COLUMNS[table]
+    lf = as_lazy(frame, table, [col])
+    if as_of is None:
+        return lf
+    dtype = lf.collect_schema()[col]
+    if isinstance(dtype, pl.Datetime):
+        return lf.filter(pl.col(col) < pl.lit(as_of + timedelta(days=1)).cast(dtype))
+    return lf.filter(pl.col(col).cast(pl.Date) <= as_of)
+
+
+# --------------------------------------------------------------------------- the log
+
+
+def transactions(orders: Any, as_of: date | None = None,
+                 settings: TransactionSettings | None = None, *,
+                 customer_id_col: str = "customer_id", date_col: str = "order_date",
+                 amount_col: str = "amount", status_col: str | None = "status",
+                 outlier_col: str | None = "is_outlier",
+                 order_id_col: str | None = "order_id") -> pl.LazyFrame:
+    """The transaction log known at ``as_of``: every order that is not cancelled.
+
+    Args:
+        orders: canonical orders (polars, lazy or eager, or pandas).
+        as_of: keep orders dated on or before this day (None: all).
+        settings: the outlier policy (default :class:`TransactionSettings`).
+        *_col: column names; ``status_col``, ``outlier_col`` and ``order_id_col``
+            may be absent from ``orders`` (every order is then completed, none
+            flagged, and no order id is carried).
+
+    Returns:
+        A LazyFrame with ``customer_id, order_id`` (when present), ``order_date``
+        (as given), ``day`` (Date), ``kind`` (``purchase``, ``return`` or
+        ``other``), ``is_outlier``, ``amount`` (booked, signed) and ``value``
+        (signed, after the outlier policy), whatever the input's names.
+    """
+    settings = settings or TransactionSettings()
+    lf = as_lazy(orders, "orders", [customer_id_col, date_col, amount_col])
+    schema = lf.collect_schema()
+    status = status_col if status_col and status_col in schema else None
+    lf = as_of_filter(lf, "orders", as_of, column=date_col)
+    flag = (pl.col(outlier_col).fill_null(False) if outlier_col and outlier_col in schema
+            else pl.lit(False))
+    kind = (pl.when(is_return(amount_col, status)).then(pl.lit("return"))
+            .when(is_purchase(amount_col, status)).then(pl.lit("purchase"))
+            .otherwise(pl.lit("other")))
+    cols = [pl.col(customer_id_col).cast(pl.String).alias("customer_id")]
+    if order_id_col and order_id_col in schema:
+        cols.append(pl.col(order_id_col).cast(pl.String).alias("order_id"))
+    cols += [
+        pl.col(date_col).alias("order_date"),
+        _day(date_col, schema[date_col]).alias("day"),
+        kind.alias("kind"),
+        flag.alias("is_outlier"),
+        signed_amount(amount_col, status).alias("amount"),
+    ]
+    log = lf.filter(~is_cancelled(status)).select(cols)
+    return log.with_columns(_policy_value(settings).alias("value"))
+
+
+def _policy_value(settings: TransactionSettings) -> pl.Expr:
+    amount, flagged = pl.col("amount"), pl.col("is_outlier")
+    if settings.outlier_amounts == "keep":
+        return amount
+    if settings.outlier_amounts == "exclude":
+        return pl.when(flagged).then(0.0).otherwise(amount)
+    normal = (pl.col("kind") == "purchase") & ~flagged
+    cap = amount.filter(normal).quantile(settings.outlier_cap_quantile, "linear")
+    return (pl.when(flagged & cap.is_not_null())
+            .then(amount.clip(-cap, cap)).otherwise(amount))
+
+
+def purchases(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """The purchases of a :func:`transactions` log."""
+    return as_lazy(log, "transactions").filter(pl.col("kind") == "purchase")
+
+
+def returns(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """The returns of a :func:`transactions` log (``value`` and ``amount`` negative)."""
+    return as_lazy(log, "transactions").filter(pl.col("kind") == "return")
+
+
+def _window(log: pl.LazyFrame | pl.DataFrame, start: date | None,
+            end: date | None) -> pl.LazyFrame:
+    """Rows with ``start < day <= end`` (open ends where None)."""
+    log = as_lazy(log, "transactions", ["customer_id", "day", "kind", "value"])
+    if start is not None:
+        log = log.filter(pl.col("day") > start)
+    if end is not None:
+        log = log.filter(pl.col("day") <= end)
+    return log
+
+
+def net_revenue(log: pl.LazyFrame | pl.DataFrame, as_of: date, months: int = 12, *,
+                name: str | None = None) -> pl.LazyFrame:
+    """Net revenue per customer over the trailing ``months`` months at ``as_of``.
+
+    Returns ``customer_id, <name>`` (default ``net_revenue_<months>m``) for every
+    customer with a transaction in the window.
+    """
+    start, end = periods.trailing_window(as_of, months)
+    col = name or f"net_revenue_{months}m"
+    return (_window(log, start, end).group_by("customer_id")
+            .agg(pl.col("value").sum().alias(col)).sort("customer_id"))
+
+
+def customer_activity(log: pl.LazyFrame | pl.DataFrame, start: date | None = None,
+                      end: date | None = None) -> pl.LazyFrame:
+    """What each customer did in ``start < day <= end`` (open ends where None).
+
+    Returns one row per customer with a transaction in the window:
+    ``customer_id, n_orders`` (purchases), ``purchase_days, first_purchase,
+    last_purchase`` (null without a purchase), ``gross`` (money of purchases),
+    ``returns`` (money returned, positive), ``net`` (``gross - returns``),
+    ``outlier_orders`` (flagged purchases).
+    """
+    w = _window(log, start, end)
+    buy = pl.col("kind") == "purchase"
+    ret = pl.col("kind") == "return"
+    return (w.group_by("customer_id").agg(
+        buy.sum().cast(pl.Int64).alias("n_orders"),
+        pl.col("day").filter(buy).n_unique().cast(pl.Int64).alias("purchase_days"),
+        pl.col("day").filter(buy).min().alias("first_purchase"),
+        pl.col("day").filter(buy).max().alias("last_purchase"),
+        pl.col("value").filter(buy).sum().alias("gross"),
+        (-pl.col("value").filter(ret).sum()).alias("returns"),
+        pl.col("value").sum().alias("net"),
+        (buy & pl.col("is_outlier")).sum().cast(pl.Int64).alias("outlier_orders"),
+    ).sort("customer_id"))
