@@ -156,14 +156,17 @@ def test_labels_and_masking():
         i18n.register({"x": {"zh": "一"}})
     with pytest.raises(ValueError, match="unknown language"):
         i18n.t("revenue", "fr")
-    # A key means one thing everywhere; a module's own meaning goes in its namespace.
+    # A key means one thing everywhere; a room's own meaning goes under its room key.
     i18n.register({"revenue": {"zh": "销售额", "en": "Revenue"}})
     with pytest.raises(ValueError, match="already registered"):
         i18n.register({"revenue": {"zh": "收入", "en": "Income"}})
-    i18n.register({"revenue": {"zh": "收入", "en": "Income"}}, namespace="test_ns")
+    i18n.register({"revenue": {"zh": "收入", "en": "Income"}}, room="test_ns")
     assert i18n.t("revenue", "zh", "test_ns") == "收入" and i18n.t("revenue", "zh") == "销售额"
     assert i18n.t("channel", "zh", "test_ns") == "渠道"
     assert i18n.column_labels(["revenue", "x"], "en", "test_ns") == {"revenue": "Income", "x": "x"}
+    assert i18n.t("test_ns.revenue", "en") == "Income"  # one key scheme: <room>.<key>
+    i18n.register({"sentence": {"zh": "共{n}位客户", "en": "{n} customers"}}, room="test_ns")
+    assert i18n.say("sentence", "zh", "test_ns", n=3) == "共3位客户"
 
 
 def test_every_module_registers_labels_that_agree():

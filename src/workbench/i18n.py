@@ -1,68 +1,82 @@
-"""Chinese and English labels for reports (``lang: zh|en``).
+"""Chinese and English text for reports (``lang: zh|en``): the one text store of the house.
 
-Each analysis module registers its own labels with :func:`register`, so this
-file holds only the shared vocabulary.  :func:`t` looks a key up and falls back
-to the key itself, so a missing label is visible but never breaks a report.
+One key scheme for every room:
 
-A key means one thing everywhere: registering it again with other words is an
-error (otherwise the text of a report would depend on which module was imported
-last).  A module whose column shares a name with another module's but means
-something else registers it in its own ``namespace`` and asks for it with
-``t(key, lang, namespace)``, which falls back to the shared key.
+- **shared vocabulary** (column names of the canonical tables and words of the
+  trade) is registered here under plain keys: ``customer_id``, ``revenue``;
+- **a room's own text** (its column labels, chart labels and sentence templates)
+  is registered by the room under ``<room>.<key>``: ``i18n.register({...}, room="churn")``
+  stores ``churn.revenue_12m``.  Sentence templates use ``str.format`` fields:
+  ``{customers}``, ``{share}``.
+
+:func:`t` looks a key up (with ``room``: the room's key first, then the shared
+one) and falls back to the key itself, so a missing label is visible but never
+breaks a report; :func:`say` fills a sentence template.  A key means one thing
+everywhere: registering it again with other words is an error (otherwise the
+text of a report would depend on which module was imported last).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["LANGS", "register", "t", "labels", "column_labels"]
+__all__ = ["LANGS", "column_labels", "labels", "register", "say", "t"]
 
 LANGS = ("zh", "en")
 
 _LABELS: dict[str, dict[str, str]] = {}
 
 
-def register(labels: Mapping[str, Mapping[str, str]], namespace: str | None = None) -> None:
-    """Add labels: ``{key: {"zh": ..., "en": ...}}``, optionally under ``namespace``.
+def _full(key: str, room: str | None) -> str:
+    return f"{room}.{key}" if room else key
+
+
+def register(labels: Mapping[str, Mapping[str, str]], room: str | None = None) -> None:
+    """Add text: ``{key: {"zh": ..., "en": ...}}``, under ``<room>.<key>`` when ``room`` is given.
 
     Registering the same key again with the same words is harmless; with other
-    words it raises ``ValueError`` naming both (use a namespace instead).
+    words it raises ``ValueError`` naming both (use the room's own key instead).
     """
     for key, pair in labels.items():
         missing = [lang for lang in LANGS if lang not in pair]
         if missing:
             raise ValueError(f"label '{key}' lacks {missing}; give both 'zh' and 'en'.")
-        full = f"{namespace}:{key}" if namespace else key
+        full = _full(key, room)
         new = {lang: pair[lang] for lang in LANGS}
         old = _LABELS.get(full)
         if old is not None and old != new:
             raise ValueError(
                 f"label '{full}' is already registered as {old}, not {new}; a key means one "
-                f"thing everywhere: use the same words or register it in a namespace."
+                f"thing everywhere: use the same words or register it under the room's own key."
             )
         _LABELS[full] = new
 
 
-def t(key: str, lang: str = "en", namespace: str | None = None) -> str:
-    """The label of ``key`` in ``lang`` (the key itself when no label is registered).
+def t(key: str, lang: str = "en", room: str | None = None) -> str:
+    """The text of ``key`` in ``lang`` (the key itself when nothing is registered).
 
-    With ``namespace``, a label registered in that namespace comes first.
+    With ``room``, the room's ``<room>.<key>`` comes first, then the shared ``key``.
     """
     if lang not in LANGS:
         raise ValueError(f"unknown language '{lang}'; use one of {LANGS}.")
-    pair = _LABELS.get(f"{namespace}:{key}") if namespace else None
+    pair = _LABELS.get(_full(key, room)) if room else None
     pair = pair or _LABELS.get(key)
     return pair[lang] if pair else key
 
 
-def labels(keys, lang: str = "en", namespace: str | None = None) -> list[str]:
+def say(key: str, lang: str = "en", room: str | None = None, **values: object) -> str:
+    """A sentence: the template ``key`` (see :func:`t`) filled with ``values``."""
+    return t(key, lang, room).format(**values)
+
+
+def labels(keys, lang: str = "en", room: str | None = None) -> list[str]:
     """Labels of several keys, in order."""
-    return [t(k, lang, namespace) for k in keys]
+    return [t(k, lang, room) for k in keys]
 
 
-def column_labels(columns, lang: str = "en", namespace: str | None = None) -> dict[str, str]:
+def column_labels(columns, lang: str = "en", room: str | None = None) -> dict[str, str]:
     """A rename mapping for table headers: ``df.rename(column_labels(df.columns, lang))``."""
-    return {c: t(c, lang, namespace) for c in columns}
+    return {c: t(c, lang, room) for c in columns}
 
 
 # The shared vocabulary (glossary of the trade).  Module-specific labels live in their modules.

@@ -206,7 +206,7 @@ LABEL_NAMESPACE = "segment"
 i18n.register({
     "frequency": {"zh": "消费频率", "en": "Frequency"},
     "orders": {"zh": "订单数", "en": "Orders"},
-}, namespace=LABEL_NAMESPACE)
+}, room=LABEL_NAMESPACE)
 
 # --------------------------------------------------------------------------- settings
 
