@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -18,25 +18,19 @@ import polars as pl
 from . import config as config_mod
 from . import schema, transactions
 from .errors import DataError, UsageError
-from .periods import last_complete_month_end, month_end, period_bounds, period_of
+from .periods import (
+    last_complete_month_end,
+    month_end,
+    parse_date,
+    period_bounds,
+    period_of,
+)
 from .transactions import DATE_COLUMNS, TransactionSettings
 
 # month_end, last_complete_month_end, period_of, period_bounds and DATE_COLUMNS live in
 # workbench.periods and workbench.transactions; they are re-exported here for notebooks.
 __all__ = ["DATE_COLUMNS", "Context", "last_complete_month_end", "load_processed", "month_end",
            "parse_date", "period_bounds", "period_of", "resolve"]
-
-def parse_date(value, what: str = "date") -> date:
-    """Parse ``YYYY-MM-DD`` (or accept a date or datetime) with a clear error."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
-
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
     """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before ``as_of``."""

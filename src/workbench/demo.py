@@ -46,8 +46,8 @@ import polars as pl
 from scipy import special, stats
 
 from . import schema
-from .context import parse_date
 from .errors import UsageError
+from .periods import parse_date
 
 __all__ = [
     "BGNBD",

@@ -24,7 +24,7 @@ Pure functions of dates (and, for :func:`period_index`, a polars expression).
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -40,6 +40,7 @@ __all__ = [
     "month_end",
     "months_between",
     "next_period_end",
+    "parse_date",
     "period_bounds",
     "period_end",
     "period_index",
@@ -53,6 +54,18 @@ DAYS_PER_MONTH = 365.25 / 12
 
 Freq = Literal["month", "quarter", "week"]
 FREQS: tuple[str, ...] = ("month", "quarter", "week")
+
+
+def parse_date(value: object, what: str = "date") -> date:
+    """Parse ``YYYY-MM-DD`` (or accept a date or datetime) with a clear error naming ``what``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
 
 
 def _check_freq(freq: str) -> None:

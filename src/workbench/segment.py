@@ -32,8 +32,8 @@ import numpy as np
 import polars as pl
 
 from . import i18n
-from .context import parse_date
 from .errors import DataError, ModelError, UsageError
+from .periods import parse_date
 
 __all__ = [
     "DEFAULT_RULES",
