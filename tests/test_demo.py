@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from workbench import config, demo, schema
+from workbench.demo import vocabulary
 from workbench.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +279,7 @@ def test_valuable_customers_get_more_visits(big):
 
 def test_dimensions_look_real(big):
     c, o = big.tables["customers"], big.tables["orders"]
-    places = {(p, ci) for p, ci, _ in demo._PLACES}
+    places = {(p, ci) for p, ci, _ in vocabulary.PLACES}
     assert set(zip(c["province"], c["city"], strict=True)) <= places
     assert ("广东省", "深圳市") in set(zip(c["province"], c["city"], strict=True))
     assert c["phone"].str.contains(r"^1[358]\d{9}$").all() and c["phone"].n_unique() == c.height
@@ -287,9 +288,9 @@ def test_dimensions_look_real(big):
     reps = c["sales_rep"].drop_nulls().unique()
     assert 20 <= reps.len() <= 40
     assert 0.05 <= c["sales_rep"].null_count() / c.height <= 0.40          # 公海 accounts
-    assert set(c["industry"].drop_nulls()) <= {i for i, _, _ in demo._INDUSTRIES}
-    assert set(o["channel"]) <= set(demo._ALL_CHANNELS) and set(c["channel"]) <= set(demo._ALL_CHANNELS)
-    assert set(o["product_category"]) == {x[0] for x in demo._CATEGORIES}
+    assert set(c["industry"].drop_nulls()) <= {i for i, _, _ in vocabulary.INDUSTRIES}
+    assert set(o["channel"]) <= set(vocabulary.ALL_CHANNELS) and set(c["channel"]) <= set(vocabulary.ALL_CHANNELS)
+    assert set(o["product_category"]) == {x[0] for x in vocabulary.CATEGORIES}
     assert ((o["amount"] * 100 - (o["amount"] * 100).round(0)).abs() < 1e-6).all()
     assert o.filter(pl.col("status") == "completed")["amount"].min() > 0
     assert o["quantity"].min() >= 1
