@@ -26,7 +26,8 @@ import pytest
 import yaml
 
 from workbench import cli, report
-from workbench.errors import StepFailed, UsageError
+from workbench.errors import DataError, StepFailed, UsageError
+from workbench.transactions import TransactionSettings
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -179,13 +180,24 @@ def test_revenue_by_tier_months_and_quarters():
     assert q.select("period", "tier", "revenue").rows() == [
         ("2026-Q3", "-", 0.0), ("2026-Q3", "A", 10.0), ("2026-Q3", "B", 21.0),
         ("2026-Q4", "-", -5.0), ("2026-Q4", "A", 99.0), ("2026-Q4", "B", 0.0)]
+    # The house's outlier policy (workbench.transactions): a flagged order is a purchase; its
+    # amount is capped (default), kept or counted as 0.  (Until the transaction model, flagged
+    # orders were left out here: B was 20.0 in the default case.)
     flagged = orders.with_columns(pl.Series("is_outlier", [False, False, False, False, True]))
     kept = report.revenue_by_tier(flagged, tiers, date(2026, 9, 30), "quarter", periods=1)
-    assert kept.select("tier", "revenue").rows() == [("A", 10.0), ("B", 20.0)]
+    assert kept.select("tier", "revenue").rows() == [("A", 10.0), ("B", 21.0)]
+    excluded = report.revenue_by_tier(flagged, tiers, date(2026, 9, 30), "quarter", periods=1,
+                                      settings=TransactionSettings(outlier_amounts="exclude"))
+    assert excluded.select("tier", "revenue").rows() == [("A", 10.0), ("B", 20.0)]
     every = report.revenue_by_tier(flagged, tiers, date(2026, 9, 30), "quarter", periods=1,
                                    outlier_col=None)
     assert every.select("tier", "revenue").rows() == [("A", 10.0), ("B", 21.0)]
-    with pytest.raises(UsageError, match=r"tiers lacks column\(s\) \['tier'\]"):
+    # A flagged freak amount is capped at the 0.99 quantile of the unflagged purchases (10, 20).
+    freak = flagged.with_columns(pl.when(pl.col("is_outlier")).then(1e6).otherwise(pl.col("amount"))
+                                 .alias("amount"))
+    capped = report.revenue_by_tier(freak, tiers, date(2026, 9, 30), "quarter", periods=1)
+    assert capped.select("tier", "revenue").rows() == [("A", 10.0), ("B", pytest.approx(39.9))]
+    with pytest.raises(DataError, match=r"tiers: column\(s\) \['tier'\] missing"):
         report.revenue_by_tier(orders, tiers.rename({"tier": "grade"}), date(2026, 10, 31))
 
 

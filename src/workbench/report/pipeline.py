@@ -1,0 +1,173 @@
+"""``workbench report``: cleaning once, then every notebook for each requested period.
+
+:func:`run` chooses what every period shares (configuration, language, notebooks,
+versions, input hashes) and hands each period to :func:`workbench.report.runner.run_period`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TextIO
+
+from .. import clean as clean_mod
+from .. import config as config_mod
+from .. import context as context_mod
+from .. import i18n
+from ..errors import StepFailed, UsageError, WorkbenchError
+from ..settings import Settings
+from .manifest import (
+    StepRecord,
+    git_commit,
+    input_files,
+    load_ledger,
+    now,
+    package_versions,
+    rows_from_ledger,
+)
+from .planning import plan_periods
+from .progress import Progress
+from .resources import notebook_dir as packaged_notebook_dir
+from .runner import PeriodRun, RunInputs, run_period
+from .steps import NOTEBOOKS
+
+__all__ = ["ReportSettings", "main", "run"]
+
+
+@dataclass(frozen=True)
+class ReportSettings(Settings):
+    """The ``report:`` section of ``workbench.yaml``.
+
+    Attributes:
+        lang: ``zh`` or ``en`` (read by :attr:`workbench.config.Config.lang`).
+        show_pii: show names, phones and e-mails unmasked (``Config.show_pii``).
+        notebooks: the folder holding the notebooks, relative to the configuration
+            (default: the notebooks shipped with the workbench).
+    """
+
+    SECTION: ClassVar[str] = "report"
+
+    lang: Literal["zh", "en"] = "en"
+    show_pii: bool = False
+    notebooks: str | None = None
+
+
+def default_notebook_dir(cfg: config_mod.Config) -> Path:
+    """``report.notebooks`` of the configuration, else the workbench's own notebooks."""
+    configured = ReportSettings.from_mapping(cfg.section("report")).notebooks
+    if configured:
+        p = Path(configured).expanduser()
+        return p if p.is_absolute() else (cfg.root / p).resolve()
+    return packaged_notebook_dir()
+
+
+def _clean(cfg: config_mod.Config, progress: Progress, clean: bool) -> StepRecord:
+    step = StepRecord("clean", status="running", started=now())
+    if clean:
+        t0 = progress.start("clean")
+        try:
+            clean_mod.run(cfg)
+        except WorkbenchError as exc:
+            progress.finish("clean", t0, False, f"{type(exc).__name__}: {exc}")
+            raise type(exc)(f"step 'clean' failed: {exc}") from exc
+        except Exception as exc:
+            progress.finish("clean", t0, False, f"{type(exc).__name__}: {exc}")
+            raise StepFailed("clean", f"{type(exc).__name__}: {exc}") from exc
+        progress.finish("clean", t0, True)
+        step.seconds = round(time.monotonic() - t0, 2)
+        step.status = "ok"
+    else:
+        step.status = "skipped"
+        step.seconds = 0.0
+    step.finished = now()
+    return step
+
+
+def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None = None,
+        as_of: str | date | None = None, period_from: str | None = None,
+        period_to: str | None = None, freq: str = "month",
+        out: str | os.PathLike[str] | None = None, lang: str | None = None,
+        notebooks: Sequence[str] = NOTEBOOKS, notebook_dir: str | os.PathLike[str] | None = None,
+        parameters: Mapping[str, Mapping[str, Any]] | None = None, clean: bool = True,
+        progress_stream: TextIO | None = None, live: bool | None = None) -> list[PeriodRun]:
+    """Run the periodic report: cleaning once, then every notebook for each period.
+
+    Args:
+        config_path: the configuration (None: ``$WORKBENCH_CONFIG`` or ``./workbench.yaml``).
+        period, as_of, period_from, period_to, freq: which periods (see
+            :func:`workbench.report.plan_periods`); none of them: the last complete month
+            (or quarter) in the data.
+        out: reports folder (default: the configuration's ``paths.reports``).
+        lang: ``zh`` or ``en`` (default: the configuration's ``report.lang``).
+        notebooks: notebook names (without ``.ipynb``) in run order; default :data:`NOTEBOOKS`.
+        notebook_dir: where they are (default: ``report.notebooks`` of the configuration,
+            else the notebooks shipped with the workbench).
+        parameters: extra parameters per notebook, e.g. ``{"03_clv": {"model": "pareto"}}``.
+        clean: run :func:`workbench.clean.run` first (False reuses the clean tables on disk).
+        progress_stream, live: where progress goes and whether it is a live terminal line.
+
+    Returns:
+        One :class:`PeriodRun` per period, in order.
+
+    Raises:
+        StepFailed: a notebook (or rendering) failed; the message names the step, the
+            error and where the failed notebook is kept.  Later periods are not run.
+        UsageError, DataError: bad choices, configuration or input data (from cleaning).
+    """
+    cfg = config_mod.load(config_path)
+    language = lang or cfg.lang
+    if language not in i18n.LANGS:
+        raise UsageError(f"lang '{language}' is not supported; use 'zh' or 'en'.")
+    if period_to and not period_from:
+        raise UsageError("--to needs --from (a back-fill runs from one period to another).")
+    reports_dir = Path(out).expanduser().resolve() if out else cfg.reports_dir
+    nb_dir = (Path(notebook_dir).expanduser().resolve() if notebook_dir
+              else default_notebook_dir(cfg))
+    if not nb_dir.is_dir():
+        raise UsageError(f"notebook folder {nb_dir} does not exist; set report.notebooks in the "
+                         f"configuration or pass notebook_dir.")
+    extra = {k: dict(v) for k, v in (parameters or {}).items()}
+    unknown = set(extra) - set(notebooks)
+    if unknown:
+        raise UsageError(f"parameters given for {sorted(unknown)}, which are not among the "
+                         f"notebooks run ({', '.join(notebooks)}).")
+    chosen = bool(period or as_of or period_from)
+    # Check the period choices before the (long) cleaning; the default needs the clean data.
+    if chosen:
+        plan_periods(period=period, as_of=as_of, period_from=period_from, period_to=period_to,
+                     freq=freq)
+    progress = Progress(progress_stream, live)
+    try:
+        clean_step = _clean(cfg, progress, clean)
+        ledger = load_ledger(cfg)
+        clean_step.extra = {"rows": rows_from_ledger(ledger)}
+        last = None if chosen else context_mod.default_as_of(cfg.processed_dir)
+        planned = plan_periods(period=period, as_of=as_of, period_from=period_from,
+                               period_to=period_to, freq=freq, last_complete=last)
+        shared = RunInputs(
+            reports_dir=reports_dir, lang=language, show_pii=cfg.show_pii,
+            notebooks=list(notebooks), notebook_dir=nb_dir, extra=extra, clean_step=clean_step,
+            ledger=ledger, progress=progress, versions=package_versions(), commit=git_commit(),
+            inputs=input_files(cfg))
+        return [run_period(cfg, p, shared) for p in planned]
+    finally:
+        progress.close()
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``workbench report`` (``args``: the CLI's argparse Namespace)."""
+    runs = run(getattr(args, "config", None), period=getattr(args, "period", None),
+               as_of=getattr(args, "as_of", None), period_from=getattr(args, "period_from", None),
+               period_to=getattr(args, "period_to", None),
+               freq=getattr(args, "freq", "month") or "month",
+               out=getattr(args, "out", None), lang=getattr(args, "lang", None))
+    for r in runs:
+        print(f"{r.period.label}: {r.folder / 'index.html'}")
+    if runs:
+        print(f"all periods: {runs[-1].folder.parent / 'index.html'}")
+    return 0
