@@ -11,7 +11,9 @@ import polars as pl
 import pytest
 
 from workbench import churn, datasets, demo, schema
+from workbench.churn import importance
 from workbench.errors import DataError, ModelError, UsageError
+from workbench.transactions import TransactionSettings
 
 DEMO_END = date(2026, 10, 31)
 
@@ -79,14 +81,20 @@ def test_population_and_labels_on_a_hand_made_log():
     assert churn.labels(buys, ["e"], c, 59).item(0, "churned") == 1
 
 
-def test_outlier_orders_count_as_purchases_without_their_amount():
+def test_outlier_orders_count_as_purchases_with_the_house_policy_amount():
+    # The house's outlier policy (workbench.transactions): a flagged order is a purchase;
+    # its amount is capped (default: at the 0.99 quantile of the unflagged purchases, 10 here),
+    # kept or excluded.  Before the one transaction model churn left the amount empty.
     orders = _orders([("a", date(2024, 6, 1), 10), ("a", date(2024, 6, 20), 99999)]).with_columns(
         pl.Series("is_outlier", [False, True]))
     buys, _ = churn.purchases(orders)
-    assert buys.get_column("amount").to_list() == [10.0, None]
+    assert buys.get_column("amount").to_list() == [10.0, 10.0]
+    for policy, amounts in (("keep", [10.0, 99999.0]), ("exclude", [10.0, 0.0])):
+        st = TransactionSettings(outlier_amounts=policy)
+        assert churn.purchases(orders, settings=st)[0].get_column("amount").to_list() == amounts
     fs = churn.build_features({"orders": orders}, date(2024, 6, 30), 90, segmenter=None, with_p_alive=False)
     row = fs.frame.row(0, named=True)
-    assert (row["recency_days"], row["purchase_days"], row["monetary_total"]) == (10, 2, 10.0)
+    assert (row["recency_days"], row["purchase_days"], row["monetary_total"]) == (10, 2, 20.0)
 
 
 # ------------------------------------------------------------------ features: no leakage
@@ -197,11 +205,11 @@ def test_permutation_importance_preprocessing_once_equals_shuffling_raw_columns(
     X = fs.to_pandas()
     assert len(y) > 150 and 0.2 < y.mean() < 0.8
     for kind, repeats in (("hgb", 2), ("logreg", 1)):
-        with churn._one_thread():  # as in analyse (speed only)
+        with churn.one_thread():  # as in analyse (speed only)
             pipe = churn.build_pipeline(kind, fs.numeric, fs.categorical, seed=1).fit(X, y)
         # The fast path is really taken: every preprocessed column belongs to one feature,
         # categoricals to several columns (one-hot), some numerics to two (missing indicator).
-        blocks = churn._preprocessed_blocks(pipe, list(X.columns))
+        blocks = importance._preprocessed_blocks(pipe, list(X.columns))
         width = pipe[0].transform(X.head(2)).shape[1]
         assert sorted(np.concatenate(blocks).tolist()) == list(range(width))
         assert len(blocks[list(X.columns).index("province")]) > 1
@@ -217,14 +225,14 @@ def test_permutation_importance_preprocessing_once_equals_shuffling_raw_columns(
 
 def test_importance_subsample_is_stratified_seeded_and_bounded():
     y = np.array([1] * 10 + [0] * 30)
-    rows = churn._subsample(y, 20, seed=3)
+    rows = importance._subsample(y, 20, seed=3)
     assert rows.size == 20 and np.all(np.diff(rows) > 0)
     assert int(y[rows].sum()) == 5
-    np.testing.assert_array_equal(rows, churn._subsample(y, 20, seed=3))
-    assert not np.array_equal(rows, churn._subsample(y, 20, seed=4))
-    np.testing.assert_array_equal(churn._subsample(y, None, seed=3), np.arange(40))
-    np.testing.assert_array_equal(churn._subsample(y, 40, seed=3), np.arange(40))
-    assert int(y[churn._subsample(y, 7, seed=3)].sum()) == 2     # 1.75 rounds to 2, 5.25 to 5
+    np.testing.assert_array_equal(rows, importance._subsample(y, 20, seed=3))
+    assert not np.array_equal(rows, importance._subsample(y, 20, seed=4))
+    np.testing.assert_array_equal(importance._subsample(y, None, seed=3), np.arange(40))
+    np.testing.assert_array_equal(importance._subsample(y, 40, seed=3), np.arange(40))
+    assert int(y[importance._subsample(y, 7, seed=3)].sum()) == 2     # 1.75 rounds to 2, 5.25 to 5
 
 
 def test_reasons_and_actions_in_both_languages():
@@ -261,7 +269,7 @@ def demo_tables():
 
 @pytest.fixture(scope="module")
 def demo_analysis(demo_tables):
-    return churn.analyse(demo_tables, DEMO_END, seed=7, importance_repeats=2)
+    return churn.analyse(demo_tables, DEMO_END, churn.ChurnSettings(importance_repeats=2), seed=7)
 
 
 def test_model_beats_both_baselines_out_of_time(demo_analysis):
@@ -300,7 +308,7 @@ def test_warning_list_ranks_revenue_at_risk_with_owner_reasons_and_action(demo_a
     assert ((joined["sales_rep"] == joined["sales_rep_src"]) | joined["sales_rep_src"].is_null()).all()
     by_tier = churn.revenue_at_risk_by(w, "tier")
     assert by_tier.get_column("revenue_at_risk").sum() == pytest.approx(sum(risk))
-    res = churn.results_summary(a, w)
+    res = churn.key_results(a, w)
     assert res["flagged"] == w.height and res["churn_window_days"] == 180
     assert res["baselines"]["recency"]["roc_auc"] == a.metric("recency", "roc_auc")
 
@@ -339,44 +347,50 @@ def test_exports_open_in_excel_with_chinese(demo_analysis, demo_tables, tmp_path
 
 def test_cdnow_runs_with_the_features_it_has_and_is_reproducible():
     tx = datasets.load_cdnow()
-    kw = {"window_days": 90, "datetime_col": "date", "importance_repeats": 1, "seed": 3}
-    a = churn.analyse({"orders": tx}, date(1998, 6, 30), **kw)
+    st = churn.ChurnSettings(window_days=90, importance_repeats=1)
+    kw = {"columns": churn.OrderColumns(date="date"), "seed": 3}
+    a = churn.analyse({"orders": tx}, date(1998, 6, 30), st, **kw)
     assert a.groups == ["rfm", "clv"]
     assert set(a.missing) == {"returns", "complaints", "visits", "satisfaction", "profile", "segment"}
     assert "complaints (no complaints table)" in a.missing_groups_text()
     assert a.categorical == [] and "p_alive" in a.numeric
     assert a.scores.height > 0 and a.scores.get_column("churn_probability").null_count() == 0
-    b = churn.analyse({"orders": tx}, date(1998, 6, 30), **kw)
+    b = churn.analyse({"orders": tx}, date(1998, 6, 30), st, **kw)
     assert a.scores.equals(b.scores)
     assert a.evaluation.equals(b.evaluation)
     w = churn.warning_list(a)
-    assert set(w.get_column("value_source").unique()) == {"revenue_12m"}
+    assert set(w.get_column("value_source").unique()) == {"net_revenue_12m"}
 
 
 def test_max_f1_threshold_when_no_capacity_is_given():
     tx = datasets.load_cdnow()
-    a = churn.analyse({"orders": tx}, date(1998, 6, 30), window_days=90, datetime_col="date",
-                      importance_repeats=1, seed=3, flag_share=None)
+    st = churn.ChurnSettings(window_days=90, importance_repeats=1, flag_share=None)
+    a = churn.analyse({"orders": tx}, date(1998, 6, 30), st, columns=churn.OrderColumns(date="date"), seed=3)
     assert a.flag_share is None and 0 < a.threshold < 1
     flagged = a.scores.filter(pl.col("flagged"))
     assert flagged.height > 0 and flagged.get_column("churn_probability").min() >= a.threshold
     assert a.scores.filter(~pl.col("flagged")).get_column("churn_probability").max() < a.threshold
-    assert "F1" in churn.narrative("threshold", a, "en") or "balanced" in churn.narrative("threshold", a, "en")
+    assert "F1" in churn.narrative(a, "en")["threshold"] or "balanced" in churn.narrative(a, "en")["threshold"]
 
 
 def test_settings_from_the_configuration():
-    st = churn.ChurnSettings.from_mapping({"window_days": "90", "flag_share": 0.1, "lapsed_days": None})
+    st = churn.ChurnSettings.from_mapping({"window_days": 90, "flag_share": 0.1, "lapsed_days": None})
     assert (st.window_days, st.flag_share, st.lapsed_days, st.n_train_cutoffs) == (90, 0.1, None, 3)
     assert st.importance_max_rows == 5000
     assert churn.ChurnSettings.from_mapping({"importance_max_rows": None}).importance_max_rows is None
     assert churn.ChurnSettings.from_mapping(None) == churn.ChurnSettings()
     with pytest.raises(UsageError, match="unknown key"):
         churn.ChurnSettings.from_mapping({"windw_days": 90})
-    with pytest.raises(UsageError, match="not a number"):
+    with pytest.raises(UsageError, match="churn.window_days: 'three months' is not a whole number"):
         churn.ChurnSettings.from_mapping({"window_days": "three months"})
+    with pytest.raises(UsageError, match="churn.flag_share"):
+        churn.ChurnSettings.from_mapping({"flag_share": 1.5})
+    assert churn.ChurnSettings().with_window(None).window_days is None
+    assert churn.ChurnSettings().with_window(120).window_days == 120
 
 
 def test_too_short_history_is_a_clear_usage_error():
     tx = datasets.load_cdnow()
     with pytest.raises(UsageError, match="shorter churn_window_days"):
-        churn.analyse({"orders": tx}, date(1998, 6, 30), window_days=250, datetime_col="date")
+        churn.analyse({"orders": tx}, date(1998, 6, 30), churn.ChurnSettings(window_days=250),
+                      columns=churn.OrderColumns(date="date"))

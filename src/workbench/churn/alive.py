@@ -1,0 +1,82 @@
+"""Features other rooms compute: the BG/NBD probability alive (clv) and tiers and segments (segment).
+
+Both are computed at the cut-off, from data known then, so a training row never
+sees today's tier or a model fitted on the future.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from .. import clv, rfm, segment
+from ..errors import DataError, ModelError, UsageError
+from .data import truncate
+
+__all__ = ["default_segmenter", "p_alive_at"]
+
+
+def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001) -> pl.DataFrame:
+    """Probability each customer is still active at ``cutoff`` under a BG/NBD model fitted on data up to it.
+
+    The RFM summary (lifetimes' definitions, daily periods) comes from
+    :func:`workbench.rfm.summary` on purchases (``customer_id, day``) on or before
+    ``cutoff``; the model from :func:`workbench.clv.fit` (``model="bgnbd"``, no spend model).
+
+    Returns:
+        ``customer_id, p_alive`` for every customer with a purchase by ``cutoff``.
+
+    Raises:
+        ModelError: the model cannot be fitted (e.g. too few repeat purchases).
+    """
+    known = buys.filter(pl.col("day") <= cutoff).select("customer_id", "day")
+    if known.height == 0:
+        raise ModelError(f"no purchases on or before {cutoff}; the BG/NBD model cannot be fitted.")
+    summary = rfm.summary(known, "customer_id", "day", observation_period_end=cutoff, freq="D")
+    # Customers whose first purchase is on the cut-off day have T = 0: nothing to fit on,
+    # and they have just bought, so they are alive.
+    fit_on = summary.filter(pl.col("T") > 0)
+    model = _purchase_model(fit_on, penalizer_coef)
+    p = np.ones(summary.height)
+    pos = (summary.get_column("T") > 0).to_numpy()
+    p[pos] = model.conditional_probability_alive(fit_on.get_column("frequency").to_numpy(),
+                                                 fit_on.get_column("recency").to_numpy(),
+                                                 fit_on.get_column("T").to_numpy())
+    return pl.DataFrame({"customer_id": summary.get_column("customer_id").cast(pl.String),
+                         "p_alive": np.asarray(p, dtype=float)})
+
+
+def _purchase_model(summary: pl.DataFrame, penalizer_coef: float) -> Any:
+    """A fitted BG/NBD model (lifetimes), through :func:`workbench.clv.fit` (collapsed rows, retry)."""
+    try:
+        return clv.fit(summary, model="bgnbd", spend=False, period="D", penalizer=penalizer_coef,
+                       id_col="customer_id").purchase_model
+    except (ModelError, DataError) as exc:
+        raise ModelError(f"the BG/NBD model (probability alive) could not be fitted: {exc}") from exc
+
+
+def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date) -> pl.DataFrame | None:
+    """Tiers, RFM segments and lifecycle stages at ``cutoff`` from :func:`workbench.segment.build_segments`.
+
+    Computed on the tables truncated at the cut-off (no clustering), so training
+    rows see the tier the customer had then, not today's.  Returns None when the
+    orders are not canonical (e.g. a bare transaction log) or segmentation fails.
+    """
+    orders = tables.get("orders")
+    if orders is None or "status" not in orders.columns or "order_date" not in orders.columns:
+        return None
+    known = truncate(tables, cutoff)
+    customers = known.get("customers")
+    surveys = known.get("surveys")
+    try:
+        table = segment.build_segments(
+            known["orders"], customers if customers is not None and customers.height else None,
+            as_of=cutoff, surveys=surveys if surveys is not None and surveys.height else None,
+            cluster=False).table
+    except (DataError, ModelError, UsageError):
+        return None
+    return table.select("customer_id", "tier", "rfm_segment", "lifecycle_stage")

@@ -1,0 +1,119 @@
+"""What churn reads: the transaction log and the tables as known at a cut-off.
+
+Purchases, returns, cancelled orders, the outlier policy and the as-of bounds are
+the house's transaction model (:mod:`workbench.transactions`,
+``docs/architecture.md#the-transaction-model``); this module only turns that log
+into the churn room's money view and truncates the other tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from .. import transactions as tx
+from ..errors import DataError
+from ..frames import as_polars
+
+__all__ = ["OrderColumns", "available_tables", "order_log", "purchases", "split", "truncate"]
+
+
+@dataclass(frozen=True)
+class OrderColumns:
+    """Names of the order columns (canonical by default; a CDNOW-like log can rename them)."""
+
+    customer_id: str = "customer_id"
+    date: str = "order_date"
+    amount: str = "amount"
+    status: str | None = "status"
+
+
+def order_log(orders: Any, as_of: date | None = None,
+              settings: tx.TransactionSettings | None = None,
+              columns: OrderColumns | None = None) -> pl.DataFrame:
+    """The transaction log known at ``as_of`` (:func:`workbench.transactions.transactions`), eager.
+
+    Raises:
+        DataError: a named column is missing, or a customer id, date or amount is empty.
+    """
+    c = columns or OrderColumns()
+    frame = as_polars(orders, "orders", [c.customer_id, c.date, c.amount])
+    for col in (c.customer_id, c.date, c.amount):
+        n = frame.get_column(col).null_count()
+        if n:
+            raise DataError(f"orders: {n} row(s) have an empty '{col}' column; clean the orders first "
+                            f"(workbench clean quarantines such rows).")
+    return tx.transactions(frame, as_of, settings, customer_id_col=c.customer_id, date_col=c.date,
+                           amount_col=c.amount, status_col=c.status).collect()
+
+
+def split(log: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The churn room's money view of a log: ``(purchases, returns)``.
+
+    Each has ``customer_id, day, amount``; ``amount`` is the ``value`` of the
+    transaction model (after the outlier policy), positive for returns too.
+    """
+    buys = log.filter(pl.col("kind") == "purchase").select("customer_id", "day",
+                                                            pl.col("value").alias("amount"))
+    rets = log.filter(pl.col("kind") == "return").select("customer_id", "day",
+                                                          (-pl.col("value")).alias("amount"))
+    return buys, rets
+
+
+def purchases(orders: Any, as_of: date | None = None,
+              settings: tx.TransactionSettings | None = None,
+              columns: OrderColumns | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``split(order_log(orders, as_of, settings, columns))``: purchases and returns of an order table."""
+    return split(order_log(orders, as_of, settings, columns))
+
+
+def truncate(tables: Mapping[str, pl.DataFrame | None], cutoff: date,
+             orders_date_col: str = "order_date") -> dict[str, pl.DataFrame | None]:
+    """What was known at the end of ``cutoff`` (:func:`workbench.transactions.as_of_filter`).
+
+    A complaint resolved after the cut-off is kept with an empty ``resolved_at``
+    (it was still open).  :func:`workbench.churn.build_features` applies the same rule.
+    """
+    out: dict[str, pl.DataFrame | None] = {}
+    for name, df in tables.items():
+        col = orders_date_col if name == "orders" else tx.DATE_COLUMNS.get(name)
+        if df is None or col is None or col not in df.columns:
+            out[name] = df
+            continue
+        kept = tx.as_of_filter(df, name, cutoff, column=col).collect()
+        if name == "complaints" and "resolved_at" in kept.columns:
+            out[name] = open_at(kept, cutoff)
+        else:
+            out[name] = kept
+    return out
+
+
+def open_at(complaints: pl.DataFrame, cutoff: date) -> pl.DataFrame:
+    """Complaints with ``resolved_at`` emptied where the resolution came after ``cutoff``."""
+    bound = pl.lit(cutoff + timedelta(days=1)).cast(complaints.schema["resolved_at"])
+    return complaints.with_columns(
+        pl.when(pl.col("resolved_at") < bound).then(pl.col("resolved_at"))
+        .otherwise(None).alias("resolved_at"))
+
+
+def available_tables(loader: Callable[[str], pl.DataFrame],
+                     names: Sequence[str] = ("orders", "customers", "visits", "complaints", "surveys"),
+                     ) -> tuple[dict[str, pl.DataFrame | None], dict[str, str]]:
+    """Load the tables that exist with ``loader`` (e.g. ``ctx.load``); missing ones become None.
+
+    Returns:
+        ``(tables, notes)`` where ``notes`` maps a missing table to the loader's message.
+    """
+    tables: dict[str, pl.DataFrame | None] = {}
+    notes: dict[str, str] = {}
+    for name in names:
+        try:
+            tables[name] = loader(name)
+        except DataError as exc:
+            tables[name] = None
+            notes[name] = str(exc)
+    return tables, notes
