@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from workbench import i18n
+from workbench import i18n, rfm, transactions
 from workbench import segment as sg
 from workbench.errors import DataError, UsageError
+from workbench.transactions import TransactionSettings
 
 AS_OF = date(2024, 6, 30)
 
@@ -50,13 +53,23 @@ def test_customer_metrics_rules():
     assert p["recency_days"] is None and p["first_order_date"] is None and p["avg_order_value"] is None
 
 
-def test_customer_metrics_orders_basis_pandas_and_exclusion():
+def test_customer_metrics_orders_basis_pandas_and_outlier_policy():
     o = _orders().with_columns((pl.col("order_id") == "o3").alias("is_outlier"))
     m = sg.customer_metrics(o.to_pandas(), as_of="2024-06-30", frequency_basis="orders")
     assert m.filter(pl.col("customer_id") == "A").get_column("frequency").item() == 3
-    ex = sg.customer_metrics(o, as_of=AS_OF, exclude_col="is_outlier")
-    a = ex.filter(pl.col("customer_id") == "A").row(0, named=True)
-    assert (a["monetary"], a["n_orders"], a["last_order_date"]) == (100.0, 2, date(2024, 1, 1))
+    # The flagged order o3 (200) is a purchase whatever the policy (it used to be left out:
+    # n_orders 2, last order 2024-01-01); only its amount follows transactions.outlier_amounts.
+    by_policy = {}
+    for policy in ("exclude", "keep", "cap"):
+        ex = sg.customer_metrics(o, as_of=AS_OF, transaction_settings=TransactionSettings(
+            outlier_amounts=policy))
+        a = ex.filter(pl.col("customer_id") == "A").row(0, named=True)
+        assert (a["n_orders"], a["purchase_days"], a["last_order_date"]) == (3, 2, date(2024, 3, 1))
+        assert a["outlier_orders"] == 1
+        by_policy[policy] = a["monetary"]
+    # exclude: 100 + 50 + 0 - 50; keep: 100 + 50 + 200 - 50; cap: o3 capped at the 0.99 quantile
+    # of the unflagged purchases (50, 80, 100): 80 + 0.98 * 20 = 99.6
+    assert by_policy == pytest.approx({"exclude": 100.0, "keep": 300.0, "cap": 199.6})
 
 
 def test_customer_metrics_bad_input():
@@ -150,7 +163,7 @@ def test_default_segment_map():
     assert got == {(r, fm + 1): GRID[r][fm] for r in GRID for fm in range(5)}
     assert set(got.values()) == set(sg.SEGMENT_ORDER)
     assert i18n.t("segment.champions", "zh") == "重要价值客户"
-    assert i18n.t("treatment.lost", "en").startswith("Low-cost")
+    assert i18n.t("treatment.lost", "en", room="segment").startswith("Low-cost")
 
 
 def test_segment_rules_are_checked():
@@ -353,6 +366,10 @@ def test_settings_from_mapping():
         sg.SegmentSettings.from_mapping({"abc_cuts": [0.7]})
     with pytest.raises(UsageError, match="churned_days"):
         sg.SegmentSettings.from_mapping({"at_risk_days": 400})
+    with pytest.raises(UsageError, match="moved to transactions.outlier_amounts"):
+        sg.SegmentSettings.from_mapping({"exclude_outliers": True})
+    with pytest.raises(UsageError, match="segmentation.frequency_basis"):
+        sg.SegmentSettings.from_mapping({"frequency_basis": "weeks"})
 
 
 def test_build_segments_on_the_small_demo(small_processed):
@@ -372,10 +389,14 @@ def test_build_segments_on_the_small_demo(small_processed):
     assert r["lifecycle"]["prospect"] == r["prospects"] == t.height - r["buyers"]
     assert sum(r["abc"].values()) == sum(r["segments"].values()) == r["buyers"]
     assert abs(sum(r["abc_revenue_share"].values()) - 1) < 1e-5
-    # every buyer's revenue is accounted for (outliers are excluded and reported)
-    kept = orders.filter(~pl.col("is_outlier") & (pl.col("status") != "cancelled"))
-    assert t.get_column("monetary").sum() == pytest.approx(kept.get_column("amount").sum())
-    assert r["outliers_excluded"]["orders"] == orders.get_column("is_outlier").sum()
+    # every buyer's revenue is accounted for: the sum of the transaction log's value (a flagged
+    # order is a purchase, its amount capped); the flagged purchases are reported
+    log = transactions.transactions(orders, ctx.as_of, ctx.transaction_settings).collect()
+    assert t.get_column("monetary").sum() == pytest.approx(log.get_column("value").sum())
+    flagged = transactions.purchases(log).filter(pl.col("is_outlier")).collect()
+    assert r["outliers"]["orders"] == flagged.height == t.get_column("outlier_orders").sum()
+    assert r["outliers"]["amount"] == pytest.approx(flagged.get_column("amount").sum())
+    assert r["outliers"]["counted"] == pytest.approx(flagged.get_column("value").sum())
     assert t.filter(pl.col("lifecycle_stage") == "prospect").get_column("tier").null_count() == r["prospects"]
 
 
@@ -415,7 +436,7 @@ def test_build_narrative_and_migration_on_hand_made_data():
     st = sg.SegmentSettings(k_min=2, k_max=3)
     seg = sg.build_segments(orders, customers, as_of=AS_OF, settings=st)
     assert seg.results["customers"] == 9 and seg.results["buyers"] == 8 and seg.results["prospects"] == 1
-    assert seg.results["outliers_excluded"] == {"orders": 0, "amount": 0.0, "customers": 0}
+    assert seg.results["outliers"] == {"orders": 0, "customers": 0, "amount": 0.0, "counted": 0.0}
     assert seg.results["dropped_indicators"] == ["gross_margin", "nps"]
     text = sg.narrative(seg, "en")
     assert set(text) == {"scope", "abc", "rfm", "lifecycle", "tiers", "clusters"}
@@ -437,3 +458,85 @@ def test_build_narrative_and_migration_on_hand_made_data():
     assert "no purchases on or before 2022-12-31" in sg.migration_text(None, date(2022, 12, 31), "en")
     with pytest.raises(UsageError, match="must be before"):
         sg.migration_since(load, AS_OF, seg)
+
+
+# --------------------------------------------------------------------------- the transaction model
+
+
+def test_estimators_follow_scikit_learn():
+    scorer = sg.TierScorer(W, CUTS, method="share")
+    copy = clone(scorer)
+    assert copy.get_params() == scorer.get_params() and copy.weights is not scorer.weights
+    assert scorer.get_params()["weights"] is W  # stored untouched
+    with pytest.raises(NotFittedError):
+        scorer.transform(_features())
+    assert scorer.set_params(method="score", cuts={"A": 70, "B": 50, "C": 0}) is scorer
+    assert scorer.fit(_features()) is scorer and hasattr(scorer, "thresholds_")
+    assert not hasattr(clone(scorer), "thresholds_")
+    bad = sg.TierScorer(W, {"A": 0.5, "B": 0.6})  # checked in fit, not in __init__
+    with pytest.raises(UsageError, match="add up to 1"):
+        bad.fit(_features())
+    clusterer = sg.RFMClusterer(k_range=range(2, 4), random_state=1)
+    assert clone(clusterer).get_params() == clusterer.get_params()
+    with pytest.raises(NotFittedError):
+        clusterer.predict(_features().with_columns(frequency=pl.lit(1)))
+    with pytest.raises(UsageError, match="cluster counts of 2 or more"):
+        sg.RFMClusterer(k_range=[1, 2]).fit(_features().with_columns(frequency=pl.lit(1)))
+
+
+def test_key_account_with_flagged_orders_is_not_a_prospect():
+    orders = pl.DataFrame({
+        "order_id": ["k1", "k2", "a1", "b1", "b2", "c1"],
+        "customer_id": ["K", "K", "a", "b", "b", "c"],
+        "order_date": [date(2024, 3, 1), date(2024, 6, 1), date(2024, 5, 1), date(2024, 1, 1),
+                       date(2024, 6, 1), date(2023, 2, 1)],
+        "amount": [5_000_000.0, 4_000_000.0, 100.0, 200.0, 300.0, 50.0],
+        "status": ["completed"] * 6,
+        "is_outlier": [True, True, False, False, False, False],
+    })
+    customers = pl.DataFrame({"customer_id": ["K", "a", "b", "c", "p"]})
+    seg = sg.build_segments(orders, customers, as_of=AS_OF, settings=sg.SegmentSettings(k_min=2, k_max=2),
+                            cluster=False)
+    k = seg.table.filter(pl.col("customer_id") == "K").row(0, named=True)
+    assert (k["purchase_days"], k["outlier_orders"], k["lifecycle_stage"]) == (2, 2, "active")
+    assert k["tier"] is not None and k["rfm_segment"] is not None
+    # cap: each flagged amount is capped at the 0.99 quantile of 100, 200, 300, 50 (297)
+    assert k["monetary"] == pytest.approx(2 * 297.0)
+    assert seg.results["prospects"] == 1 and seg.results["outliers"]["orders"] == 2
+    assert seg.results["outliers"]["amount"] == 9_000_000.0
+    assert "2 order(s) flagged as outliers" in sg.narrative(seg, "en", "USD")["scope"]
+    excluded = sg.build_segments(orders, customers, as_of=AS_OF, cluster=False,
+                                 transaction_settings=TransactionSettings(outlier_amounts="exclude"))
+    k2 = excluded.table.filter(pl.col("customer_id") == "K").row(0, named=True)
+    assert (k2["monetary"], k2["lifecycle_stage"], k2["purchase_days"]) == (0.0, "active", 2)
+
+
+def test_purchase_days_match_clv_and_net_revenue_matches_the_model(small_processed):
+    from workbench import context
+
+    ctx = context.resolve(small_processed, results_dir=small_processed.parent / "seg_results")
+    orders, customers = ctx.load("orders"), ctx.load("customers")
+    seg = sg.build_segments(orders, customers, as_of=ctx.as_of, settings=sg.SegmentSettings(k_max=4),
+                            transaction_settings=ctx.transaction_settings, cluster=False)
+    t = seg.table
+    log = transactions.transactions(orders, ctx.as_of, ctx.transaction_settings)
+    # THE acceptance criterion: no customer with a purchase on or before as_of is a prospect ...
+    buyers = transactions.purchases(log).select("customer_id").unique().collect()
+    stages = buyers.join(t, on="customer_id", how="left").get_column("lifecycle_stage")
+    assert stages.null_count() == 0 and "prospect" not in stages.to_list()
+    assert t.filter(pl.col("lifecycle_stage") == "prospect").height == t.height - buyers.height
+    # ... and segmentation's purchase days are CLV's repeat purchases + 1 (rfm.summary, period D)
+    clv = rfm.summary(transactions.purchases(log).collect(), "customer_id", "day",
+                      observation_period_end=ctx.as_of, freq="D")
+    both = clv.join(t.select("customer_id", "purchase_days"), on="customer_id", how="left")
+    assert both.height == buyers.height
+    assert (both.get_column("purchase_days") == both.get_column("frequency") + 1).all()
+    # the 12-month net revenue is the transaction model's number (0 without a transaction in it)
+    net = transactions.net_revenue(log, ctx.as_of, 12).collect()
+    joined = t.select("customer_id", "net_revenue_12m").join(net, on="customer_id", how="left",
+                                                             suffix="_model")
+    assert np.allclose(joined.get_column("net_revenue_12m").to_numpy(),
+                       joined.get_column("net_revenue_12m_model").fill_null(0.0).to_numpy())
+    prof = sg.segment_profile(t, "tier", order=["A", "B", "C"])
+    assert prof.get_column("net_revenue_12m").sum() == pytest.approx(
+        t.filter(pl.col("tier").is_not_null()).get_column("net_revenue_12m").sum())

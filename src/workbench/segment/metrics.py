@@ -1,0 +1,190 @@
+"""Customer metrics from the transaction log: frequency, recency, tenure, monetary, NPS.
+
+What a purchase, a return, a purchase day and an order's money are is the
+transaction model's (:mod:`workbench.transactions`, ``docs/architecture.md#the-transaction-model``);
+this module only summarises the log per customer.  An order the cleaning flagged
+``is_outlier`` is a purchase like any other (frequency, recency, tenure, lifecycle,
+tier); only its amount in ``monetary`` follows ``transactions.outlier_amounts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from .. import transactions as tx
+from ..errors import DataError, UsageError
+from ..frames import as_polars
+from ..periods import parse_date
+
+__all__ = ["customer_metrics", "latest_nps", "metrics_from_log", "transaction_log"]
+
+#: Columns of :func:`customer_metrics`, in order (``gross_margin`` follows when known).
+METRIC_COLUMNS = ("n_orders", "purchase_days", "frequency", "monetary", "returns",
+                  "first_order_date", "last_order_date", "recency_days", "tenure_days",
+                  "mean_gap_days", "avg_order_value", "outlier_orders")
+
+
+def no_nulls(df: pl.DataFrame, cols: Sequence[str], what: str) -> None:
+    """DataError naming the column, the number of empty rows and the first one."""
+    for c in cols:
+        n = df.get_column(c).null_count()
+        if n:
+            first = df.with_row_index("_row").filter(pl.col(c).is_null()).get_column("_row")[0]
+            raise DataError(
+                f"{what}.{c}: {n} row(s) are empty (first at row {first}); every row needs a "
+                f"value. Run `workbench clean` or fill the column."
+            )
+
+
+def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | None = None, *,
+                    customer_id_col: str = "customer_id", date_col: str = "order_date",
+                    amount_col: str = "amount", status_col: str = "status",
+                    outlier_col: str = "is_outlier",
+                    margin_col: str = "gross_margin") -> pl.LazyFrame:
+    """:func:`workbench.transactions.transactions` of ``orders`` at ``as_of``, plus ``margin``.
+
+    Empty customer ids, dates or amounts are a DataError naming the first row.  When
+    ``orders`` has ``margin_col``, the log gains ``margin``: the order's gross margin,
+    negative for a return, scaled like its amount by the outlier policy
+    (``margin * value / amount``), 0 where empty.
+    """
+    day = parse_date(as_of, "as_of")
+    o = as_polars(orders, "orders", [customer_id_col, date_col, amount_col])
+    no_nulls(o, [customer_id_col, date_col, amount_col], "orders")
+    has_margin = margin_col in o.columns
+    if has_margin:
+        o = o.with_row_index("__row")
+    log = tx.transactions(o, day, settings, customer_id_col=customer_id_col, date_col=date_col,
+                          amount_col=amount_col, status_col=status_col, outlier_col=outlier_col,
+                          order_id_col="__row" if has_margin else None)
+    if not has_margin:
+        return log
+    margin = o.lazy().select(pl.col("__row").cast(pl.String).alias("order_id"),
+                             pl.col(margin_col).cast(pl.Float64).alias("_margin"))
+    signed = (pl.when(pl.col("kind") == "return").then(-pl.col("_margin").abs())
+              .otherwise(pl.col("_margin")))
+    factor = (pl.when(pl.col("amount") != 0).then(pl.col("value") / pl.col("amount"))
+              .otherwise(1.0))
+    return (log.join(margin, on="order_id", how="left")
+            .with_columns((signed * factor).fill_null(0.0).alias("margin"))
+            .drop("order_id", "_margin"))
+
+
+def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *, as_of: Any,
+                     frequency_basis: str = "days",
+                     customer_id_col: str = "customer_id") -> pl.DataFrame:
+    """Per-customer metrics of a :func:`transaction_log` (see :func:`customer_metrics`)."""
+    if frequency_basis not in ("days", "orders"):
+        raise UsageError(f"frequency_basis '{frequency_basis}' must be 'days' or 'orders'.")
+    day = parse_date(as_of, "as_of")
+    lf = tx.as_of_filter(log, "transactions", day, column="day")
+    act = tx.customer_activity(lf, None, day).collect()
+    has_margin = "margin" in lf.collect_schema().names()
+    if has_margin:
+        margins = lf.group_by("customer_id").agg(pl.col("margin").sum().alias("gross_margin"))
+        act = act.join(margins.collect(), on="customer_id", how="left")
+    if customers is not None:
+        c = as_polars(customers, "customers", [customer_id_col])
+        no_nulls(c, [customer_id_col], "customers")
+        ids = c.select(pl.col(customer_id_col).cast(pl.String).alias("customer_id")).unique()
+        act = ids.join(act, on="customer_id", how="full", coalesce=True)
+    as_of_lit = pl.lit(day)
+    m = act.with_columns(
+        pl.col("n_orders", "purchase_days", "outlier_orders").fill_null(0),
+        pl.col("net").fill_null(0.0).alias("monetary"),
+        pl.col("returns").fill_null(0.0),
+        pl.col("first_purchase").alias("first_order_date"),
+        pl.col("last_purchase").alias("last_order_date"),
+        *([pl.col("gross_margin").fill_null(0.0)] if has_margin else []),
+    ).with_columns(
+        pl.col("purchase_days" if frequency_basis == "days" else "n_orders").alias("frequency"),
+        (as_of_lit - pl.col("last_order_date")).dt.total_days().cast(pl.Int64)
+        .alias("recency_days"),
+        (as_of_lit - pl.col("first_order_date")).dt.total_days().cast(pl.Int64)
+        .alias("tenure_days"),
+        pl.when(pl.col("purchase_days") >= 2)
+        .then((pl.col("last_order_date") - pl.col("first_order_date")).dt.total_days()
+              / (pl.col("purchase_days") - 1))
+        .otherwise(None).alias("mean_gap_days"),
+        pl.when(pl.col("n_orders") > 0).then(pl.col("monetary") / pl.col("n_orders"))
+        .otherwise(None).alias("avg_order_value"),
+    )
+    cols = ["customer_id", *METRIC_COLUMNS, *(["gross_margin"] if has_margin else [])]
+    return m.select(cols).sort("customer_id").rename({"customer_id": customer_id_col})
+
+
+def customer_metrics(
+    orders: Any,
+    customers: Any = None,
+    *,
+    as_of: Any,
+    transaction_settings: tx.TransactionSettings | None = None,
+    customer_id_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+    status_col: str = "status",
+    outlier_col: str = "is_outlier",
+    margin_col: str = "gross_margin",
+    frequency_basis: str = "days",
+) -> pl.DataFrame:
+    """Business RFM per customer as of a date, from the transaction model.
+
+    Rules (the definitions are :mod:`workbench.transactions`'):
+
+    - the transactions known at ``as_of`` count; cancelled orders are none;
+    - ``n_orders`` counts purchases, ``purchase_days`` distinct purchase days;
+      ``frequency`` is ``purchase_days`` (``frequency_basis="days"``, the default, like
+      lifetimes, so it equals CLV's repeat purchases + 1) or ``n_orders`` (``"orders"``);
+    - ``recency_days`` = as_of - last purchase day; ``tenure_days`` = as_of - first
+      purchase day; ``mean_gap_days`` = (last - first) / (purchase_days - 1) for two or
+      more purchase days;
+    - ``monetary`` = net revenue to date: the sum of ``value`` (purchases minus returns,
+      each flagged order's amount after ``transactions.outlier_amounts``); ``returns`` the
+      money returned (positive); ``avg_order_value`` = monetary / n_orders;
+      ``outlier_orders`` the flagged purchases; ``gross_margin`` (returns subtracted,
+      flagged orders scaled like their amount) when the column exists;
+    - with ``customers``, every customer in it is kept; customers without a purchase
+      (prospects) get frequency, n_orders and monetary 0 and null dates and recency.
+      Customers that appear only in ``orders`` are kept as well.
+
+    Args:
+        orders: order rows (polars or pandas).
+        customers: the customer archive, to keep prospects (optional).
+        as_of: the date of the analysis.
+        transaction_settings: the outlier policy (default: ``cap``).
+        *_col: column names (``status_col``, ``outlier_col``, ``margin_col`` may be absent).
+        frequency_basis: ``"days"`` or ``"orders"``.
+
+    Returns:
+        One row per customer, sorted by customer id (as text): ``customer_id, n_orders,
+        purchase_days, frequency, monetary, returns, first_order_date, last_order_date,
+        recency_days, tenure_days, mean_gap_days, avg_order_value, outlier_orders``
+        (+ ``gross_margin``).
+    """
+    day = parse_date(as_of, "as_of")
+    log = transaction_log(orders, day, transaction_settings, customer_id_col=customer_id_col,
+                          date_col=date_col, amount_col=amount_col, status_col=status_col,
+                          outlier_col=outlier_col, margin_col=margin_col)
+    return metrics_from_log(log, customers, as_of=day, frequency_basis=frequency_basis,
+                            customer_id_col=customer_id_col)
+
+
+def latest_nps(surveys: Any, *, as_of: Any = None, customer_id_col: str = "customer_id",
+               date_col: str = "survey_date", nps_col: str = "nps") -> pl.DataFrame:
+    """The latest NPS answer (0-10) of each customer on or before ``as_of``.
+
+    Empty NPS answers are skipped (the latest *given* answer counts); on one date with
+    several answers their mean is taken.  Returns ``customer_id, nps`` (float).
+    """
+    s = as_polars(surveys, "surveys", [customer_id_col, date_col, nps_col])
+    day: date | None = parse_date(as_of, "as_of") if as_of is not None else None
+    lf = tx.as_of_filter(s, "surveys", day, column=date_col)
+    lf = lf.with_columns(pl.col(date_col).cast(pl.Date)).filter(pl.col(nps_col).is_not_null())
+    last = pl.col(date_col) == pl.col(date_col).max().over(customer_id_col)
+    return (lf.filter(last)
+            .group_by(customer_id_col).agg(pl.col(nps_col).cast(pl.Float64).mean().alias("nps"))
+            .sort(customer_id_col).collect())

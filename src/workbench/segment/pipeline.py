@@ -1,0 +1,172 @@
+"""The whole classification in one call: :func:`build_segments` builds ``segments.parquet``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from .. import transactions as tx
+from ..errors import DataError, UsageError
+from ..periods import parse_date
+from .abc import abc_classify, pareto_curve
+from .clusters import RFMClusterer
+from .lifecycle import lifecycle_stage
+from .metrics import latest_nps, metrics_from_log, transaction_log
+from .migration import Migration, tier_migration
+from .present import key_results
+from .rfm_scores import assign_segments, rfm_scores, segment_rules
+from .settings import SegmentSettings
+from .tiers import TierScorer
+
+__all__ = ["SEGMENT_COLUMNS", "Segmentation", "build_segments", "migration_since"]
+
+SEGMENT_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "abc_class", "r_score",
+                   "f_score", "m_score", "rfm_segment", "lifecycle_stage", "tier_score", "tier",
+                   "cluster")
+
+
+@dataclass
+class Segmentation:
+    """Everything :func:`build_segments` computed.
+
+    Attributes:
+        table: the per-customer table (``segments.parquet``).
+        results: key results (:func:`workbench.segment.key_results`).
+        pareto: :func:`pareto_curve` data.
+        rules: the segment rule table used.
+        scorer: the fitted :class:`TierScorer`.
+        clusterer: the fitted :class:`RFMClusterer` (None when clustering was skipped).
+        settings: the settings used.
+        as_of: the analysis date.
+        transaction_settings: the outlier policy used.
+        outliers: the flagged purchases known at ``as_of``: ``orders, customers, amount``
+            (booked) and ``counted`` (after the outlier policy).
+    """
+
+    table: pl.DataFrame
+    results: dict[str, Any]
+    pareto: pl.DataFrame
+    rules: pl.DataFrame
+    scorer: TierScorer
+    clusterer: RFMClusterer | None
+    settings: SegmentSettings
+    as_of: date
+    transaction_settings: tx.TransactionSettings = field(default_factory=tx.TransactionSettings)
+    outliers: dict[str, Any] = field(default_factory=dict)
+
+
+def _outliers(log: pl.LazyFrame) -> dict[str, Any]:
+    """The flagged purchases known at the as-of date: how many, whose, booked and counted."""
+    flagged = tx.purchases(log).filter(pl.col("is_outlier"))
+    row = flagged.select(
+        pl.len().alias("orders"), pl.col("customer_id").n_unique().alias("customers"),
+        pl.col("amount").sum().alias("amount"), pl.col("value").sum().alias("counted"),
+    ).collect().row(0, named=True)
+    return {"orders": int(row["orders"]), "customers": int(row["customers"]),
+            "amount": float(row["amount"] or 0.0), "counted": float(row["counted"] or 0.0)}
+
+
+def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: Any = None,
+                   settings: SegmentSettings | None = None,
+                   transaction_settings: tx.TransactionSettings | None = None,
+                   cluster: bool = True, customer_id_col: str = "customer_id") -> Segmentation:
+    """Run the whole classification and build the ``segments.parquet`` table.
+
+    Columns (contract first, then extras): ``customer_id, recency_days, frequency,
+    monetary, abc_class, r_score, f_score, m_score, rfm_segment, lifecycle_stage,
+    tier_score, tier, cluster, n_orders, purchase_days, returns, first_order_date,
+    last_order_date, tenure_days, mean_gap_days, avg_order_value, outlier_orders,
+    [gross_margin], net_revenue_12m, nps, revenue_rank, cum_revenue_share, fm_score,
+    typical_gap_days, at_risk_after_days, score_<indicator>...``.
+
+    Purchases, returns and money come from the transaction model
+    (:mod:`workbench.transactions` with ``transaction_settings``, default ``cap``): a
+    flagged order is a purchase, only its amount follows the outlier policy.
+    ``net_revenue_12m`` is :func:`workbench.transactions.net_revenue` over 12 months
+    (0 without a transaction in the window), the number the churn warning list and the
+    service scorecard show.  Prospects (no purchase by ``as_of``) are rows with
+    lifecycle ``prospect`` and null class, scores, segment, tier and cluster.  Tiers and
+    clusters are computed over customers with a purchase.  ``cluster=False`` skips
+    clustering (column is null), e.g. for the earlier date of a migration.
+    """
+    st = settings or SegmentSettings()
+    ts = transaction_settings or tx.TransactionSettings()
+    day = parse_date(as_of, "as_of")
+    log = transaction_log(orders, day, ts, customer_id_col=customer_id_col).collect().lazy()
+    m = metrics_from_log(log, customers, as_of=day, frequency_basis=st.frequency_basis,
+                         customer_id_col=customer_id_col)
+    if m.filter(pl.col("frequency") > 0).height == 0:
+        raise DataError(f"no customer has a purchase on or before {day}; choose a later as_of "
+                        f"date.")
+    net12 = tx.net_revenue(log, day, 12).collect().rename({"customer_id": customer_id_col})
+    m = (m.join(net12, on=customer_id_col, how="left")
+         .with_columns(pl.col("net_revenue_12m").fill_null(0.0)))
+    if surveys is not None:
+        nps = latest_nps(surveys, as_of=day, customer_id_col=customer_id_col)
+        m = m.join(nps.with_columns(pl.col(customer_id_col).cast(m.schema[customer_id_col])),
+                   on=customer_id_col, how="left")
+    else:
+        m = m.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
+    m = abc_classify(m, shares=st.abc_shares, customer_id_col=customer_id_col)
+    m = rfm_scores(m, n=st.n_scores, customer_id_col=customer_id_col)
+    rules = segment_rules(st.rules, st.n_scores)
+    m = assign_segments(m, rules, n=st.n_scores)
+    m = lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
+                        churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
+                        min_purchases_own_gap=st.min_purchases_own_gap)
+    buyers = m.filter(pl.col("frequency") > 0)
+    scorer = TierScorer(st.tier_weights, st.tier_cuts, st.tier_method, customer_id_col)
+    m = m.join(scorer.fit_transform(buyers), on=customer_id_col, how="left")
+    clusterer = None
+    if cluster:
+        clusterer = RFMClusterer(range(st.k_min, st.k_max + 1), st.random_state,
+                                 st.silhouette_sample).fit(buyers)
+        m = m.join(pl.DataFrame({customer_id_col: buyers.get_column(customer_id_col),
+                                 "cluster": clusterer.labels_}), on=customer_id_col, how="left")
+    else:
+        m = m.with_columns(pl.lit(None, dtype=pl.Int64).alias("cluster"))
+    first = [customer_id_col if c == "customer_id" else c for c in SEGMENT_COLUMNS]
+    rest = [c for c in m.columns if c not in first]
+    table = m.select(*first, *rest).sort(customer_id_col)
+    seg = Segmentation(table=table, results={},
+                       pareto=pareto_curve(m, customer_id_col=customer_id_col), rules=rules,
+                       scorer=scorer, clusterer=clusterer, settings=st, as_of=day,
+                       transaction_settings=ts, outliers=_outliers(log))
+    seg.results = key_results(seg)
+    return seg
+
+
+def migration_since(load: Callable[[str], Any], before: Any,
+                    current: Segmentation) -> Migration | None:
+    """Tier migration from ``before`` to the date of ``current``, or None when nothing was
+    bought by then.
+
+    ``load(table)`` returns a clean table as of ``before`` (in a notebook:
+    ``lambda t: ctx.load(t, as_of=before)``); this function itself reads nothing.  The
+    earlier segmentation uses ``current``'s settings and outlier policy, without clustering.
+    """
+    day = parse_date(before, "migration_from")
+    if day >= current.as_of:
+        raise UsageError(f"migration_from {day} must be before the as-of date {current.as_of}.")
+    orders = load("orders")
+    log = transaction_log(orders, day, current.transaction_settings)
+    if tx.purchases(log).select(pl.len()).collect().item() == 0:
+        return None
+    try:
+        surveys = load("surveys")
+    except DataError:
+        surveys = None
+    try:
+        earlier = build_segments(orders, load("customers"), as_of=day, surveys=surveys,
+                                 settings=current.settings,
+                                 transaction_settings=current.transaction_settings,
+                                 cluster=False)
+    except DataError as exc:
+        if "no customer has a purchase" in str(exc):
+            return None
+        raise
+    return tier_migration(earlier.table, current.table, tiers=list(current.scorer.thresholds_))
