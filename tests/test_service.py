@@ -11,6 +11,7 @@ import pytest
 
 from workbench import schema, service
 from workbench.errors import DataError, UsageError
+from workbench.transactions import TransactionSettings
 
 AS_OF = date(2025, 6, 30)
 
@@ -234,7 +235,7 @@ VISITS = _visits([("c1", date(2025, 6, 1)), ("c1", date(2025, 6, 11)), ("c1", da
 
 def test_visit_cadence_by_tier():
     start, end = date(2025, 1, 1), AS_OF
-    months = 181 / (365.25 / 12)
+    months = 180 / (365.25 / 12)   # the window 2025-01-01 < day <= 2025-06-30
     cad = service.visit_cadence(VISITS, CUST, start, end, by="tier")
     a = cad.filter(pl.col("tier") == "A").row(0, named=True)
     # gaps c1: 10, 10; c2: 30 -> pooled median 10
@@ -425,18 +426,20 @@ def test_scorecard_values_deltas_direction_and_small_number_guard():
 
 
 def test_settings_from_config_defaults_overrides_and_errors():
-    s = service.settings_from_config(None)
+    settings = service.ServiceSettings.from_mapping
+    s = settings(None)
     assert s.sla_hours == service.DEFAULT_SLA_HOURS and s.visit_policy_days == {"A": 30, "B": 90}
-    s = service.settings_from_config({"sla_hours": {"critical": 4}, "visit_policy_days": {"A": 14},
-                                      "min_base": 50})
+    s = settings({"sla_hours": {"critical": 4}, "visit_policy_days": {"A": 14}, "min_base": 50})
     assert s.sla_hours["critical"] == 4.0 and s.sla_hours["low"] == 168.0
     assert s.visit_policy_days == {"A": 14} and s.min_base == 50
     with pytest.raises(UsageError, match="sla_hour"):
-        service.settings_from_config({"sla_hour": {}})
+        settings({"sla_hour": {}})
     with pytest.raises(UsageError, match="urgent"):
-        service.settings_from_config({"sla_hours": {"urgent": 2}})
+        settings({"sla_hours": {"urgent": 2}})
     with pytest.raises(UsageError, match="visit_policy_days.B"):
-        service.settings_from_config({"visit_policy_days": {"B": -1}})
+        settings({"visit_policy_days": {"B": -1}})
+    with pytest.raises(UsageError, match="moved to transactions.outlier_amounts"):
+        settings({"exclude_outliers": True})
 
 
 def test_localize_uses_the_registered_labels():
@@ -446,19 +449,27 @@ def test_localize_uses_the_registered_labels():
     assert shown["客户等级"].tolist() == ["A", "B", "C", "未分级"]
 
 
-def test_scorecard_leaves_flagged_outliers_out_of_money_kpis_but_shows_them():
+def test_scorecard_money_kpis_follow_the_house_outlier_policy_and_show_the_count():
     orders, customers, complaints, surveys, tiers = _scorecard_tables()
     huge = _orders([("u01", date(2025, 6, 20), 1_000_000)]).with_columns(
         pl.lit("big").alias("order_id"))
     orders = pl.concat([orders.with_columns(pl.lit(False).alias("is_outlier")),
                         huge.with_columns(pl.lit(True).alias("is_outlier"))])
-    sc = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF)
-    r = {row["kpi"]: row for row in sc.iter_rows(named=True)}
-    assert (r["revenue"]["current"], r["aov"]["current"]) == (3000.0, 100.0)
+
+    def kpis(policy=None):
+        ts = None if policy is None else TransactionSettings(outlier_amounts=policy)
+        sc = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF, settings=ts)
+        return {row["kpi"]: row for row in sc.iter_rows(named=True)}
+
+    # cap (the default): the flagged order counts at the 0.99 quantile of normal purchases, 100
+    r = kpis()
+    assert (r["revenue"]["current"], r["aov"]["current"]) == (3100.0, 100.0)
     assert r["outlier_orders"]["current"] == 1 and r["active_customers"]["current"] == 30
-    kept = service.scorecard(orders, customers, complaints, surveys, tiers, AS_OF,
-                             exclude_outliers=False)
-    assert kept.filter(pl.col("kpi") == "revenue").get_column("current").item() == 1_003_000.0
+    assert kpis("keep")["revenue"]["current"] == 1_003_000.0
+    # exclude: the amount counts as 0, the order is still a purchase (31 purchases)
+    r = kpis("exclude")
+    assert r["revenue"]["current"] == 3000.0
+    assert r["aov"]["current"] == pytest.approx(3000 / 31)
 
 
 def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
@@ -485,8 +496,9 @@ def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
     assert coh.filter(pl.col("periods_since") == 0).get_column("cohort_size").sum() == buyers
     nvr = service.new_vs_returning(orders)
     assert nvr.get_column("new_customers").sum() == buyers
+    log = ctx.transactions().collect()   # money is the transaction model's value
     assert (nvr.get_column("new_revenue").sum() + nvr.get_column("returning_revenue").sum()
-            == pytest.approx(orders.get_column("amount").sum()))
+            == pytest.approx(log.get_column("value").sum()))
     cad = service.visit_cadence(visits, cust, date(2025, 7, 1), ctx.as_of, "owner")
     in_window = service.within(visits, "visit_date", date(2025, 7, 1), ctx.as_of)
     assert cad.get_column("visits").sum() == in_window.height
