@@ -490,7 +490,7 @@ def test_repeated_values_on_a_large_column_are_exact():
     ids[10] = ids[149_999] = "SO0000003"  # three copies of one id
     ids[77] = ids[78] = "X"
     s = pl.Series(ids)
-    got = clean._repeated(s)
+    got = clean.repeated_values(s)
     assert got.arg_true().to_list() == [3, 10, 77, 78, 149_999]
     assert got.equals(s.is_duplicated())
 
@@ -503,7 +503,7 @@ def test_long_table_path_gives_the_same_result(small_processed, monkeypatch):
     raw = ingest.read_sources(cfg.sources)
     rules = clean.CleaningRules.from_config(cfg)
     short = clean.clean_tables(raw, rules, today=TODAY)
-    monkeypatch.setattr(ingest, "STREAM_ROWS", 1)
+    monkeypatch.setattr(ingest.engine, "STREAM_ROWS", 1)
     long = clean.clean_tables(raw, rules, today=TODAY)
     assert short.quarantine.get_column("reason").n_unique() >= 8 and short.merge_log.height > 0
     for t in schema.TABLES:

@@ -347,7 +347,7 @@ def test_parse_dates_on_many_rows_parses_each_distinct_text_once():
 
 
 def test_eager_parsers_agree_with_the_expressions():
-    """parse_amounts (fast cast first) and _parse_ints give what parse_amount and the plain
+    """parse_amounts (fast cast first) and parse_ints give what parse_amount and the plain
     rules give on the normalised text, for padded, full-width and odd values."""
     texts = ["¥1,234.50", "￥99", "RMB 12.5", "1234.5元", "(12.00)", "(-12)", "-3", "1,234,567",
              "1 234,00", "1,23", "12.3.4", "abc", "", "   ", "1.5e3", "inf", "NaN", "+7", ".5",
@@ -356,7 +356,7 @@ def test_eager_parsers_agree_with_the_expressions():
     want = pl.select(ingest.parse_amount(ingest.normalize_text(pl.lit(s)))).to_series()
     got = ingest.parse_amounts(s)
     assert got.to_list() == want.to_list()
-    assert ingest._parse_ints(pl.Series(["7", " 8 ", "９", "1,234", "12.0", "12.5", "x", "+3",
+    assert ingest.parse_ints(pl.Series(["7", " 8 ", "９", "1,234", "12.0", "12.5", "x", "+3",
                                          "", None])).to_list() == \
         [7, 8, 9, 1234, 12, None, None, 3, None, None]
 
@@ -367,8 +367,8 @@ def test_categories_of_a_long_column_translated_once_per_label():
               "  ", "\u3000已取消", "CANCELED", None]
     s = pl.Series("status", labels * 6_000)
     allowed = ("completed", "cancelled", "returned")
-    whole = ingest._categories(s, "status", allowed)
-    pieces = pl.concat([ingest._categories(s.slice(i, 12_000), "status", allowed)
+    whole = ingest.parse_categories(s, "status", allowed)
+    pieces = pl.concat([ingest.parse_categories(s.slice(i, 12_000), "status", allowed)
                         for i in range(0, s.len(), 12_000)])
     assert whole.equals(pieces)
     assert whole.head(12).to_list() == ["completed", "cancelled", "returned", "completed",

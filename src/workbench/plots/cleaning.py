@@ -16,18 +16,19 @@ import polars as pl
 
 from .. import i18n
 from ..clean import label
-from . import PALETTE, fmt_int, fmt_money, money_axis, percent_axis
+from ..formatting import fmt_int, fmt_money
+from . import PALETTE, money_axis, percent_axis
 
 __all__ = ["amount_bridge", "reasons", "rows_outcome"]
 
 i18n.register({
-    "cleaning.plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
-    "cleaning.plot_reasons": {"zh": "隔离与合并原因", "en": "Why rows were quarantined or merged"},
-    "cleaning.plot_bridge": {"zh": "订单金额核对:从原始到保留", "en": "Order amounts reconciled: raw to kept"},
-    "cleaning.axis_share": {"zh": "占原始行数比例", "en": "Share of raw rows"},
-    "cleaning.axis_rows": {"zh": "行数", "en": "Rows"},
-    "cleaning.axis_amount": {"zh": "金额", "en": "Amount"},
-})
+    "plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
+    "plot_reasons": {"zh": "隔离与合并原因", "en": "Why rows were quarantined or merged"},
+    "plot_bridge": {"zh": "订单金额核对:从原始到保留", "en": "Order amounts reconciled: raw to kept"},
+    "axis_share": {"zh": "占原始行数比例", "en": "Share of raw rows"},
+    "axis_rows": {"zh": "行数", "en": "Rows"},
+    "axis_amount": {"zh": "金额", "en": "Amount"},
+}, room="cleaning")
 
 _OUTCOME_COLORS = {"rows_kept": PALETTE[2], "rows_quarantined": PALETTE[3],
                    "rows_merged": PALETTE[1]}
@@ -56,8 +57,8 @@ def rows_outcome(ledger: Mapping[str, Any], lang: str = "en", ax=None):
         ax.text(1.01, i, fmt_int(ledger[t]["rows_in"]), va="center", fontsize=9)
     ax.set_xlim(0, 1.12)
     percent_axis(ax, "x")
-    ax.set_xlabel(i18n.t("cleaning.axis_share", lang))
-    ax.set_title(i18n.t("cleaning.plot_rows", lang))
+    ax.set_xlabel(label("axis_share", lang))
+    ax.set_title(label("plot_rows", lang))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     ax.grid(axis="y", visible=False)
     return ax
@@ -81,18 +82,19 @@ def reasons(reasons_table: pl.DataFrame, lang: str = "en", ax=None):
     for i, n in enumerate(rows):
         ax.text(n, i, f" {fmt_int(n)}", va="center", fontsize=9)
     ax.set_xlim(0, max(rows) * 1.15)
-    ax.set_xlabel(i18n.t("cleaning.axis_rows", lang))
-    ax.set_title(i18n.t("cleaning.plot_reasons", lang))
+    ax.set_xlabel(label("axis_rows", lang))
+    ax.set_title(label("plot_reasons", lang))
     ax.grid(axis="y", visible=False)
     return ax
 
 
 def amount_bridge(ledger: Mapping[str, Any], by_reason: pl.DataFrame, lang: str = "en",
-                  currency: str = "¥", ax=None):
+                  currency: str = "CNY", ax=None):
     """Order amounts reconciled: the quarantined amount per reason, under a title line that
     reads ``amount in = amount kept + amount quarantined``.
 
-    ``by_reason`` is :func:`workbench.clean.amount_by_reason` (``reason, rows, amount``).
+    ``by_reason`` is :func:`workbench.clean.amount_by_reason` (``reason, rows, amount``);
+    ``currency`` a code such as ``CNY`` (:func:`workbench.formatting.fmt_money`).
     Bars are drawn for the reasons with a non-zero amount (returns count negative).
     """
     o = ledger["orders"]
@@ -114,6 +116,6 @@ def amount_bridge(ledger: Mapping[str, Any], by_reason: pl.DataFrame, lang: str 
           f"{label('amount_kept', lang)} {fmt_money(o['amount_kept'], lang, currency)} + "
           f"{label('amount_quarantined', lang)} "
           f"{fmt_money(o['amount_quarantined'], lang, currency)}")
-    ax.set_title(f"{i18n.t('cleaning.plot_bridge', lang)}\n{eq}")
+    ax.set_title(f"{label('plot_bridge', lang)}\n{eq}")
     ax.grid(axis="y", visible=False)
     return ax

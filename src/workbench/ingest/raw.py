@@ -1,0 +1,37 @@
+"""The text table every source is read into: :class:`RawTable`, with each row's source and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+__all__ = ["LINE", "SOURCE", "RawTable"]
+
+LINE = "_line"
+SOURCE = "_source"
+
+
+@dataclass
+class RawTable:
+    """One canonical table as read from its source(s), every value still text.
+
+    Attributes:
+        table: canonical table name.
+        frame: canonical columns (String) plus ``_source`` and ``_line``.  Identifier and
+            free-text columns are normalised (:func:`normalize_text`); date, number and
+            category columns are as read, and :func:`coerce` normalises what it parses.
+        sources: one entry per file/sheet/query read: label, encoding, rows.
+        date_formats, datetime_formats: formats tried in order when coercing.
+        excel_serial_dates: date cells may come as Excel serial numbers.
+        ignored_columns: source headers that map to no canonical column.
+    """
+
+    table: str
+    frame: pl.DataFrame
+    sources: list[dict] = field(default_factory=list)
+    date_formats: tuple[str, ...] = ()
+    datetime_formats: tuple[str, ...] = ()
+    excel_serial_dates: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+

@@ -1,0 +1,308 @@
+"""Reading sources as text: CSV and TSV (any encoding), Excel sheets, Parquet and SQL.
+
+Encodings: a BOM means UTF-8 with BOM; otherwise UTF-8 is tried, then GB18030
+(which also reads GBK and GB2312 files), then ``charset_normalizer``.  polars
+reads only UTF-8, so other encodings are transcoded in chunks into a temporary
+UTF-8 file (a 5 GB export is never held in memory as a whole).  Raw files are
+never modified.  Only this module touches the disk.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..config import ConfigError, SourceSpec
+from ..errors import DataError
+from .mapping import text_table
+from .raw import RawTable
+
+__all__ = [
+    "detect_encoding",
+    "from_frame",
+    "normalize_encoding",
+    "read_source",
+    "read_sources",
+    "transcode_to_utf8",
+]
+
+_ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030",
+                     "ms936": "gb18030", "euc_cn": "gb18030", "gb18030": "gb18030",
+                     "utf_8": "utf-8", "utf_8_sig": "utf-8-sig"}
+
+
+_CHUNK = 4 * 1024 * 1024
+_SAMPLE = 1024 * 1024
+
+
+def normalize_encoding(name: str, where: str = "") -> str:
+    """The codec name to use for ``name``: GBK/GB2312 become GB18030; unknown names fail.
+
+    Raises:
+        ConfigError: ``name`` is not an encoding Python knows.
+    """
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        raise ConfigError(
+            f"{where}encoding '{name}' is unknown; use auto, utf-8, utf-8-sig or gb18030 "
+            f"(GBK and GB2312 files are read as GB18030)."
+        ) from None
+    canonical = canonical.replace("-", "_")
+    return _ENCODING_ALIASES.get(canonical, canonical.replace("_", "-"))
+
+
+def _valid(sample: bytes, encoding: str) -> bool:
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        dec.decode(sample, final=False)  # a cut multi-byte character at the end is fine
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def detect_encoding(path: str | os.PathLike[str], sample_size: int = _SAMPLE) -> str:
+    """Detect the text encoding of a file from its first ``sample_size`` bytes.
+
+    Returns ``utf-8-sig`` (a BOM), ``utf-8``, ``gb18030`` (GBK/GB2312/GB18030) or
+    what ``charset_normalizer`` finds.
+
+    Raises:
+        DataError: the file cannot be read or is not text in a known encoding.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            sample = fh.read(sample_size)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}); check the path and rights.") \
+            from None
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise DataError(
+            f"{path}: is not a text file (it holds NUL bytes); if it is an Excel or Parquet "
+            f"file, give it the right suffix or set 'format' in the configuration."
+        )
+    if _valid(sample, "utf-8"):
+        return "utf-8"
+    if _valid(sample, "gb18030"):
+        return "gb18030"
+    # Imported here: only needed for the rare file that is neither UTF-8 nor GB18030.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise DataError(
+            f"{path}: the text encoding cannot be recognised (not UTF-8 nor GB18030/GBK); "
+            f"set sources.<table>.encoding in the configuration."
+        )
+    return normalize_encoding(best.encoding)
+
+
+def transcode_to_utf8(path: str | os.PathLike[str], encoding: str, dest: str | os.PathLike[str],
+                      chunk_size: int = _CHUNK) -> Path:
+    """Copy a text file into ``dest`` as UTF-8, decoding ``chunk_size`` bytes at a time.
+
+    Raises:
+        DataError: a byte sequence is not valid in ``encoding`` (the message gives the
+            line number).
+    """
+    path, dest = Path(path), Path(dest)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    with open(path, "rb") as src, open(dest, "w", encoding="utf-8", newline="") as out:
+        while True:
+            chunk = src.read(chunk_size)
+            final = not chunk
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                bad_line = line + chunk[: exc.start].count(b"\n")
+                raise DataError(
+                    f"{path}: line {bad_line} is not valid {encoding} text; set "
+                    f"sources.<table>.encoding to the file's real encoding, or fix the file."
+                ) from None
+            if text.startswith("\ufeff") and line == 1 and out.tell() == 0:
+                text = text[1:]
+            out.write(text)
+            line += chunk.count(b"\n")
+            if final:
+                break
+    return dest
+
+
+
+def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame, str]:
+    path = spec.path
+    assert path is not None
+    if not path.is_file():
+        raise DataError(f"{path}: file not found (sources.{table}.path); check the path.")
+    enc = detect_encoding(path) if spec.encoding in ("auto", "", None) \
+        else normalize_encoding(spec.encoding, f"sources.{table}: ")
+    read_path = path
+    if enc not in ("utf-8", "utf-8-sig"):
+        read_path = transcode_to_utf8(path, enc, tmpdir / f"{table}.utf8.csv")
+    sep = spec.separator or ("\t" if spec.format == "tsv" else ",")
+    try:
+        df = pl.read_csv(read_path, infer_schema=False, separator=sep, skip_rows=spec.skip_rows,
+                         encoding="utf8")
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
+            OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = (f" The file is not valid UTF-8: set sources.{table}.encoding (e.g. gb18030)."
+                if "utf" in first.lower() else "")
+        raise DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}") \
+            from None
+    return df, enc
+
+
+def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
+    path = spec.path
+    assert path is not None
+    if not path.is_file():
+        raise DataError(f"{path}: file not found (sources.{table}.path); check the path.")
+    try:
+        import fastexcel  # imported here: only Excel sources need it
+
+        available = fastexcel.read_excel(str(path)).sheet_names
+    except Exception as exc:  # noqa: BLE001 - fastexcel raises its own error types
+        raise DataError(f"{path}: cannot be opened as an Excel workbook ({exc}).") from None
+    wanted = list(spec.sheets) or ([spec.sheet] if spec.sheet else available[:1])
+    out = []
+    for sheet in wanted:
+        if str(sheet) not in available:
+            raise DataError(
+                f"{path}: sheet '{sheet}' does not exist; the workbook has sheets "
+                f"{', '.join(available)}. Fix sources.{table}.sheet(s)."
+            )
+        df = pl.read_excel(path, sheet_name=str(sheet), engine="calamine", infer_schema_length=0,
+                           read_options={"header_row": spec.skip_rows})
+        out.append((df, str(sheet)))
+    return out
+
+
+def _rows_frame(cols: list[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """Database rows as an all-text frame (values as Python prints them: dates ISO)."""
+    data = {c: [None if r[i] is None else str(r[i]) for r in rows] for i, c in enumerate(cols)}
+    return pl.DataFrame(data, schema={c: pl.String for c in cols})
+
+
+def _read_sql(spec: SourceSpec, table: str) -> pl.DataFrame:
+    url, query = str(spec.url), str(spec.query)
+    try:
+        if url.startswith("duckdb://"):
+            import duckdb  # imported here: an optional driver, only DuckDB sources need it
+
+            db = url.split(":///", 1)[1] if ":///" in url else ":memory:"
+            if db != ":memory:" and not Path(db).is_file():
+                raise DataError(f"{db}: DuckDB file not found (sources.{table}.url); check the path.")
+            con = duckdb.connect(db, read_only=db != ":memory:")
+            try:
+                cur = con.execute(query)
+                return _rows_frame([d[0] for d in cur.description], cur.fetchall())
+            finally:
+                con.close()
+        import sqlalchemy  # imported here: heavy, only database sources need it
+
+        if url.startswith("sqlite:///"):
+            db = url.split(":///", 1)[1]
+            if db and db != ":memory:" and not Path(db).is_file():
+                raise DataError(f"{db}: SQLite file not found (sources.{table}.url); check the path.")
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                result = conn.execute(sqlalchemy.text(query))
+                cols = list(result.keys())
+                rows = result.fetchall()
+        finally:
+            engine.dispose()
+        return _rows_frame(cols, rows)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"sources.{table}: the query against {url} failed ({first}); "
+                        f"check the url and query.") from None
+
+
+def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) -> RawTable:
+    """Read one configured source as text with canonical headers, ``_source`` and ``_line``.
+
+    Args:
+        spec: the source settings from the configuration.
+        tmpdir: where to put a transcoded copy of a non-UTF-8 CSV (default: a
+            temporary folder removed afterwards).
+
+    Raises:
+        DataError: unreadable file, missing sheet or required column, bad encoding.
+        ConfigError: unknown encoding name.
+    """
+    table = spec.table
+    own_tmp = tmpdir is None
+    tmp = Path(tmpdir) if tmpdir is not None else Path(tempfile.mkdtemp(prefix="workbench-ingest-"))
+    try:
+        parts: list[tuple[pl.DataFrame, str, str, int]] = []  # frame, label, encoding, first line
+        if spec.format in ("csv", "tsv"):
+            df, enc = _read_csv(spec, table, tmp)
+            parts.append((df, str(spec.path), enc, spec.skip_rows + 2))
+        elif spec.format == "excel":
+            for df, sheet in _read_excel(spec, table):
+                parts.append((df, f"{spec.path}#{sheet}", "xlsx", spec.skip_rows + 2))
+        elif spec.format == "parquet":
+            if not spec.path or not spec.path.is_file():
+                raise DataError(f"{spec.path}: file not found (sources.{table}.path); check the path.")
+            try:
+                df = pl.read_parquet(spec.path)
+            except Exception as exc:  # noqa: BLE001 - arrow/polars error types vary
+                raise DataError(f"{spec.path}: cannot be read as Parquet ({exc}).") from None
+            parts.append((df, str(spec.path), "parquet", 2))
+        elif spec.format == "sql":
+            df = _read_sql(spec, table)
+            parts.append((df, spec.label, "sql", 2))
+        else:  # config.py already checks the format
+            raise ConfigError(f"sources.{table}: unsupported format '{spec.format}'.")
+        frames, sources, ignored = [], [], []
+        for df, label, enc, first in parts:
+            frame, ign = text_table(df, table, spec, label, first, label)
+            frames.append(frame)
+            sources.append({"label": label, "encoding": enc, "rows": frame.height})
+            ignored += [h for h in ign if h not in ignored]
+        frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        return RawTable(table=table, frame=frame, sources=sources,
+                        date_formats=spec.date_formats, datetime_formats=spec.datetime_formats,
+                        excel_serial_dates=spec.format == "excel", ignored_columns=ignored)
+    finally:
+        if own_tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_sources(sources: Mapping[str, SourceSpec],
+                 tmpdir: str | os.PathLike[str] | None = None) -> dict[str, RawTable]:
+    """Read every configured source (see :func:`read_source`), side by side in threads."""
+    if len(sources) < 2:
+        return {table: read_source(spec, tmpdir) for table, spec in sources.items()}
+    with ThreadPoolExecutor(max_workers=min(len(sources), max(2, os.cpu_count() or 1))) as pool:
+        futures = {table: pool.submit(read_source, spec, tmpdir) for table, spec in sources.items()}
+        return {table: f.result() for table, f in futures.items()}
+
+
+def from_frame(df: pl.DataFrame, table: str, label: str = "memory",
+               date_formats: Iterable[str] = (), datetime_formats: Iterable[str] = ()) -> RawTable:
+    """Wrap an in-memory table (any types) as a :class:`RawTable`, lines numbered from 2."""
+    frame, ignored = text_table(df, table, None, label, 2, label)
+    return RawTable(table=table, frame=frame,
+                    sources=[{"label": label, "encoding": "memory", "rows": frame.height}],
+                    date_formats=tuple(date_formats), datetime_formats=tuple(datetime_formats),
+                    ignored_columns=ignored)
+
