@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -652,3 +653,99 @@ def test_whole_report_failed_step_leaves_the_published_report(small_report, requ
     assert str(info.value).startswith("step '03_clv' failed: UsageError: model 'nope'")
     assert str(kept) in str(info.value) and kept.is_file()
     assert _tree(folder) == before
+
+
+# --------------------------------------------------------------------------- package data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """pyproject.toml lists the packages (the notebooks' mapped package rules out find):
+    every folder of src/workbench with an __init__.py must be there, or the wheel lacks it."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    src = ROOT / "src"
+    found = {".".join(p.parent.relative_to(src).parts) for p in (src / "workbench").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    assert found - set(setup["packages"]) == set(), "add these to [tool.setuptools] packages"
+    assert setup["package-dir"]["workbench.notebooks"] == "notebooks"
+    assert {"workbench.notebooks", "workbench.templates"} <= set(setup["packages"])
+
+
+def test_notebooks_and_templates_found_from_the_checkout():
+    # The checkout's editable install cannot import workbench.notebooks: the lookup falls back
+    # to the checkout's notebooks/ folder (an installed wheel: test_wheel_ships_...).
+    assert report.notebook_dir() == NOTEBOOK_DIR
+    assert all((report.notebook_dir() / f"{n}.ipynb").is_file() for n in report.NOTEBOOKS)
+    from workbench.report.resources import template_text
+
+    assert ".wb-toc" in template_text("report.css")
+
+
+_INSTALLED_CHECK = """
+import json, sys
+import workbench
+from workbench import report
+from workbench.report.resources import template_text
+print(json.dumps({"package": workbench.__file__, "notebooks": str(report.notebook_dir()),
+                  "found": [n for n in report.NOTEBOOKS
+                            if (report.notebook_dir() / f"{n}.ipynb").is_file()],
+                  "css": len(template_text("report.css"))}))
+"""
+
+
+def _build_backend_in_env() -> bool:
+    """Whether this environment can build the wheel itself (else pip builds in isolation)."""
+    import importlib.metadata
+    import importlib.util
+
+    if importlib.util.find_spec("wheel") is None:
+        return False
+    major = int(importlib.metadata.version("setuptools").split(".")[0])
+    return major >= 69
+
+
+@pytest.mark.slow
+def test_wheel_ships_notebooks_and_templates(tmp_path):
+    """A wheel built from the project holds the notebooks (package workbench.notebooks) and the
+    page style; installed elsewhere, the report finds them there, not in the checkout."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    project = tmp_path / "project"  # a copy, so the build writes nothing into the checkout
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, project / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".ipynb_checkpoints")
+    shutil.copytree(ROOT / "src", project / "src", ignore=ignore)
+    shutil.copytree(ROOT / "notebooks", project / "notebooks", ignore=ignore)
+    wheels = tmp_path / "wheels"
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(project), "-w", str(wheels)]
+    if _build_backend_in_env():
+        cmd.insert(4, "--no-build-isolation")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (wheel,) = wheels.glob("workbench-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"workbench/notebooks/{n}.ipynb" for n in report.NOTEBOOKS} <= names
+    assert "workbench/templates/report.css" in names
+    assert "workbench/report/__init__.py" in names
+
+    target = tmp_path / "installed"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                           str(target), str(wheel)], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    proc = subprocess.run([sys.executable, "-c", _INSTALLED_CHECK], capture_output=True, text=True,
+                          timeout=120, check=False, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["package"].startswith(str(target))
+    assert got["notebooks"] == str(target / "workbench" / "notebooks")
+    assert got["found"] == list(report.NOTEBOOKS)
+    assert got["css"] > 0
