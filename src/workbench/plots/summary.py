@@ -1,6 +1,9 @@
 """Headline charts of the executive summary (draw what :mod:`workbench.report` and
 :mod:`workbench.churn` computed; compute nothing themselves).
 
+Money is written by :func:`workbench.formatting.fmt_money` in the company's currency
+(``currency``: a code such as ``CNY``, from ``Context.currency``).
+
 Each function takes a table, a language (``"zh"``/``"en"``) and an optional ``ax``
 and returns the matplotlib Axes.  Call :func:`workbench.plots.setup` first so
 Chinese labels render.
@@ -14,24 +17,27 @@ import polars as pl
 from matplotlib.ticker import FuncFormatter
 
 from .. import i18n
-from . import PALETTE, TIER_COLORS, fmt_money
+from ..formatting import fmt_money
+from . import PALETTE, TIER_COLORS
 
 __all__ = ["revenue_at_risk_chart", "revenue_by_tier_chart"]
 
+ROOM = "sumplot"
+
 i18n.register({
-    "sumplot.revenue_by_tier": {"zh": "各等级客户销售额走势", "en": "Revenue by customer tier"},
-    "sumplot.revenue_at_risk": {"zh": "各等级客户的流失风险收入", "en": "Revenue at risk by tier"},
-    "sumplot.period": {"zh": "报告期", "en": "Period"},
-    "sumplot.tier": {"zh": "{tier} 级", "en": "Tier {tier}"},
-    "sumplot.no_tier": {"zh": "未分级", "en": "No tier"},
-    "sumplot.customers": {"zh": "{n} 家客户", "en": "{n} customers"},
-})
+    "revenue_by_tier": {"zh": "各等级客户销售额走势", "en": "Revenue by customer tier"},
+    "revenue_at_risk": {"zh": "各等级客户的流失风险收入", "en": "Revenue at risk by tier"},
+    "period": {"zh": "报告期", "en": "Period"},
+    "tier": {"zh": "{tier} 级", "en": "Tier {tier}"},
+    "no_tier": {"zh": "未分级", "en": "No tier"},
+    "customers": {"zh": "{n} 家客户", "en": "{n} customers"},
+}, room=ROOM)
 
 
 def _tier_label(tier: str, lang: str) -> str:
     if tier in ("-", "", None):
-        return i18n.t("sumplot.no_tier", lang)
-    return i18n.t("sumplot.tier", lang).format(tier=tier)
+        return i18n.t("no_tier", lang, ROOM)
+    return i18n.say("tier", lang, ROOM, tier=tier)
 
 
 def _color(tier: str, k: int) -> str:
@@ -44,14 +50,14 @@ def _ax(ax, figsize=(9, 4.2)):
     return ax
 
 
-def revenue_by_tier_chart(table: pl.DataFrame, lang: str = "en", ax=None, currency: str = "¥"):
+def revenue_by_tier_chart(table: pl.DataFrame, lang: str = "en", ax=None, currency: str = "CNY"):
     """Stacked bars of net revenue per period and tier.
 
     Args:
         table: :func:`workbench.report.revenue_by_tier` (``period, start, tier, revenue``).
         lang: ``zh`` or ``en``.
         ax: an Axes to draw on (a new figure when None).
-        currency: money symbol of the axis.
+        currency: the currency code of the axis (``Context.currency``).
     """
     ax = _ax(ax)
     periods = table.sort("start").get_column("period").unique(maintain_order=True).to_list()
@@ -67,17 +73,18 @@ def revenue_by_tier_chart(table: pl.DataFrame, lang: str = "en", ax=None, curren
                edgecolor="white", linewidth=0.5)
         bottom_pos += np.where(values >= 0, values, 0)
         bottom_neg += np.where(values < 0, values, 0)
-    ax.set_xticks(x, periods, rotation=45 if len(periods) > 6 else 0, ha="right" if len(periods) > 6 else "center")
+    crowded = len(periods) > 6
+    ax.set_xticks(x, periods, rotation=45 if crowded else 0, ha="right" if crowded else "center")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, lang, currency)))
-    ax.set_title(i18n.t("sumplot.revenue_by_tier", lang))
-    ax.set_xlabel(i18n.t("sumplot.period", lang))
+    ax.set_title(i18n.t("revenue_by_tier", lang, ROOM))
+    ax.set_xlabel(i18n.t("period", lang, ROOM))
     ax.set_ylabel(i18n.t("revenue", lang))
     ax.legend(loc="upper left", ncols=min(len(tiers), 4))
     ax.grid(axis="x", visible=False)
     return ax
 
 
-def revenue_at_risk_chart(table: pl.DataFrame, lang: str = "en", ax=None, currency: str = "¥"):
+def revenue_at_risk_chart(table: pl.DataFrame, lang: str = "en", ax=None, currency: str = "CNY"):
     """Horizontal bars of revenue at risk per tier, labelled with the customers behind it.
 
     Args:
@@ -85,7 +92,7 @@ def revenue_at_risk_chart(table: pl.DataFrame, lang: str = "en", ax=None, curren
             (``tier, customers, revenue_at_risk, ...``).
         lang: ``zh`` or ``en``.
         ax: an Axes to draw on (a new figure when None).
-        currency: money symbol.
+        currency: the currency code (``Context.currency``).
     """
     ax = _ax(ax, figsize=(9, 3.2))
     rows = sorted(table.select("tier", "customers", "revenue_at_risk").iter_rows(),
@@ -96,13 +103,13 @@ def revenue_at_risk_chart(table: pl.DataFrame, lang: str = "en", ax=None, curren
     bars = ax.barh(labels, values, color=colors, edgecolor="#1f5f8b", linewidth=0.5)
     top = max(values, default=0.0) or 1.0
     for bar, r in zip(bars, rows, strict=True):
-        text = f"{fmt_money(float(r[2]), lang, currency)} · " + \
-            i18n.t("sumplot.customers", lang).format(n=int(r[1]))
+        text = (f"{fmt_money(float(r[2]), lang, currency)} · "
+                + i18n.say("customers", lang, ROOM, n=int(r[1])))
         ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, text,
                 va="center", fontsize=9)
     ax.set_xlim(0, top * 1.35)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_money(v, lang, currency)))
-    ax.set_title(i18n.t("sumplot.revenue_at_risk", lang))
+    ax.set_title(i18n.t("revenue_at_risk", lang, ROOM))
     ax.set_xlabel(i18n.t("revenue_at_risk", lang))
     ax.grid(axis="y", visible=False)
     return ax
