@@ -158,7 +158,7 @@ def _to_arrays(summary, id_col: str, frequency_col: str, recency_col: str, T_col
         id_name = id_col
     else:
         raise UsageError(f"{what} must be a pandas or polars DataFrame, got {type(summary).__name__}.")
-    wanted = [frequency_col, recency_col, T_col] + ([monetary_value_col] if need_monetary else [])
+    wanted: list[Any] = [frequency_col, recency_col, T_col] + ([monetary_value_col] if need_monetary else [])
     missing = [c for c in wanted if c not in cols]
     if missing:
         raise DataError(f"{what}: column(s) {missing} missing; the columns are {cols}. "
@@ -928,6 +928,7 @@ def fit(summary, model: str = "bgnbd", *, spend: bool = True, period: str = "D",
         return result
 
     m = a.monetary
+    assert m is not None  # read with need_monetary=True
     repeat = a.frequency > 0
     positive = repeat & (m > 0)
     n_pos = int(positive.sum())
@@ -1089,6 +1090,7 @@ def predict(fit: CLVFit, summary, horizon_months: int = 12, discount_rate_monthl
         frequency_col: a.frequency, recency_col: a.recency, T_col: a.T,
     }
     if has_spend:
+        assert a.monetary is not None  # read with need_monetary=has_spend
         cols[monetary_value_col] = a.monetary
     cols["expected_purchases"] = expected
     cols["p_alive"] = p_alive
