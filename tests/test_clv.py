@@ -480,3 +480,110 @@ def test_period_transactions_counts_new_customers_as_zero_repeats(pareto_fit, bg
               if f.model == "paretonbd" else f.purchase_model.probability_of_n_purchases_up_to_time(10.0, 0))
         assert pt.loc["0", "model"] == pytest.approx(1.0 + p0)
         assert pt["model"].sum() == pytest.approx(2.0) and pt.loc["0", "actual"] == 2.0
+
+
+# --------------------------------------------------------------------------- robust fits (lifetimes gives up)
+
+def _give_up(*_args, **_kwargs):
+    raise LT.utils.ConvergenceError("simulated: the optimizer reported precision loss")
+
+
+def _assert_same_params(got: dict, expected: dict, rel: float = 1e-6) -> None:
+    assert got.keys() == expected.keys()
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v, rel=rel), (k, got[k], v)
+
+
+def test_fallback_restart_reaches_the_clean_optimum(cdnow_cal, bg_fit, pareto_fit, monkeypatch):
+    """lifetimes' optimizer step raises ConvergenceError before any evaluation: restarts find the same optimum."""
+    clean_mbg = clv.fit(cdnow_cal, "mbgnbd", period="D", freq_multiplier=7, spend=False)
+    assert (bg_fit.route, bg_fit.spend_route, pareto_fit.route) == ("lifetimes", "lifetimes", "lifetimes")
+    monkeypatch.setattr(LT.fitters.BaseFitter, "_fit", _give_up)  # BG/NBD, MBG/NBD, Gamma-Gamma
+    monkeypatch.setattr(LT.ParetoNBDFitter, "_fit", _give_up)
+    res = clv.fit(cdnow_cal, "bgnbd", period="D", freq_multiplier=7)
+    assert (res.route, res.spend_route) == ("restart:L-BFGS-B", "restart:L-BFGS-B")
+    assert (res.penalizer, res.spend_penalizer) == (0.0, 0.0)
+    _assert_same_params(res.params, bg_fit.params)
+    _assert_same_params(res.spend_params, bg_fit.spend_params)
+    assert len(res.notes) == 2 and all("a restart with L-BFGS-B" in n for n in res.notes)
+    assert res.notes_in("zh")[0].startswith("lifetimes 没有完成 BG/NBD 模型的拟合")
+    d = res.to_dict()
+    assert (d["route"], d["spend_route"], d["penalizer"], d["spend_penalizer"]) == \
+        ("restart:L-BFGS-B", "restart:L-BFGS-B", 0.0, 0.0)
+    # the fitters are lifetimes' own, set up by lifetimes' fit: predictions equal the clean fit's
+    ref = clv.predict(bg_fit, cdnow_cal, 12, 0.01)
+    out = clv.predict(res, cdnow_cal, 12, 0.01)
+    assert np.allclose(out["clv"].to_numpy(), ref["clv"].to_numpy(), rtol=1e-5)
+    pm = res.purchase_model
+    assert pm._scale == bg_fit.purchase_model._scale and len(pm.data) == bg_fit.n_patterns
+    assert np.allclose(pm.standard_errors_, bg_fit.purchase_model.standard_errors_, rtol=1e-4)
+    mbg = clv.fit(cdnow_cal, "mbgnbd", period="D", freq_multiplier=7, spend=False)
+    assert mbg.route == "restart:L-BFGS-B"
+    _assert_same_params(mbg.params, clean_mbg.params)
+    pn = clv.fit(cdnow_cal, "paretonbd", period="D", freq_multiplier=7, spend=False)
+    assert pn.route == "restart:L-BFGS-B" and pn.penalizer == 0.0
+    _assert_same_params(pn.params, pareto_fit.params)
+    assert np.allclose(clv._p_alive(pn.purchase_model, *(cdnow_cal[c].to_numpy() for c in ("frequency", "recency", "T"))),
+                       clv._p_alive(pareto_fit.purchase_model,
+                                    *(cdnow_cal[c].to_numpy() for c in ("frequency", "recency", "T"))), rtol=1e-5)
+
+
+def test_fallback_checks_lifetimes_last_point(cdnow_cal, bg_fit, monkeypatch):
+    """BFGS reaches the optimum but reports failure (as on some machines): its point is checked and used."""
+    import lifetimes.fitters as ltf
+
+    real_minimize = ltf.minimize
+
+    def minimize_reporting_precision_loss(*args, **kwargs):
+        out = real_minimize(*args, **kwargs)
+        out.success, out.status = False, 2
+        out.message = "Desired error not necessarily achieved due to precision loss."
+        return out
+
+    monkeypatch.setattr(ltf, "minimize", minimize_reporting_precision_loss)
+    res = clv.fit(cdnow_cal, "bgnbd", period="D", freq_multiplier=7)
+    assert (res.route, res.spend_route) == ("lifetimes+check", "lifetimes+check")
+    _assert_same_params(res.params, bg_fit.params)
+    _assert_same_params(res.spend_params, bg_fit.spend_params)
+    assert "lifetimes stopped the BG/NBD fit with ConvergenceError, but at the optimum" in res.notes[0]
+    assert res.notes[1].startswith("lifetimes stopped the Gamma-Gamma fit")
+    assert res.notes_in("zh")[0].startswith("lifetimes 在拟合 BG/NBD 模型时报告 ConvergenceError")
+    with pytest.raises(LT.utils.ConvergenceError):  # lifetimes alone gives up
+        _quiet_fit(LT.BetaGeoFitter(), cdnow_cal["frequency"].to_numpy(), cdnow_cal["recency"].to_numpy(),
+                   cdnow_cal["T"].to_numpy())
+
+
+def test_ill_conditioned_spend_has_no_unpenalised_optimum(cdnow_cal, monkeypatch):
+    """Spend determined by frequency: the Gamma-Gamma likelihood keeps rising as p -> infinity.
+
+    Outcome documented (deterministic: lifetimes is made to give up, so only the
+    fixed-start restarts decide): no restart reaches an optimum without a penalty,
+    so the spend model is refitted with penalizer 0.001, with a note and
+    ``spend_route == "penalizer"``; the penalised optimum is a real one.  A
+    purchase history without any finite optimum (every customer bought in their
+    last period) stays a clear ModelError.
+    """
+    s = cdnow_cal.to_pandas().set_index("customer_id")
+    rep = s["frequency"] > 0
+    s["monetary_value"] = np.where(rep, 10.0 + 3.0 * s["frequency"] + np.arange(len(s)) % 7, 0.0)
+    (gf, gm), gw, _ = clv._collapse(s.loc[rep, "frequency"].to_numpy(), s.loc[rep, "monetary_value"].to_numpy())
+    nll = LT.GammaGammaFitter._negative_log_likelihood
+    with np.errstate(all="ignore"):  # along the ridge log v = 5.43 - log p, log q = 2.497: always lower
+        ridge = [nll(np.array([lp, 2.497, 5.435 - lp]), gf, gm, gw, 0.0) for lp in (8.0, 12.0, 16.0)]
+    assert ridge[0] > ridge[1] > ridge[2]
+    monkeypatch.setattr(LT.fitters.BaseFitter, "_fit", _give_up)
+    res = clv.fit(s, period="D", freq_multiplier=7)
+    assert res.route == "restart:L-BFGS-B"
+    assert (res.spend_route, res.spend_penalizer) == ("penalizer", 0.001)
+    assert res.notes[1] == ("The Gamma-Gamma fit did not converge without a penalty (ConvergenceError) and "
+                            "restarts from other starting values found no optimum; it was refitted with "
+                            "penalizer 0.001.")
+    assert any("correlated" in n for n in res.notes) and res.to_dict()["spend_route"] == "penalizer"
+    theta = np.log(np.array([res.spend_params[k] for k in "pqv"]))
+    grad = clv._num_grad(lambda th: nll(th, gf, gm, gw, 0.001), theta)
+    assert np.max(np.abs(grad)) < clv.GRAD_TOL / math.sqrt(946)
+    assert res.spend_params["q"] > 1 and np.isfinite(clv.predict(res, s)["clv"]).all()
+    last = pd.DataFrame({"frequency": np.arange(1, 51, dtype=float), "recency": 20.0, "T": 20.0},
+                        index=pd.Index([f"c{i}" for i in range(50)], name="customer_id"))
+    with pytest.raises(ModelError, match="did not converge on 50 customers"):
+        clv.fit(last, "bgnbd", spend=False)
