@@ -16,7 +16,9 @@ import pandas as pd
 import polars as pl
 
 from .. import i18n
-from . import PALETTE, TIER_COLORS, fmt_money, money_axis, percent_axis
+from ..churn import ROOM, scorer_label
+from ..formatting import fmt_money
+from . import PALETTE, TIER_COLORS, money_axis, percent_axis
 
 __all__ = [
     "calibration_chart",
@@ -30,18 +32,18 @@ __all__ = [
 ]
 
 i18n.register({
-    "churn_plot_eval": {"zh": "样本外表现:模型与基线", "en": "Out-of-time performance: models vs baselines"},
-    "churn_plot_gains": {"zh": "累计捕获曲线(按风险从高到低联系客户)",
+    "plot_eval": {"zh": "样本外表现:模型与基线", "en": "Out-of-time performance: models vs baselines"},
+    "plot_gains": {"zh": "累计捕获曲线(按风险从高到低联系客户)",
                          "en": "Cumulative gains (contacting the riskiest customers first)"},
-    "churn_plot_calibration": {"zh": "校准:预测概率与实际流失率", "en": "Calibration: predicted vs observed churn"},
-    "churn_plot_importance": {"zh": "特征重要性(打乱后 ROC AUC 的下降)",
+    "plot_calibration": {"zh": "校准:预测概率与实际流失率", "en": "Calibration: predicted vs observed churn"},
+    "plot_importance": {"zh": "特征重要性(打乱后 ROC AUC 的下降)",
                               "en": "Feature importance (drop in ROC AUC when shuffled)"},
-    "churn_plot_confusion": {"zh": "混淆矩阵(样本外)", "en": "Confusion matrix (out of time)"},
-    "churn_plot_risk_by": {"zh": "风险收入", "en": "Revenue at risk"},
-    "churn_plot_hist": {"zh": "流失概率分布", "en": "Distribution of churn probability"},
-    "churn_axis_threshold": {"zh": "预警阈值", "en": "Warning threshold"},
-    "churn_perfect": {"zh": "完全校准", "en": "Perfect calibration"},
-})
+    "plot_confusion": {"zh": "混淆矩阵(样本外)", "en": "Confusion matrix (out of time)"},
+    "plot_risk_by": {"zh": "风险收入", "en": "Revenue at risk"},
+    "plot_hist": {"zh": "流失概率分布", "en": "Distribution of churn probability"},
+    "axis_threshold": {"zh": "预警阈值", "en": "Warning threshold"},
+    "perfect": {"zh": "完全校准", "en": "Perfect calibration"},
+}, room=ROOM)
 
 _SCORER_COLORS = {"hgb": PALETTE[0], "logreg": PALETTE[2], "recency": PALETTE[7], "p_alive": PALETTE[1]}
 
@@ -50,13 +52,6 @@ def _ax(ax, figsize=None):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
-
-
-def scorer_label(scorer: str, lang: str = "en") -> str:
-    """The display name of a scorer (``hgb``, ``logreg``, ``recency``, ``p_alive``)."""
-    key = {"hgb": "model_hgb", "logreg": "model_logreg", "recency": "baseline_recency",
-           "p_alive": "baseline_p_alive"}.get(scorer, scorer)
-    return i18n.t(key, lang)
 
 
 def evaluation_bars(evaluation: pd.DataFrame, lang: str = "en", metrics=("roc_auc", "lift_at_10"),
@@ -77,10 +72,10 @@ def evaluation_bars(evaluation: pd.DataFrame, lang: str = "en", metrics=("roc_au
                    else f" {v:.2f}x", va="center", fontsize=9)
         ref = 0.5 if m == "roc_auc" else 1.0
         a.axvline(ref, color="#555555", lw=1, ls="--")
-        a.set_title(i18n.t(m, lang))
+        a.set_title(i18n.t(m, lang, room=ROOM))
         a.invert_yaxis()
         a.set_xlim(0, max(vals.max() * 1.18, ref * 1.1))
-    axes[0].figure.suptitle(i18n.t("churn_plot_eval", lang), fontweight="bold")
+    axes[0].figure.suptitle(i18n.t("plot_eval", lang, room=ROOM), fontweight="bold")
     axes[0].figure.tight_layout()
     return axes[0]
 
@@ -91,14 +86,14 @@ def gains_chart(curves: Mapping[str, pd.DataFrame], lang: str = "en", ax=None):
     for name, c in curves.items():
         ax.plot(c["share_contacted"], c["share_caught"], label=scorer_label(name, lang),
                 color=_SCORER_COLORS.get(name, PALETTE[4]), lw=2 if name in ("hgb", "logreg") else 1.4)
-    ax.plot([0, 1], [0, 1], color="#999999", ls=":", label=i18n.t("random", lang))
+    ax.plot([0, 1], [0, 1], color="#999999", ls=":", label=i18n.t("random", lang, room=ROOM))
     for s in (0.05, 0.1, 0.2):
         ax.axvline(s, color="#cccccc", lw=0.8)
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel(i18n.t("share_contacted", lang))
-    ax.set_ylabel(i18n.t("share_churners_caught", lang))
-    ax.set_title(i18n.t("churn_plot_gains", lang))
+    ax.set_xlabel(i18n.t("share_contacted", lang, room=ROOM))
+    ax.set_ylabel(i18n.t("share_churners_caught", lang, room=ROOM))
+    ax.set_title(i18n.t("plot_gains", lang, room=ROOM))
     ax.legend(loc="lower right")
     return ax
 
@@ -106,14 +101,14 @@ def gains_chart(curves: Mapping[str, pd.DataFrame], lang: str = "en", ax=None):
 def calibration_chart(calibration: pd.DataFrame, lang: str = "en", ax=None):
     """Predicted probability vs observed churn rate by decile of the prediction."""
     ax = _ax(ax, (5.5, 5))
-    ax.plot([0, 1], [0, 1], color="#999999", ls=":", label=i18n.t("churn_perfect", lang))
+    ax.plot([0, 1], [0, 1], color="#999999", ls=":", label=i18n.t("perfect", lang, room=ROOM))
     ax.plot(calibration["predicted"], calibration["observed"], marker="o", color=PALETTE[0],
-            label=i18n.t("model", lang))
+            label=i18n.t("model", lang, room=ROOM))
     percent_axis(ax, "x")
     percent_axis(ax, "y")
-    ax.set_xlabel(i18n.t("predicted_probability", lang))
-    ax.set_ylabel(i18n.t("observed_churn_rate", lang))
-    ax.set_title(i18n.t("churn_plot_calibration", lang))
+    ax.set_xlabel(i18n.t("predicted_probability", lang, room=ROOM))
+    ax.set_ylabel(i18n.t("observed_churn_rate", lang, room=ROOM))
+    ax.set_title(i18n.t("plot_calibration", lang, room=ROOM))
     ax.legend(loc="upper left")
     return ax
 
@@ -126,7 +121,7 @@ def importance_chart(importance: pd.DataFrame, lang: str = "en", top: int = 15,
     labels = [(feature_labels or {}).get(f, f) for f in d["feature"]]
     ax.barh(labels, d["importance"], xerr=d["importance_std"], color=PALETTE[0], ecolor="#777777")
     ax.axvline(0, color="#555555", lw=0.8)
-    ax.set_title(i18n.t("churn_plot_importance", lang))
+    ax.set_title(i18n.t("plot_importance", lang, room=ROOM))
     return ax
 
 
@@ -135,32 +130,33 @@ def confusion_chart(confusion: pd.DataFrame, lang: str = "en", ax=None):
     ax = _ax(ax, (4.8, 4))
     m = confusion.to_numpy()
     ax.imshow(m, cmap="Blues")
-    names = [i18n.t("stays", lang), i18n.t("churned", lang)]
+    names = [i18n.t("stays", lang, room=ROOM), i18n.t("churned", lang, room=ROOM)]
     ax.set_xticks([0, 1], names)
     ax.set_yticks([0, 1], names)
-    ax.set_xlabel(i18n.t("predicted", lang))
-    ax.set_ylabel(i18n.t("actual", lang))
+    ax.set_xlabel(i18n.t("predicted", lang, room=ROOM))
+    ax.set_ylabel(i18n.t("actual", lang, room=ROOM))
     ax.grid(False)
     for i in range(2):
         for j in range(2):
             ax.text(j, i, f"{m[i, j]:,}", ha="center", va="center",
                     color="white" if m[i, j] > m.max() / 2 else "black", fontsize=12)
-    ax.set_title(i18n.t("churn_plot_confusion", lang))
+    ax.set_title(i18n.t("plot_confusion", lang, room=ROOM))
     return ax
 
 
-def risk_by_chart(table: pl.DataFrame, by: str, lang: str = "en", top: int = 15, ax=None):
+def risk_by_chart(table: pl.DataFrame, by: str, lang: str = "en", top: int = 15, ax=None,
+                  currency: str = "CNY"):
     """Revenue at risk per tier or per account manager (from :func:`workbench.churn.revenue_at_risk_by`)."""
     d = table.head(top).to_pandas().iloc[::-1]
     ax = _ax(ax, (8, max(2.5, 0.35 * len(d) + 1)))
     colors = [TIER_COLORS.get(str(k), PALETTE[0]) for k in d[by]] if by == "tier" else PALETTE[0]
     bars = ax.barh(d[by].astype(str), d["revenue_at_risk"], color=colors)
     for b, v, n in zip(bars, d["revenue_at_risk"], d["customers"], strict=True):
-        ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {fmt_money(v, lang)} ({n})",
+        ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {fmt_money(v, lang, currency)} ({n})",
                 va="center", fontsize=9)
-    money_axis(ax, "x", lang)
+    money_axis(ax, "x", lang, currency)
     ax.set_xlim(0, float(d["revenue_at_risk"].max()) * 1.3 if len(d) else 1)
-    ax.set_title(f"{i18n.t('churn_plot_risk_by', lang)} · {i18n.t(by, lang)}")
+    ax.set_title(f"{i18n.t('plot_risk_by', lang, room=ROOM)} · {i18n.t(by, lang, room=ROOM)}")
     return ax
 
 
@@ -168,11 +164,11 @@ def probability_histogram(scores: pl.DataFrame, threshold: float, lang: str = "e
     """How churn probabilities spread over the scored customers, with the warning threshold."""
     ax = _ax(ax, (8, 3.8))
     ax.hist(scores.get_column("churn_probability").to_numpy(), bins=30, range=(0, 1), color=PALETTE[0])
-    ax.axvline(threshold, color=PALETTE[3], lw=2, label=f"{i18n.t('churn_axis_threshold', lang)} "
+    ax.axvline(threshold, color=PALETTE[3], lw=2, label=f"{i18n.t('axis_threshold', lang, room=ROOM)} "
                                                         f"{threshold:.2f}")
     percent_axis(ax, "x")
-    ax.set_xlabel(i18n.t("churn_probability", lang))
-    ax.set_ylabel(i18n.t("customers", lang))
-    ax.set_title(i18n.t("churn_plot_hist", lang))
+    ax.set_xlabel(i18n.t("churn_probability", lang, room=ROOM))
+    ax.set_ylabel(i18n.t("customers", lang, room=ROOM))
+    ax.set_title(i18n.t("plot_hist", lang, room=ROOM))
     ax.legend()
     return ax
