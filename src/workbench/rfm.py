@@ -31,6 +31,13 @@ months, ``"h"`` hours):
 Transactions in periods after the observation end are left out (a customer
 whose first purchase comes later does not appear).  Timezone-aware timestamps
 are taken at their local wall time, as pandas' ``to_period`` does.
+
+This module does not decide what a purchase is: every row it is given is one.
+What a purchase, a return or an order's money is belongs to the transaction model
+(:mod:`workbench.transactions`); the rooms pass ``transactions.purchases(log)``
+(columns ``customer_id, day, value``), so that with ``freq="D"`` a customer's
+``frequency`` is the segmentation's purchase days minus one.  Like lifetimes, the
+functions take the column names as arguments.
 """
 
 from __future__ import annotations
@@ -163,7 +170,7 @@ class _Input:
     dt_expr: pl.Expr  # the caller's date column -> naive Datetime (null where unparseable)
 
 
-def _prepare(transactions, customer_id_col: str, datetime_col: str,
+def _prepare(transactions: Any, customer_id_col: str, datetime_col: str,
              monetary_value_col: str | None, datetime_format: str | None) -> _Input:
     """Select and normalise the columns; raise on missing columns or unusable types."""
     cols = [customer_id_col, datetime_col] + ([monetary_value_col] if monetary_value_col else [])
@@ -389,7 +396,7 @@ def _in_pieces(data: pl.DataFrame,
     return [pl.concat([d[i] for d in done]) for i in range(len(done[0]))]
 
 
-def _finish(res: pl.DataFrame, inp: _Input):
+def _finish(res: pl.DataFrame, inp: _Input) -> Any:
     """Sort by customer and give the caller the kind of frame they passed."""
     res = res.sort(_ID, multithreaded=False)  # quicker on a busy machine, same order
     if inp.kind != "pandas":
@@ -405,7 +412,9 @@ def _finish(res: pl.DataFrame, inp: _Input):
     return pdf
 
 
-def _load(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format):
+def _load(transactions: Any, customer_id_col: str, datetime_col: str,
+          monetary_value_col: str | None,
+          datetime_format: str | None) -> tuple[_Input, dict[str, Any]]:
     inp = _prepare(transactions, customer_id_col, datetime_col, monetary_value_col,
                    datetime_format)
     if inp.kind != "lazy":  # in memory already: convert the columns (parse dates) once
