@@ -1,5 +1,7 @@
 """Charts for service and relationship analytics (draw what :mod:`workbench.service` computed).
 
+Their text is in the i18n room ``service`` (keys ``plot.*``).
+
 Every function takes a table returned by :mod:`workbench.service`, a language
 (``"zh"``/``"en"``) and an optional ``ax``; it returns the matplotlib Axes.  Call
 :func:`workbench.plots.setup` first so Chinese labels render.  In a notebook end
@@ -15,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from .. import i18n
+from ..service import ROOM
 from . import PALETTE, TIER_COLORS, fmt_pct, money_axis, percent_axis
 
 __all__ = [
@@ -29,32 +32,36 @@ __all__ = [
 ]
 
 i18n.register({
-    "svcplot.complaint_rate": {"zh": "各等级客户投诉率(每百客户投诉数)",
+    "plot.complaint_rate": {"zh": "各等级客户投诉率(每百客户投诉数)",
                                "en": "Complaints per 100 customers by tier"},
-    "svcplot.per100": {"zh": "每百客户投诉数", "en": "Complaints per 100 customers"},
-    "svcplot.tier": {"zh": "客户等级", "en": "Tier"},
-    "svcplot.resolution": {"zh": "各严重程度的投诉解决时长与时限(SLA)",
+    "plot.per100": {"zh": "每百客户投诉数", "en": "Complaints per 100 customers"},
+    "plot.tier": {"zh": "客户等级", "en": "Tier"},
+    "plot.resolution": {"zh": "各严重程度的投诉解决时长与时限(SLA)",
                            "en": "Time to resolve by severity, against the SLA"},
-    "svcplot.hours": {"zh": "解决时长(小时,对数刻度)", "en": "Hours to resolve (log scale)"},
-    "svcplot.sla": {"zh": "时限(SLA)", "en": "SLA"},
-    "svcplot.median": {"zh": "中位数", "en": "Median"},
-    "svcplot.visits": {"zh": "各等级客户每月人均拜访次数(服务差异化)",
+    "plot.hours": {"zh": "解决时长(小时,对数刻度)", "en": "Hours to resolve (log scale)"},
+    "plot.sla": {"zh": "时限(SLA)", "en": "SLA"},
+    "plot.median": {"zh": "中位数", "en": "Median"},
+    "plot.visits": {"zh": "各等级客户每月人均拜访次数(服务差异化)",
                        "en": "Visits per customer per month by tier (service differentiation)"},
-    "svcplot.visits_axis": {"zh": "每客户每月拜访次数", "en": "Visits per customer per month"},
-    "svcplot.nps": {"zh": "各{by}净推荐值(NPS)及{conf}置信区间", "en": "NPS by {by} with {conf} interval"},
-    "svcplot.nps_axis": {"zh": "NPS(-100 至 100)", "en": "NPS (-100 to 100)"},
-    "svcplot.nps_trend": {"zh": "净推荐值与满意度月度趋势", "en": "NPS and CSAT per month"},
-    "svcplot.csat_share": {"zh": "CSAT(4-5分占比)", "en": "CSAT (share 4-5)"},
-    "svcplot.retention": {"zh": "获客批次留存热力图:{what}", "en": "Cohort retention: {what}"},
-    "svcplot.retention_customers": {"zh": "仍在购买的客户占比", "en": "share of customers still buying"},
-    "svcplot.retention_revenue": {"zh": "销售额相对首期的比例", "en": "revenue relative to the first period"},
-    "svcplot.cohort": {"zh": "获客批次(首次购买月份)", "en": "Cohort (month of first purchase)"},
-    "svcplot.since": {"zh": "获客后第几期", "en": "Periods since acquisition"},
-    "svcplot.nvr": {"zh": "新客户与老客户销售额", "en": "Revenue from new and returning customers"},
-    "svcplot.new": {"zh": "新客户", "en": "New customers"},
-    "svcplot.returning": {"zh": "老客户", "en": "Returning customers"},
-    "svcplot.n": {"zh": "n={n}", "en": "n={n}"},
-})
+    "plot.visits_axis": {"zh": "每客户每月拜访次数", "en": "Visits per customer per month"},
+    "plot.nps": {"zh": "各{by}净推荐值(NPS)及{conf}置信区间", "en": "NPS by {by} with {conf} interval"},
+    "plot.nps_axis": {"zh": "NPS(-100 至 100)", "en": "NPS (-100 to 100)"},
+    "plot.nps_trend": {"zh": "净推荐值与满意度月度趋势", "en": "NPS and CSAT per month"},
+    "plot.csat_share": {"zh": "CSAT(4-5分占比)", "en": "CSAT (share 4-5)"},
+    "plot.retention": {"zh": "获客批次留存热力图:{what}", "en": "Cohort retention: {what}"},
+    "plot.retention_customers": {"zh": "仍在购买的客户占比", "en": "share of customers still buying"},
+    "plot.retention_revenue": {"zh": "销售额相对首期的比例", "en": "revenue relative to the first period"},
+    "plot.cohort": {"zh": "获客批次(首次购买月份)", "en": "Cohort (month of first purchase)"},
+    "plot.since": {"zh": "获客后第几期", "en": "Periods since acquisition"},
+    "plot.nvr": {"zh": "新客户与老客户销售额", "en": "Revenue from new and returning customers"},
+    "plot.new": {"zh": "新客户", "en": "New customers"},
+    "plot.returning": {"zh": "老客户", "en": "Returning customers"},
+    "plot.n": {"zh": "n={n}", "en": "n={n}"},
+}, room=ROOM)
+
+
+def _t(key: str, lang: str) -> str:
+    return i18n.t(f"plot.{key}", lang, room=ROOM)
 
 
 def _ax(ax, figsize=None):
@@ -68,9 +75,8 @@ def _pd(df):
 
 
 def _tier_label(t: str, lang: str) -> str:
-    key = f"service.value.{t}"
-    label = i18n.t(key, lang)
-    return t if label == key else label
+    label = i18n.t(f"value.{t}", lang, room=ROOM)
+    return t if label == f"value.{t}" else label
 
 
 def complaint_rate_chart(rates, lang: str = "en", ax=None):
@@ -84,9 +90,9 @@ def complaint_rate_chart(rates, lang: str = "en", ax=None):
     for b, (rate, n) in zip(bars, zip(d["rate"], d["complaints"], strict=True), strict=True):
         ax.annotate(f"{rate:.1f}\n({int(n)})", (b.get_x() + b.get_width() / 2, b.get_height()),
                     ha="center", va="bottom", fontsize=9)
-    ax.set_title(i18n.t("svcplot.complaint_rate", lang))
-    ax.set_ylabel(i18n.t("svcplot.per100", lang))
-    ax.set_xlabel(i18n.t("svcplot.tier", lang))
+    ax.set_title(_t("complaint_rate", lang))
+    ax.set_ylabel(_t("per100", lang))
+    ax.set_xlabel(_t("tier", lang))
     ax.margins(y=0.2)
     return ax
 
@@ -111,14 +117,14 @@ def resolution_chart(status, sla_hours: Mapping[str, float], lang: str = "en", a
         ax.scatter(x[~late], h[~late], s=18, color=PALETTE[0], alpha=0.7)
         ax.scatter(x[late], h[late], s=18, color=PALETTE[3], alpha=0.8)
         ax.hlines(sla_hours[s], i - 0.35, i + 0.35, color=PALETTE[3], linestyle="--", lw=1.5,
-                  label=i18n.t("svcplot.sla", lang) if i == 0 else None)
+                  label=_t("sla", lang) if i == 0 else None)
         if h.size:
             ax.hlines(np.median(h), i - 0.3, i + 0.3, color="black", lw=2,
-                      label=i18n.t("svcplot.median", lang) if i == 0 else None)
+                      label=_t("median", lang) if i == 0 else None)
     ax.set_yscale("log")
     ax.set_xticks(range(len(sev)), [_tier_label(s, lang) for s in sev])
-    ax.set_ylabel(i18n.t("svcplot.hours", lang))
-    ax.set_title(i18n.t("svcplot.resolution", lang))
+    ax.set_ylabel(_t("hours", lang))
+    ax.set_title(_t("resolution", lang))
     ax.legend(loc="upper right")
     return ax
 
@@ -133,9 +139,9 @@ def visits_by_tier_chart(cadence, lang: str = "en", ax=None):
     for b, v in zip(bars, d["visits_per_customer_month"], strict=True):
         ax.annotate(f"{v:.2f}", (b.get_x() + b.get_width() / 2, b.get_height()), ha="center",
                     va="bottom", fontsize=9)
-    ax.set_title(i18n.t("svcplot.visits", lang))
-    ax.set_ylabel(i18n.t("svcplot.visits_axis", lang))
-    ax.set_xlabel(i18n.t("svcplot.tier", lang))
+    ax.set_title(_t("visits", lang))
+    ax.set_ylabel(_t("visits_axis", lang))
+    ax.set_xlabel(_t("tier", lang))
     ax.margins(y=0.15)
     return ax
 
@@ -155,13 +161,13 @@ def nps_chart(sat, by: str = "tier", lang: str = "en", ax=None, confidence: floa
     ax.bar(labels, y, color=colors, edgecolor="#1f5f8b", yerr=err, capsize=5,
            error_kw={"ecolor": "#444444", "lw": 1.2})
     for i, n in enumerate(d["n_nps"]):
-        ax.annotate(i18n.t("svcplot.n", lang).format(n=int(n)), (i, -100), ha="center",
+        ax.annotate(_t("n", lang).format(n=int(n)), (i, -100), ha="center",
                     va="bottom", fontsize=8, color="#444444")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylim(-100, 100)
-    ax.set_ylabel(i18n.t("svcplot.nps_axis", lang))
-    by_label = i18n.t(by, lang)
-    ax.set_title(i18n.t("svcplot.nps", lang).format(by=by_label, conf=fmt_pct(confidence, 0)))
+    ax.set_ylabel(_t("nps_axis", lang))
+    by_label = i18n.t(by, lang, room=ROOM)
+    ax.set_title(_t("nps", lang).format(by=by_label, conf=fmt_pct(confidence, 0)))
     if len(labels) > 6:
         ax.tick_params(axis="x", labelrotation=45)
     return ax
@@ -177,9 +183,9 @@ def nps_trend_chart(trend, lang: str = "en", ax=None):
                     alpha=0.15)
     ax.set_ylim(-100, 100)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel(i18n.t("svcplot.nps_axis", lang))
+    ax.set_ylabel(_t("nps_axis", lang))
     ax2 = ax.twinx()
-    ax2.plot(x, d["csat_share"], marker="s", color=PALETTE[1], label=i18n.t("svcplot.csat_share", lang))
+    ax2.plot(x, d["csat_share"], marker="s", color=PALETTE[1], label=_t("csat_share", lang))
     ax2.set_ylim(0, 1.05)
     percent_axis(ax2)
     ax2.grid(False)
@@ -187,7 +193,7 @@ def nps_trend_chart(trend, lang: str = "en", ax=None):
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="lower left")
-    ax.set_title(i18n.t("svcplot.nps_trend", lang))
+    ax.set_title(_t("nps_trend", lang))
     return ax
 
 
@@ -207,29 +213,28 @@ def retention_heatmap(matrix, value: str = "retention", lang: str = "en", ax=Non
                         color="white" if v > 0.6 * vmax else "#222222")
     ax.set_xticks(range(data.shape[1]), [str(c) for c in m.columns])
     ax.set_yticks(range(data.shape[0]), [str(r) for r in m.index])
-    ax.set_xlabel(i18n.t("svcplot.since", lang))
-    ax.set_ylabel(i18n.t("svcplot.cohort", lang))
+    ax.set_xlabel(_t("since", lang))
+    ax.set_ylabel(_t("cohort", lang))
     ax.grid(False)
-    what = i18n.t("svcplot.retention_customers" if value == "retention"
-                  else "svcplot.retention_revenue", lang)
-    ax.set_title(i18n.t("svcplot.retention", lang).format(what=what) + " (%)")
+    what = _t("retention_customers" if value == "retention" else "retention_revenue", lang)
+    ax.set_title(_t("retention", lang).format(what=what) + " (%)")
     plt.colorbar(im, ax=ax, fraction=0.03, format=lambda v, _: fmt_pct(v, 0))
     return ax
 
 
-def new_vs_returning_chart(nvr, lang: str = "en", ax=None):
-    """Stacked bars of revenue from new and returning customers per period."""
+def new_vs_returning_chart(nvr, lang: str = "en", ax=None, currency: str | None = "CNY"):
+    """Stacked bars of revenue from new and returning customers per period (net ``value``)."""
     d = _pd(nvr)
     ax = _ax(ax, (10, 4))
     x = np.arange(len(d))
-    ax.bar(x, d["new_revenue"], color=PALETTE[1], label=i18n.t("svcplot.new", lang))
+    ax.bar(x, d["new_revenue"], color=PALETTE[1], label=_t("new", lang))
     ax.bar(x, d["returning_revenue"], bottom=d["new_revenue"], color=PALETTE[0],
-           label=i18n.t("svcplot.returning", lang))
+           label=_t("returning", lang))
     step = max(1, len(d) // 18)
     ax.set_xticks(x[::step], list(d["period"])[::step], rotation=45, ha="right")
-    money_axis(ax, lang=lang)
+    money_axis(ax, lang=lang, currency=currency)
     ax.legend(loc="upper left")
-    ax.set_title(i18n.t("svcplot.nvr", lang))
+    ax.set_title(_t("nvr", lang))
     return ax
 
 
