@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from workbench import churn, datasets, demo, schema
+from workbench import churn, datasets, demo, schema, transactions
 from workbench.churn import importance
 from workbench.errors import DataError, ModelError, UsageError
 from workbench.transactions import TransactionSettings
@@ -95,6 +95,22 @@ def test_outlier_orders_count_as_purchases_with_the_house_policy_amount():
     fs = churn.build_features({"orders": orders}, date(2024, 6, 30), 90, segmenter=None, with_p_alive=False)
     row = fs.frame.row(0, named=True)
     assert (row["recency_days"], row["purchase_days"], row["monetary_total"]) == (10, 2, 20.0)
+
+
+def test_the_outlier_cap_of_a_cutoff_sees_only_amounts_known_then():
+    # With the cap policy the cap is a quantile of the unflagged purchases known at the
+    # cut-off: later amounts (here 100x bigger) do not move a flagged order's value.
+    rows = [("a", date(2024, 5, 1) + timedelta(days=d), 10 + d) for d in range(0, 40, 4)]
+    rows += [("a", date(2024, 6, 20), 99999), ("a", date(2024, 8, 1), 5000)]
+    orders = _orders(rows).with_columns(pl.Series("is_outlier", [False] * (len(rows) - 2) + [True, False]))
+    cut = date(2024, 6, 30)
+    kw = {"segmenter": None, "with_p_alive": False}
+    ref = churn.build_features({"orders": orders}, cut, 90, **kw).frame
+    later = orders.with_columns(pl.when(pl.col("order_date") > cut).then(pl.col("amount") * 100)
+                                .otherwise(pl.col("amount")).alias("amount"))
+    assert churn.build_features({"orders": later}, cut, 90, **kw).frame.equals(ref)
+    cap = np.quantile([10.0 + d for d in range(0, 40, 4)], 0.99)
+    assert ref.item(0, "monetary_total") == pytest.approx(sum(10 + d for d in range(0, 40, 4)) + cap)
 
 
 # ------------------------------------------------------------------ features: no leakage
@@ -306,6 +322,13 @@ def test_warning_list_ranks_revenue_at_risk_with_owner_reasons_and_action(demo_a
     owners = demo_tables["customers"].select("customer_id", "sales_rep")
     joined = w.select("customer_id", "sales_rep").join(owners, on="customer_id", suffix="_src")
     assert ((joined["sales_rep"] == joined["sales_rep_src"]) | joined["sales_rep_src"].is_null()).all()
+    # Without CLV the value is the house's 12-month net revenue (workbench.transactions).
+    net = transactions.net_revenue(transactions.transactions(demo_tables["orders"], DEMO_END), DEMO_END, 12)
+    rev = w.filter(pl.col("value_source") == "net_revenue_12m").join(net.collect(), on="customer_id",
+                                                                    how="left", suffix="_tx")
+    assert rev.height > 0
+    assert (rev["value"] == rev["net_revenue_12m"]).all()
+    assert rev["net_revenue_12m"].to_list() == pytest.approx(rev["net_revenue_12m_tx"].fill_null(0.0).to_list())
     by_tier = churn.revenue_at_risk_by(w, "tier")
     assert by_tier.get_column("revenue_at_risk").sum() == pytest.approx(sum(risk))
     res = churn.key_results(a, w)
