@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from . import schema
-from .errors import UsageError
+from .errors import ConfigError
 
 __all__ = ["ENV_VAR", "Config", "ConfigError", "SourceSpec", "find_config", "from_dict", "load"]
 
@@ -34,10 +34,6 @@ _TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segment
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
                 "sheet", "sheets", "separator", "columns", "skip_rows"}
 _FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
-
-
-class ConfigError(UsageError):
-    """The configuration file is missing, unreadable or inconsistent."""
 
 
 def _as_formats(value: str | tuple[str, ...] | None) -> tuple[str, ...]:

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-__all__ = ["WorkbenchError", "UsageError", "DataError", "ModelError", "StepFailed"]
+__all__ = ["ConfigError", "DataError", "ModelError", "StepFailed", "UsageError", "WorkbenchError"]
 
 
 class WorkbenchError(Exception):
@@ -24,6 +24,10 @@ class UsageError(WorkbenchError, ValueError):
     """Wrong arguments or configuration."""
 
     exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The configuration file is missing, unreadable or inconsistent (a key, its value)."""
 
 
 class DataError(WorkbenchError, ValueError):

@@ -19,7 +19,7 @@ and names its section::
 annotation (``int``, ``float``, ``bool``, ``str``, ``Literal[...]``, ``X | None``,
 ``tuple[X, ...]``, ``Mapping[str, X]``) and converts what is safe to convert (a whole
 number where a float is expected, a list where a tuple is expected).  Every error
-is a :class:`~workbench.errors.UsageError` naming the key's path, the value found
+is a :class:`~workbench.errors.ConfigError` (a usage error, exit code 2) naming the key's path, the value found
 and what is expected, so a typo in the configuration stops a run before any step.
 """
 
@@ -31,7 +31,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeVar, Union
 
-from .errors import UsageError
+from .errors import ConfigError
 
 __all__ = ["Settings", "check_value"]
 
@@ -61,11 +61,11 @@ def _describe(tp: Any) -> str:
 def check_value(value: Any, tp: Any, where: str) -> Any:
     """``value`` checked against the annotation ``tp`` (and converted where safe).
 
-    Raises UsageError naming ``where``, the value and what was expected.
+    Raises ConfigError naming ``where``, the value and what was expected.
     """
 
     def fail() -> typing.NoReturn:
-        raise UsageError(f"{where}: {value!r} is not {_describe(tp)}.")
+        raise ConfigError(f"{where}: {value!r} is not {_describe(tp)}.")
 
     if tp is Any:
         return value
@@ -81,7 +81,7 @@ def check_value(value: Any, tp: Any, where: str) -> Any:
                 continue
             try:
                 return check_value(value, arg, where)
-            except UsageError:
+            except ConfigError:
                 continue
         fail()
     if origin is Literal:
@@ -129,6 +129,8 @@ class Settings:
     SECTION: ClassVar[str] = ""
     #: Keys that once lived in this section, with where they live now.
     MOVED: ClassVar[Mapping[str, str]] = {}
+    #: Fields set by code, not read from the section (e.g. a value taken from another section).
+    INTERNAL: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         self.check()
@@ -143,24 +145,24 @@ class Settings:
 
     def fail(self, key: str, value: Any, expected: str) -> typing.NoReturn:
         """Raise the house's configuration error for ``key``."""
-        raise UsageError(f"{self.where(key)}: {value!r} must be {expected}.")
+        raise ConfigError(f"{self.where(key)}: {value!r} must be {expected}.")
 
     @classmethod
     def from_mapping(cls: type[S], section: Mapping[str, Any] | None) -> S:
         """Settings from a config section: unknown keys and ill-typed values are errors."""
         if section is not None and not isinstance(section, Mapping):
-            raise UsageError(f"{cls.where()}: expected a mapping of keys to values, "
+            raise ConfigError(f"{cls.where()}: expected a mapping of keys to values, "
                              f"got {section!r}.")
         data = dict(section or {})
         hints = typing.get_type_hints(cls)
-        names = [f.name for f in dataclasses.fields(cls) if f.init]
+        names = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in cls.INTERNAL]
         moved = {k: v for k, v in cls.MOVED.items() if k in data}
         if moved:
             k, v = next(iter(moved.items()))
-            raise UsageError(f"{cls.where(k)}: this key moved to {v}; set it there instead.")
+            raise ConfigError(f"{cls.where(k)}: this key moved to {v}; set it there instead.")
         unknown = sorted(set(data) - set(names))
         if unknown:
-            raise UsageError(f"{cls.where()}: unknown key(s) {unknown}; "
+            raise ConfigError(f"{cls.where()}: unknown key(s) {unknown}; "
                              f"known keys are {sorted(names)}.")
         values = {k: check_value(v, hints[k], cls.where(k)) for k, v in data.items()}
         return cls(**values)
