@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from ..errors import UsageError
+from ..errors import ConfigError, UsageError
 from ..settings import Settings
 
 __all__ = [
@@ -139,7 +139,7 @@ class SegmentSettings(Settings):
             check_cuts(self.tier_method, self.tier_cuts)
             normalise_weights(self.tier_weights)
         except UsageError as exc:
-            raise UsageError(f"{self.where()}: {exc}") from None
+            raise ConfigError(f"{self.where()}: {exc}") from None
         if not 2 <= self.n_scores <= 10:
             self.fail("n_scores", self.n_scores, "a whole number from 2 to 10")
         if not 0 < self.at_risk_days < self.churned_days:
