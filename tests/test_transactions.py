@@ -193,3 +193,24 @@ def test_period_bounds_labels_and_index():
         periods.period_of(date(2026, 1, 1), "year")
     assert periods.DAYS_PER_MONTH == pytest.approx(30.4375)
     assert isinstance(pd.Timestamp(date(2026, 1, 1)), pd.Timestamp)
+
+
+def test_open_complaints_and_reproducible_sums():
+    c = pl.DataFrame({
+        "opened_at": [datetime(2024, 6, 1), datetime(2024, 6, 1), datetime(2024, 6, 1),
+                      datetime(2024, 7, 1)],
+        "resolved_at": [datetime(2024, 6, 2), datetime(2024, 7, 2), None, None],
+    })
+    open_ = c.select(transactions.is_open_at(AS_OF, c.schema["resolved_at"])).to_series()
+    assert open_.to_list() == [False, True, True, False]
+    d = c.with_columns(pl.col("resolved_at").dt.date())
+    assert d.select(transactions.is_open_at(AS_OF, pl.Date)).to_series().to_list() == [
+        False, True, True, False]
+    # the same values in another row order give the same bits
+    vals = [0.1 * k for k in range(1, 2000)]
+    rows = pl.DataFrame({"customer_id": ["A"] * len(vals), "day": [AS_OF] * len(vals),
+                         "kind": ["purchase"] * len(vals), "value": vals,
+                         "is_outlier": [False] * len(vals)})
+    one = transactions.net_revenue(rows, AS_OF).collect().item(0, 1)
+    two = transactions.net_revenue(rows.reverse(), AS_OF).collect().item(0, 1)
+    assert one == two

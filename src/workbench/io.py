@@ -52,6 +52,19 @@ def atomic_write_parquet(df, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def atomic_write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` to ``path`` atomically (a unique temporary file, then a rename)."""
+    path = Path(path)
+    tmp = _tmp_path(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert numpy/pandas/polars scalars, dates and NaN into plain JSON values."""
     if isinstance(value, Mapping):

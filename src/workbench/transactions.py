@@ -60,6 +60,7 @@ __all__ = [
     "TransactionSettings",
     "as_of_filter",
     "customer_activity",
+    "is_open_at",
     "is_cancelled",
     "is_purchase",
     "is_return",
@@ -163,6 +164,22 @@ def as_of_filter(frame: Any, table: str, as_of: date | None, *,
     return lf.filter(pl.col(col).cast(pl.Date) <= as_of)
 
 
+_MICROSECONDS = pl.Datetime("us")
+
+
+def is_open_at(as_of: date, dtype: pl.DataType = _MICROSECONDS, *,
+               opened: str = "opened_at", resolved: str = "resolved_at") -> pl.Expr:
+    """True for a complaint open at the end of ``as_of``: opened by then, not resolved by then.
+
+    ``dtype`` is the type of the ``resolved`` column (Date or Datetime).
+    """
+    end = (pl.lit(as_of) if dtype == pl.Date
+           else pl.lit(as_of + timedelta(days=1)).cast(dtype))
+    opened_by = (pl.col(opened).cast(pl.Date) <= as_of)
+    resolved_by = (pl.col(resolved) <= end) if dtype == pl.Date else (pl.col(resolved) < end)
+    return opened_by & ~resolved_by.fill_null(False)
+
+
 # --------------------------------------------------------------------------- the log
 
 
@@ -245,6 +262,12 @@ def _window(log: pl.LazyFrame | pl.DataFrame, start: date | None,
     return log
 
 
+def _sum(values: pl.Expr) -> pl.Expr:
+    """A sum that is the same to the last bit on every run: values summed in sorted order
+    (a parallel group-by may otherwise add a group's values in any order)."""
+    return values.sort().sum()
+
+
 def net_revenue(log: pl.LazyFrame | pl.DataFrame, as_of: date, months: int = 12, *,
                 name: str | None = None) -> pl.LazyFrame:
     """Net revenue per customer over the trailing ``months`` months at ``as_of``.
@@ -255,7 +278,7 @@ def net_revenue(log: pl.LazyFrame | pl.DataFrame, as_of: date, months: int = 12,
     start, end = periods.trailing_window(as_of, months)
     col = name or f"net_revenue_{months}m"
     return (_window(log, start, end).group_by("customer_id")
-            .agg(pl.col("value").sum().alias(col)).sort("customer_id"))
+            .agg(_sum(pl.col("value")).alias(col)).sort("customer_id"))
 
 
 def customer_activity(log: pl.LazyFrame | pl.DataFrame, start: date | None = None,
@@ -276,8 +299,8 @@ def customer_activity(log: pl.LazyFrame | pl.DataFrame, start: date | None = Non
         pl.col("day").filter(buy).n_unique().cast(pl.Int64).alias("purchase_days"),
         pl.col("day").filter(buy).min().alias("first_purchase"),
         pl.col("day").filter(buy).max().alias("last_purchase"),
-        pl.col("value").filter(buy).sum().alias("gross"),
-        (-pl.col("value").filter(ret).sum()).alias("returns"),
-        pl.col("value").sum().alias("net"),
+        _sum(pl.col("value").filter(buy)).alias("gross"),
+        (-_sum(pl.col("value").filter(ret))).alias("returns"),
+        _sum(pl.col("value")).alias("net"),
         (buy & pl.col("is_outlier")).sum().cast(pl.Int64).alias("outlier_orders"),
     ).sort("customer_id"))
