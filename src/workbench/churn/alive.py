@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from .. import clv, rfm, segment
+from .. import transactions as tx
 from ..errors import DataError, ModelError, UsageError
 from .data import truncate
 
@@ -59,8 +60,12 @@ def _purchase_model(summary: pl.DataFrame, penalizer_coef: float) -> Any:
         raise ModelError(f"the BG/NBD model (probability alive) could not be fitted: {exc}") from exc
 
 
-def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date) -> pl.DataFrame | None:
+def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date, *,
+                      transaction_settings: tx.TransactionSettings | None = None,
+                      ) -> pl.DataFrame | None:
     """Tiers, RFM segments and lifecycle stages at ``cutoff`` from :func:`workbench.segment.build_segments`.
+
+    ``transaction_settings`` is the house's outlier policy (the analysis passes its own).
 
     Computed on the tables truncated at the cut-off (no clustering), so training
     rows see the tier the customer had then, not today's.  Returns None when the
@@ -76,7 +81,7 @@ def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date) -
         table = segment.build_segments(
             known["orders"], customers if customers is not None and customers.height else None,
             as_of=cutoff, surveys=surveys if surveys is not None and surveys.height else None,
-            cluster=False).table
+            transaction_settings=transaction_settings, cluster=False).table
     except (DataError, ModelError, UsageError):
         return None
     return table.select("customer_id", "tier", "rfm_segment", "lifecycle_stage")

@@ -16,6 +16,7 @@ the as-of log filtered by day would let later amounts move earlier features.
 
 from __future__ import annotations
 
+import functools
 import math
 import platform
 from collections.abc import Mapping
@@ -162,9 +163,12 @@ def analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date,
         DataError: bad or too little data (messages say what to do).
     """
     check_model(model)
+    policy = transactions or tx.TransactionSettings()
+    if segmenter is default_segmenter:  # tiers at each cut-off follow the same outlier policy
+        segmenter = functools.partial(default_segmenter, transaction_settings=policy)
     with one_thread():
         return _analyse(tables, as_of, settings or ChurnSettings(), model, seed,
-                        transactions or tx.TransactionSettings(), columns or OrderColumns(), segmenter)
+                        policy, columns or OrderColumns(), segmenter)
 
 
 def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSettings, model: str,

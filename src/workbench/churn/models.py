@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 # threadpoolctl ships no type information (pyproject's mypy overrides do not list it yet).
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from ..errors import UsageError
 from .groups import MISSING_CAT

@@ -2,7 +2,7 @@
 
 The only churn functions that write.  Every file is written atomically: the
 sidecar with :func:`workbench.io.atomic_write_json`; the model and the exports are
-rendered in memory and written by :func:`_write_bytes` (a unique temporary file in
+rendered in memory and written by :func:`workbench.io.atomic_write_bytes` (a unique temporary file in
 the same folder, renamed into place).
 """
 
@@ -11,19 +11,18 @@ from __future__ import annotations
 import io as _stdio
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 # joblib ships no type information (pyproject's mypy overrides do not list it yet).
-import joblib  # type: ignore[import-untyped]
+import joblib
 import pandas as pd
 import polars as pl
 
 from .. import i18n
 from ..errors import ModelError
-from ..io import atomic_write_json
+from ..io import atomic_write_bytes, atomic_write_json
 from .analysis import ChurnAnalysis
 from .text import ROOM
 
@@ -31,24 +30,6 @@ __all__ = ["export_warning_list", "load_model", "save_model"]
 
 _EXPORT_COLUMNS = ["rank", "customer_id", "name", "company", "tier", "sales_rep", "churn_probability",
                    "value", "value_source", "net_revenue_12m", "revenue_at_risk", "reasons", "action"]
-
-
-def _write_bytes(data: bytes, path: Path) -> Path:
-    """Write ``data`` to ``path`` atomically.
-
-    workbench.io writes Parquet and JSON only; this is its temporary-file-and-rename
-    for bytes (to move there as ``io.atomic_write_bytes`` when io offers it).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def save_model(analysis: ChurnAnalysis, path: str | os.PathLike[str]) -> tuple[Path, Path]:
@@ -62,7 +43,7 @@ def save_model(analysis: ChurnAnalysis, path: str | os.PathLike[str]) -> tuple[P
         path = path.with_suffix(".joblib")
     buffer = _stdio.BytesIO()
     joblib.dump(analysis.model, buffer)
-    _write_bytes(buffer.getvalue(), path)
+    atomic_write_bytes(buffer.getvalue(), path)
     side = atomic_write_json(analysis.metadata, path.with_suffix(".json"))
     return path, side
 
@@ -112,7 +93,7 @@ def export_warning_list(warning: pl.DataFrame, path: str | os.PathLike[str],
                 if c in cols]
     pdf = warning.select(cols).with_columns(rounding).to_pandas()
     pdf = pdf.rename(columns=i18n.column_labels(cols, lang, room=ROOM))
-    csv = _write_bytes(pdf.to_csv(index=False).encode("utf-8-sig"), path.with_suffix(".csv"))
+    csv = atomic_write_bytes(pdf.to_csv(index=False).encode("utf-8-sig"), path.with_suffix(".csv"))
     buffer = _stdio.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as xw:
         sheet = i18n.t("sheet_name", lang, room=ROOM)
@@ -121,5 +102,5 @@ def export_warning_list(warning: pl.DataFrame, path: str | os.PathLike[str],
         for i, c in enumerate(pdf.columns):
             width = min(60, max(10, int(pdf[c].astype(str).str.len().quantile(0.9) if len(pdf) else 10) + 2))
             ws.set_column(i, i, width)
-    xlsx = _write_bytes(buffer.getvalue(), path.with_suffix(".xlsx"))
+    xlsx = atomic_write_bytes(buffer.getvalue(), path.with_suffix(".xlsx"))
     return csv, xlsx

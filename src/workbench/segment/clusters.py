@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 # threadpoolctl ships no type information (pyproject's mypy overrides do not list it yet).
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from ..errors import DataError, ModelError, UsageError
 from ..frames import as_polars
