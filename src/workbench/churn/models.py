@@ -11,8 +11,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-# threadpoolctl ships no type information (pyproject's mypy overrides do not list it yet).
 from threadpoolctl import threadpool_limits
 
 from ..errors import UsageError

@@ -12,8 +12,6 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
-
-# threadpoolctl ships no type information (pyproject's mypy overrides do not list it yet).
 from threadpoolctl import threadpool_limits
 
 from ..errors import DataError, ModelError, UsageError
