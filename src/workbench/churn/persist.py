@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-# joblib ships no type information (pyproject's mypy overrides do not list it yet).
 import joblib
 import pandas as pd
 import polars as pl
