@@ -111,7 +111,8 @@ def complaint_status(complaints: Any, as_of: date, sla_hours: Mapping[str, float
 
     Complaints opened after the as-of day are left out
     (:func:`workbench.transactions.as_of_filter`).  A complaint resolved after the as-of
-    cut-off (end of the ``as_of`` day) is open at ``as_of``.  A resolved complaint breaches
+    cut-off (end of the ``as_of`` day) is open at ``as_of``
+    (:func:`workbench.transactions.is_open_at`).  A resolved complaint breaches
     its SLA when it took longer than the SLA hours of its severity; an open complaint
     breaches when it is already older than that.
 
@@ -143,7 +144,7 @@ def complaint_status(complaints: Any, as_of: date, sla_hours: Mapping[str, float
             f"complaints.severity: value(s) {missing} have no SLA; give every complaint a severity "
             f"({', '.join(sla)}) or add the value to service.sla_hours in workbench.yaml.")
     out = comp.with_columns(
-        (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= pl.lit(cut))).alias("is_open"),
+        transactions.is_open_at(as_of, comp.schema["resolved_at"]).alias("is_open"),
         pl.col("severity").replace_strict(sla, return_dtype=pl.Float64).alias("sla_hours"),
     )
     out = out.with_columns(
