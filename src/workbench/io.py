@@ -19,6 +19,8 @@ from typing import Any
 
 import polars as pl
 
+from .errors import DataError
+
 __all__ = [
     "atomic_write_parquet",
     "atomic_write_json",
@@ -121,7 +123,5 @@ def read_parquet(path: str | os.PathLike[str], what: str | None = None) -> pl.Da
     path = Path(path)
     if not path.is_file():
         hint = f" It is written by {what}; run that first." if what else ""
-        from .errors import DataError
-
         raise DataError(f"{path} does not exist.{hint}")
     return pl.read_parquet(path)
