@@ -13,9 +13,10 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from workbench import clv, rfm
+from workbench import clv, rfm, transactions
 from workbench.datasets import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow
 from workbench.errors import DataError, ModelError, UsageError
+from workbench.transactions import TransactionSettings
 
 LT = clv._lifetimes()
 
@@ -403,7 +404,8 @@ def test_summary_from_orders_purchases_returns_and_outliers():
         "amount": [100.0, 300.0, -150.0, 10_000.0, 50.0, 70.0, 20.0],
         "is_outlier": [False, False, False, True, False, False, False],
     })
-    s = clv.summary_from_orders(orders, "2024-01-31", clv.CLVSettings(net_of_returns=False, cap_outliers=False))
+    s = clv.summary_from_orders(orders, "2024-01-31", clv.CLVSettings(net_of_returns=False),
+                                transactions=TransactionSettings(outlier_amounts="keep"))
     assert s["customer_id"].to_list() == ["a", "b"]  # c buys after the as-of date
     assert s.row(0, named=True)["frequency"] == 2.0  # the return is not a purchase
     assert s.row(0, named=True)["monetary_value"] == pytest.approx((300 + 10_000) / 2)
@@ -418,6 +420,74 @@ def test_summary_from_orders_purchases_returns_and_outliers():
     assert s.row(0, named=True)["monetary_value"] == pytest.approx((300 + cap) / 2 * (1 - rate))
     with pytest.raises(DataError, match="no purchase"):
         clv.summary_from_orders(orders, "2023-12-31")
+
+
+def test_settings_moved_key_and_notebook_defaults():
+    with pytest.raises(UsageError, match=r"clv.cap_outliers: this key moved to transactions.outlier_amounts"):
+        clv.CLVSettings.from_mapping({"cap_outliers": True})
+    s = clv.CLVSettings.from_mapping({"model": "paretonbd", "horizon_months": 24, "holdout_months": 3})
+    assert (s.model, s.horizon_months, s.discount_rate_monthly, s.holdout_months) == ("paretonbd", 24, 0.01, 3)
+    with pytest.raises(UsageError, match="horizon_months"):
+        clv.CLVSettings.from_mapping({"horizon_months": 0})
+    with pytest.raises(UsageError, match="model 'arima'"):
+        clv.CLVSettings.from_mapping({"model": "arima"})
+    assert clv.PERIOD_DAYS["M"] == 365.25 / 12 == clv.DAYS_PER_MONTH
+
+
+def _mixed_orders() -> pl.DataFrame:
+    """Hand-made orders: outlier-only key account, returns, cancellations, a free sample, two orders a day."""
+    dt = __import__("datetime").datetime
+    rows = [
+        # key account: only flagged orders (a purchase everywhere; its amount capped in money)
+        ("k", "k1", dt(2024, 1, 5, 10), 50_000.0, "completed", True),
+        ("k", "k2", dt(2024, 2, 10, 9), 80_000.0, "completed", True),
+        # two orders on one day are one purchase day; a negative amount and a 'returned' order are returns
+        ("r", "r1", dt(2024, 1, 2, 9), 100.0, "completed", False),
+        ("r", "r2", dt(2024, 1, 2, 17), 60.0, "completed", False),
+        ("r", "r3", dt(2024, 1, 20, 12), -40.0, "completed", False),
+        ("r", "r4", dt(2024, 1, 25, 12), 80.0, "returned", False),
+        ("r", "r5", dt(2024, 2, 1, 12), 120.0, "completed", False),
+        # a cancelled order is no transaction (its day is no purchase day), nor is a free sample
+        ("c", "c1", dt(2024, 1, 3, 8), 90.0, "completed", False),
+        ("c", "c2", dt(2024, 1, 9, 8), 95.0, "cancelled", False),
+        ("c", "c3", dt(2024, 1, 12, 8), 0.0, "completed", False),
+        ("c", "c4", dt(2024, 2, 14, 8), 70.0, None, False),
+        ("x", "x1", dt(2024, 1, 15, 8), 300.0, "cancelled", False),  # cancelled only: no customer
+        ("n", "n1", dt(2024, 1, 4, 8), 50.0, "completed", False),
+        ("n", "n2", dt(2024, 3, 4, 8), 55.0, "completed", False),  # after the as-of date
+    ]
+    return pl.DataFrame(rows, schema=["customer_id", "order_id", "order_date", "amount", "status", "is_outlier"],
+                        orient="row")
+
+
+def test_purchase_days_equal_frequency_plus_one():
+    """The acceptance rule of the transaction model: segmentation's purchase days = CLV's frequency + 1."""
+    orders, as_of = _mixed_orders(), date(2024, 2, 29)
+    log = transactions.transactions(orders, as_of)
+    days = transactions.customer_activity(log).filter(pl.col("purchase_days") > 0).collect()
+    weekly = clv.summary_from_orders(orders, as_of)  # period D, freq_multiplier 7 (the default)
+    daily = clv.summary_from_orders(orders, as_of, clv.CLVSettings(freq_multiplier=1))
+    assert weekly["customer_id"].to_list() == days["customer_id"].to_list() == ["c", "k", "n", "r"]
+    for s in (weekly, daily):
+        joined = days.join(s, on="customer_id")
+        assert (joined["frequency"] + 1).cast(pl.Int64).to_list() == joined["purchase_days"].to_list()
+    assert dict(zip(days["customer_id"], days["purchase_days"], strict=True)) == {"c": 2, "k": 2, "n": 1, "r": 2}
+    assert np.allclose(weekly["T"].to_numpy() * 7, daily["T"].to_numpy())
+    assert np.allclose(weekly["recency"].to_numpy() * 7, daily["recency"].to_numpy())
+    # money: the flagged orders count at the policy's value (cap: the 99th percentile of the unflagged purchases)
+    k = weekly.filter(pl.col("customer_id") == "k").row(0, named=True)
+    cap = float(np.quantile([100.0, 60.0, 120.0, 90.0, 70.0, 50.0], 0.99))
+    assert k["monetary_value"] == pytest.approx(cap) and k["return_rate"] == 0.0
+    # returns: 40 and 80 of the 280 bought by r; the monetary value is the second purchase day's 120, net
+    r = weekly.filter(pl.col("customer_id") == "r").row(0, named=True)
+    assert r["return_rate"] == pytest.approx(120 / 280)
+    assert r["monetary_value"] == pytest.approx(120 * (1 - 120 / 280))
+    # a prepared log gives the same summary; its policy is set already
+    assert clv.summary_from_orders(log, as_of).equals(weekly)
+    with pytest.raises(UsageError, match="prepared transaction log"):
+        clv.summary_from_orders(log, as_of, transactions=TransactionSettings())
+    kept = clv.summary_from_orders(orders, as_of, transactions=TransactionSettings(outlier_amounts="keep"))
+    assert kept.filter(pl.col("customer_id") == "k")["monetary_value"][0] == 80_000.0
 
 
 def test_key_results_and_valuable_at_risk(bg_fit, cdnow_cal, validation):
@@ -436,8 +506,15 @@ def test_key_results_and_valuable_at_risk(bg_fit, cdnow_cal, validation):
     table = clv.localize(validation.comparison, "zh")
     assert table.index.tolist() == ["BG/NBD模型", "Pareto/NBD模型", "朴素基准(沿用校准期频率)"]
     assert table.index.name == "模型" and table.iloc[0]["合计偏差"] == "-12.1%"
-    assert "1,882" in clv.narrative("validation", "en", cal_end="1997-09-30", months=9, actual=1882, model="BG/NBD",
-                                     predicted=1653.4, err=-0.121, mae=0.79, base=1.02, verdict="")
+    analysis = clv.CLVAnalysis(as_of=date(1998, 6, 30), calibration_end=date(1997, 9, 30), model="bgnbd",
+                               horizon_months=12, discount_rate_monthly=0.01, holdout_months=9, fit=bg_fit,
+                               validation=validation, predictions=pred, at_risk=risky)
+    assert clv.key_results(analysis) == res
+    text = clv.narrative(analysis, "en", "USD")
+    assert set(text) == {"fit", "validation", "value", "allocation"}
+    assert "1,882" in text["validation"] and "beats the naive baseline" in text["validation"]
+    assert "$" in text["value"] and f"call the {risky.height:,} customers" in text["allocation"]
+    assert clv.narrative(analysis, "zh")["value"].count("¥") == 2
 
 
 def test_pareto_predictions_equal_lifetimes_and_stay_finite_at_recency_equal_T(pareto_fit, cdnow_cal):
