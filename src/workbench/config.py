@@ -210,7 +210,8 @@ def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> Sourc
         resolved = Path(str(path)).expanduser()
         if not resolved.is_absolute():
             resolved = (root / resolved).resolve()
-    fmt = str(raw.get("format") or ("sql" if url else _guess_format(resolved)))
+    guessed = "sql" if resolved is None else _guess_format(resolved)
+    fmt = str(raw.get("format") or guessed)
     if fmt not in _FORMATS:
         raise ConfigError(f"{where}: sources.{table}.format '{fmt}' is not one of {sorted(_FORMATS)}.")
     columns = dict(raw.get("columns") or {})

@@ -91,7 +91,7 @@ class TableSchema:
         return [c.name for c in self.columns if c.required]
 
     @property
-    def polars_schema(self) -> dict[str, pl.DataType]:
+    def polars_schema(self) -> dict[str, pl.DataType | type[pl.DataType]]:
         return {c.name: c.dtype for c in self.columns}
 
     def column(self, name: str) -> Column:

@@ -93,7 +93,7 @@ def setup(lang: str = "en") -> None:
         "axes.titlesize": 12,
         "axes.labelsize": 10,
         "legend.frameon": False,
-        "axes.prop_cycle": mpl.cycler(color=PALETTE),
+        "axes.prop_cycle": plt.cycler(color=PALETTE),
     })
 
 
