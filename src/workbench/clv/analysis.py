@@ -57,6 +57,13 @@ class CLVAnalysis:
     by_tier: pd.DataFrame | None = None
     by_segment: pd.DataFrame | None = None
 
+    def purchase_days(self, customer_id: str) -> list[date]:
+        """The days one customer bought on (for :func:`workbench.clv.alive_history`)."""
+        if self.purchases is None:
+            return []
+        days = self.purchases.filter(pl.col("customer_id") == str(customer_id)).get_column("day")
+        return sorted(set(days.to_list()))
+
 
 def analyse(orders: Any, as_of: Any, settings: CLVSettings | None = None, *,
             segments: Any = None, transactions: tx.TransactionSettings | None = None,

@@ -153,8 +153,9 @@ def cumulative_tracking(tracking: pd.DataFrame, lang: str = "en", ax=None):
     return ax
 
 
-def alive_history(history: pd.DataFrame, lang: str = "en", ax=None, title: str | None = None):
-    """Line of :func:`workbench.clv.alive_history`, purchases marked."""
+def alive_history(history: pd.DataFrame, lang: str = "en", ax=None, title: str | None = None,
+                  customer: str | None = None):
+    """Line of :func:`workbench.clv.alive_history`, purchases marked (``customer`` named in the title)."""
     ax = _ax(ax, (9, 3.6))
     ax.plot(history["date"], history["p_alive"], color=PALETTE[0], lw=1.8)
     buys = history.loc[history["frequency"].diff().fillna(1) > 0, "date"]
@@ -164,7 +165,9 @@ def alive_history(history: pd.DataFrame, lang: str = "en", ax=None, title: str |
     ax.set_ylim(0, 1.05)
     percent_axis(ax)
     ax.set_ylabel(_t("p_alive", lang))
-    ax.set_title(title or _t("plot_alive_history", lang))
+    if title is None:
+        title = _t("plot_alive_history", lang) + (f": {customer}" if customer else "")
+    ax.set_title(title)
     ax.legend(loc="lower left")
     ax.figure.autofmt_xdate()
     return ax
@@ -193,11 +196,14 @@ def clv_distribution(clv: pd.Series, lang: str = "en", ax=None, bins: int = 40,
 
 def clv_by_group(table: pd.DataFrame, value: str = "total_clv", lang: str = "en", ax=None,
                  title: str | None = None, currency: str | None = "CNY"):
-    """Horizontal bars of a per-group CLV table (index = group), tiers coloured like elsewhere."""
+    """Horizontal bars of :func:`workbench.clv.value_by_group` (index = group), tiers coloured like elsewhere."""
     ax = _ax(ax, (8, max(2.5, 0.45 * len(table) + 1)))
     t = table[value].iloc[::-1]
     colors = [TIER_COLORS.get(str(g), PALETTE[0]) for g in t.index]
-    ax.barh(t.index.astype(str), t.to_numpy(dtype=float), color=colors)
+    names = [str(g) for g in t.index]
+    if table.index.name == "rfm_segment":  # the segment room's names of the segments
+        names = [i18n.t(g, lang, room="segment") for g in names]
+    ax.barh(names, t.to_numpy(dtype=float), color=colors)
     money_axis(ax, "x", lang, currency)
     ax.set_xlabel(_t("axis_total_clv" if value == "total_clv" else value, lang))
     ax.set_title(title or _t("plot_by_group", lang))
