@@ -30,7 +30,8 @@ Definitions (canonical ``orders`` columns, ``docs/data-model.md``)
   - ``exclude``: the amount counts as 0.
 
   Column ``amount`` keeps the booked (signed) amount; column ``value`` is the
-  signed amount after the policy.  Every money metric sums ``value``.
+  signed amount after the policy, to the cent.  Every money metric sums ``value``,
+  in whole cents, so a figure is the same to the last bit on every run.
 - **Net revenue over a window**: the sum of ``value`` of the transactions dated
   in the window (purchases positive, returns negative), per customer.  The
   window of the last 12 months at ``as_of`` is ``add_months(as_of, -12) < day <=
@@ -226,7 +227,7 @@ def transactions(orders: Any, as_of: date | None = None,
         signed_amount(amount_col, status).alias("amount"),
     ]
     log = lf.filter(~is_cancelled(status)).select(cols)
-    return log.with_columns(_policy_value(settings).alias("value"))
+    return log.with_columns(_policy_value(settings).round(2).alias("value"))
 
 
 def _policy_value(settings: TransactionSettings) -> pl.Expr:
@@ -263,9 +264,10 @@ def _window(log: pl.LazyFrame | pl.DataFrame, start: date | None,
 
 
 def _sum(values: pl.Expr) -> pl.Expr:
-    """A sum that is the same to the last bit on every run: values summed in sorted order
-    (a parallel group-by may otherwise add a group's values in any order)."""
-    return values.sort().sum()
+    """A money sum that is the same to the last bit on every run and every engine: the
+    values are added in whole cents (integers), so neither the order of the rows nor how
+    a parallel group-by splits them can change a figure."""
+    return (values * 100).round(0).cast(pl.Int64).sum().cast(pl.Float64) / 100
 
 
 def net_revenue(log: pl.LazyFrame | pl.DataFrame, as_of: date, months: int = 12, *,
