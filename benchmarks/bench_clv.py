@@ -13,7 +13,12 @@ periods are whole units: a summary in days counted as weeks (``freq="D",
 freq_multiplier=7``) over years has nearly one pattern per repeat customer,
 and then only the faster Pareto/NBD likelihood helps.
 
-    python benchmarks/bench_clv.py [--large 500000] [--small 50000] [--seed 3]
+It also times :func:`workbench.clv.summary_from_orders` on simulated orders of
+``--orders`` customers (about five orders each, returns, cancellations and
+flagged outliers) and checks the transaction model's rule at that size: every
+customer's purchase days equal ``frequency + 1``.
+
+    python benchmarks/bench_clv.py [--large 500000] [--small 50000] [--orders 200000] [--seed 3]
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import argparse
 import sys
 import time
 import warnings
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
-from workbench import clv
+from workbench import clv, transactions
 
 
 def simulate(n: int, seed: int, weeks: int = 156) -> pd.DataFrame:
@@ -60,6 +67,28 @@ def simulate(n: int, seed: int, weeks: int = 156) -> pd.DataFrame:
     return pd.DataFrame({"frequency": freq, "recency": rec, "T": T,
                          "monetary_value": np.round(spend, 2)},
                         index=pd.Index([f"c{i}" for i in range(n)], name="customer_id"))
+
+
+def simulate_orders(n: int, seed: int) -> pl.DataFrame:
+    """About five orders per customer over three years: 3% returns, 1% cancelled, 0.5% flagged outliers."""
+    rng = np.random.default_rng(seed)
+    cid = np.repeat(np.arange(n), rng.poisson(4, n) + 1)
+    m = len(cid)
+    amount = np.round(rng.gamma(2.0, 150.0, m), 2)
+    ret = rng.random(m) < 0.03
+    amount[ret] *= -0.5
+    flag = rng.random(m) < 0.005
+    amount[flag] *= 40
+    start = date(2023, 1, 1)
+    return pl.DataFrame({
+        "customer_id": [f"c{i}" for i in cid],
+        "order_id": [f"o{i}" for i in range(m)],
+        "order_date": pl.date_range(start, start + timedelta(days=3 * 365 - 1), eager=True)
+        .gather(rng.integers(0, 3 * 365, m)),
+        "amount": amount,
+        "status": np.where(rng.random(m) < 0.01, "cancelled", "completed"),
+        "is_outlier": flag,
+    })
 
 
 def rel_diff(a: dict, b: dict) -> float:
@@ -99,6 +128,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--large", type=int, default=500_000)
     ap.add_argument("--small", type=int, default=50_000)
+    ap.add_argument("--orders", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args(argv)
 
@@ -135,6 +165,20 @@ def main(argv: list[str]) -> int:
             failures.append(f"{model} on {len(large):,} customers took {t_large:.1f} s (target {limit:.0f} s)")
         _, t_pred = timed(clv.predict, fit_l, large, 12, 0.01)
         print(f"{'  predict':<12}{len(large):>9,}{'':>10}{t_pred:>13.2f}   (12 months, {model})")
+    orders = simulate_orders(args.orders, args.seed + 2)
+    as_of = date(2025, 12, 31)
+    summary, t_sum = timed(clv.summary_from_orders, orders, as_of)
+    print(f"{'summary':<12}{summary.height:>9,}{'':>10}{t_sum:>13.2f}   "
+          f"(summary_from_orders on {orders.height:,} orders)")
+    days = transactions.customer_activity(transactions.transactions(orders, as_of)).filter(
+        pl.col("purchase_days") > 0).collect()
+    joined = days.join(summary, on="customer_id", how="full", coalesce=True)
+    bad = joined.filter((pl.col("frequency") + 1 != pl.col("purchase_days"))
+                        | pl.col("frequency").is_null() | pl.col("purchase_days").is_null())
+    if bad.height:
+        failures.append(f"{bad.height} customers whose purchase days are not frequency + 1")
+    if t_sum > 10.0:
+        failures.append(f"summary_from_orders on {orders.height:,} orders took {t_sum:.1f} s (target 10 s)")
     for f in failures:
         print("FAIL:", f, file=sys.stderr)
     return 1 if failures else 0
