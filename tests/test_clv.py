@@ -664,3 +664,28 @@ def test_ill_conditioned_spend_has_no_unpenalised_optimum(cdnow_cal, monkeypatch
                         index=pd.Index([f"c{i}" for i in range(50)], name="customer_id"))
     with pytest.raises(ModelError, match="did not converge on 50 customers"):
         clv.fit(last, "bgnbd", spend=False)
+
+
+def test_analyse_on_the_demo_data_with_the_transaction_log(small_processed):
+    """Notebook 03 in one call on the cleaned demo data: the log's purchases, validation, value by group."""
+    from workbench import context
+
+    ctx = context.resolve(small_processed, results_dir=small_processed.parent / "clv_test")
+    log = ctx.transactions()
+    a = clv.analyse(log, ctx.as_of, clv.CLVSettings(compare=("bgnbd",)), horizon_months=6)
+    days = transactions.customer_activity(log).filter(pl.col("purchase_days") > 0).collect()
+    joined = days.join(a.predictions, on="customer_id")
+    assert joined.height == days.height == a.predictions.height == a.fit.n_customers
+    assert ((joined["frequency"] + 1).cast(pl.Int64) == joined["purchase_days"]).all()
+    assert a.calibration_end == context.period_bounds(ctx.as_of, "month", -6)[1]
+    assert set(a.validation.comparison.index) == {"bgnbd", "baseline"}
+    assert a.tracking is not None and a.tracking["holdout"].any()
+    assert a.by_tier is None and a.at_risk is not None
+    res = clv.key_results(a)
+    assert res["horizon_months"] == 6 and res["customers"] == a.predictions.height
+    text = clv.narrative(a, "en", ctx.currency)
+    assert "tier A" not in text["allocation"] and "Over the next 6 months" in text["value"]
+    assert clv.analyse(ctx.load("orders"), ctx.as_of, clv.CLVSettings(compare=("bgnbd",)),
+                       horizon_months=6).predictions.equals(a.predictions)
+    best = a.predictions.sort("clv", descending=True)["customer_id"][0]
+    assert len(a.purchase_days(best)) == days.filter(pl.col("customer_id") == best)["purchase_days"][0]
