@@ -1,9 +1,10 @@
 """Disk: the fitted model (joblib + JSON sidecar) and the warning list for Excel.
 
-The only churn functions that write.  Every file is written atomically: the
-sidecar with :func:`workbench.io.atomic_write_json`; the model and the exports are
-rendered in memory and written by :func:`workbench.io.atomic_write_bytes` (a unique temporary file in
-the same folder, renamed into place).
+The only churn functions that write.  Every file is written atomically (a
+unique temporary file in the same folder, renamed into place): the sidecar with
+:func:`workbench.io.atomic_write_json`, the model with
+:func:`workbench.io.atomic_write_bytes`, the warning list's CSV and XLSX with
+:mod:`workbench.exports` (safe from formula injection).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import pandas as pd
 import polars as pl
 
-from .. import i18n
+from .. import exports, i18n
 from ..errors import ModelError
 from ..io import atomic_write_bytes, atomic_write_json
 from .analysis import ChurnAnalysis
@@ -90,16 +90,8 @@ def export_warning_list(warning: pl.DataFrame, path: str | os.PathLike[str],
     rounding = [pl.col(c).round(d) for c, d in (("churn_probability", 3), ("value", 2),
                                                 ("net_revenue_12m", 2), ("revenue_at_risk", 2))
                 if c in cols]
-    pdf = warning.select(cols).with_columns(rounding).to_pandas()
-    pdf = pdf.rename(columns=i18n.column_labels(cols, lang, room=ROOM))
-    csv = atomic_write_bytes(pdf.to_csv(index=False).encode("utf-8-sig"), path.with_suffix(".csv"))
-    buffer = _stdio.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as xw:
-        sheet = i18n.t("sheet_name", lang, room=ROOM)
-        pdf.to_excel(xw, sheet_name=sheet, index=False)
-        ws = xw.sheets[sheet]
-        for i, c in enumerate(pdf.columns):
-            width = min(60, max(10, int(pdf[c].astype(str).str.len().quantile(0.9) if len(pdf) else 10) + 2))
-            ws.set_column(i, i, width)
-    xlsx = atomic_write_bytes(buffer.getvalue(), path.with_suffix(".xlsx"))
+    table = warning.select(cols).with_columns(rounding)
+    written = exports.write_table(table, path, sheet=i18n.t("sheet_name", lang, room=ROOM),
+                                  headers=i18n.column_labels(cols, lang, room=ROOM))
+    csv, xlsx = written["csv"], written["xlsx"]
     return csv, xlsx

@@ -1,0 +1,180 @@
+"""The one writer of spreadsheets people open: CSV (UTF-8 with BOM) and XLSX, safe from formula injection.
+
+Every list the workbench hands to people (the churn warning list, action lists,
+CRM imports) goes through :func:`write_table`.  Text that comes from the data
+(a company name, a note from a CRM) can be written to start with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return; Excel, LibreOffice and Google Sheets
+then run it as a formula (``=HYPERLINK(...)``, ``=cmd|' /C calc'!A0``).  So:
+
+- every **text** cell whose first character is one of those is neutralised by a
+  leading apostrophe (``'=1+1``), which spreadsheet programs show as the text
+  itself and never evaluate (the OWASP recommendation);
+- **numbers stay numbers**: a negative amount is a numeric cell, written as a
+  number (``-120.5``) in CSV and as a number cell in XLSX;
+- XLSX cells are written with xlsxwriter's ``write_string`` for text, so no text
+  is ever turned into a formula or a URL, whatever it holds.
+
+Files are written atomically (:func:`workbench.io.atomic_write_bytes`): a reader
+never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import math
+import os
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .errors import UsageError
+from .frames import as_polars
+from .io import atomic_write_bytes
+
+__all__ = ["FORMULA_PREFIXES", "neutralise", "safe_frame", "write_csv", "write_table", "write_xlsx"]
+
+#: First characters that make a spreadsheet program read a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text value made safe to open in a spreadsheet (other values are returned as they are)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _text_columns(df: pl.DataFrame) -> list[str]:
+    return [c for c, t in df.schema.items() if t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum)]
+
+
+def safe_frame(frame: Any, what: str = "export") -> pl.DataFrame:
+    """``frame`` with every text cell neutralised and list columns joined with '; '."""
+    df = as_polars(frame, what)
+    lists = [c for c, t in df.schema.items() if isinstance(t, (pl.List, pl.Array))]
+    if lists:
+        df = df.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join("; ") for c in lists)
+    nested = [c for c, t in df.schema.items() if isinstance(t, pl.Struct)]
+    if nested:
+        df = df.with_columns(pl.col(c).struct.json_encode() for c in nested)
+    text = _text_columns(df)
+    if not text:
+        return df
+    prefix = "^[" + "".join({"\t": "\\t", "\r": "\\r", "+": "\\+", "-": "\\-"}.get(p, p)
+                            for p in FORMULA_PREFIXES) + "]"
+    return df.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(prefix))
+        .then(pl.lit("'") + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String)).alias(c)
+        for c in text)
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _csv_bytes(df: pl.DataFrame, headers: Sequence[str]) -> bytes:
+    buffer = _stdio.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in headers])
+    for row in df.iter_rows():
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_bytes(df: pl.DataFrame, headers: Sequence[str], sheet: str) -> bytes:
+    # xlsxwriter is only needed when an XLSX is written.
+    import xlsxwriter
+
+    buffer = _stdio.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    ws = book.add_worksheet(_sheet_name(sheet))
+    bold = book.add_format({"bold": True})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, str(neutralise(h)), bold)
+    widths = [max(10, min(60, len(str(h)) + 2)) for h in headers]
+    for i, row in enumerate(df.iter_rows(), start=1):
+        for j, v in enumerate(row):
+            if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+                ws.write_blank(i, j, None)
+            elif isinstance(v, bool):
+                ws.write_boolean(i, j, v)
+            elif isinstance(v, (int, float)):
+                ws.write_number(i, j, v)
+            elif isinstance(v, datetime):
+                ws.write_datetime(i, j, v.replace(tzinfo=None), stamp)
+            elif isinstance(v, date):
+                ws.write_datetime(i, j, datetime(v.year, v.month, v.day), day)
+            else:
+                text = str(v)
+                ws.write_string(i, j, text)
+                if i <= 200:
+                    widths[j] = max(widths[j], min(60, len(text) + 2))
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
+
+
+def _sheet_name(name: str) -> str:
+    bad = set('[]:*?/\\')
+    clean = "".join("_" if ch in bad else ch for ch in name).strip("'") or "Sheet1"
+    return clean[:31]
+
+
+def _headers(df: pl.DataFrame, headers: Sequence[str] | dict[str, str] | None) -> list[str]:
+    if headers is None:
+        return list(df.columns)
+    if isinstance(headers, dict):
+        return [headers.get(c, c) for c in df.columns]
+    if len(headers) != df.width:
+        raise UsageError(f"export: {len(headers)} headers for {df.width} columns ({df.columns}).")
+    return [str(h) for h in headers]
+
+
+def write_csv(frame: Any, path: str | os.PathLike[str], *,
+              headers: Sequence[str] | dict[str, str] | None = None) -> Path:
+    """Write a CSV (UTF-8 with BOM, so Excel reads Chinese text) safe to open; returns the path."""
+    df = safe_frame(frame, str(path))
+    return atomic_write_bytes(_csv_bytes(df, _headers(df, headers)), path)
+
+
+def write_xlsx(frame: Any, path: str | os.PathLike[str], *, sheet: str = "Sheet1",
+               headers: Sequence[str] | dict[str, str] | None = None) -> Path:
+    """Write an XLSX whose text cells are never formulas; returns the path."""
+    df = safe_frame(frame, str(path))
+    return atomic_write_bytes(_xlsx_bytes(df, _headers(df, headers), sheet), path)
+
+
+def write_table(frame: Any, path: str | os.PathLike[str], *,
+                formats: Iterable[str] = ("csv", "xlsx"), sheet: str = "Sheet1",
+                headers: Sequence[str] | dict[str, str] | None = None) -> dict[str, Path]:
+    """Write ``frame`` as ``<path>.csv`` and/or ``<path>.xlsx``; returns ``{format: path}``.
+
+    ``path`` names the file without (or with any) suffix; ``headers`` renames the
+    columns for people (a list in column order, or a mapping).
+    """
+    base = Path(path)
+    out: dict[str, Path] = {}
+    for fmt in formats:
+        if fmt == "csv":
+            out["csv"] = write_csv(frame, base.with_suffix(".csv"), headers=headers)
+        elif fmt == "xlsx":
+            out["xlsx"] = write_xlsx(frame, base.with_suffix(".xlsx"), sheet=sheet, headers=headers)
+        else:
+            raise UsageError(f"export format '{fmt}' is not csv or xlsx.")
+    return out
