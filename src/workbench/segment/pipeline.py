@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import polars as pl
@@ -18,45 +16,17 @@ from .lifecycle import lifecycle_stage
 from .metrics import latest_nps, metrics_from_log, transaction_log
 from .migration import Migration, tier_migration
 from .present import key_results
+from .result import Segmentation
 from .rfm_scores import assign_segments, rfm_scores, segment_rules
 from .settings import SegmentSettings
 from .tiers import TierScorer
 
 __all__ = ["SEGMENT_COLUMNS", "Segmentation", "build_segments", "migration_since"]
 
+
 SEGMENT_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "abc_class", "r_score",
                    "f_score", "m_score", "rfm_segment", "lifecycle_stage", "tier_score", "tier",
                    "cluster")
-
-
-@dataclass
-class Segmentation:
-    """Everything :func:`build_segments` computed.
-
-    Attributes:
-        table: the per-customer table (``segments.parquet``).
-        results: key results (:func:`workbench.segment.key_results`).
-        pareto: :func:`pareto_curve` data.
-        rules: the segment rule table used.
-        scorer: the fitted :class:`TierScorer`.
-        clusterer: the fitted :class:`RFMClusterer` (None when clustering was skipped).
-        settings: the settings used.
-        as_of: the analysis date.
-        transaction_settings: the outlier policy used.
-        outliers: the flagged purchases known at ``as_of``: ``orders, customers, amount``
-            (booked) and ``counted`` (after the outlier policy).
-    """
-
-    table: pl.DataFrame
-    results: dict[str, Any]
-    pareto: pl.DataFrame
-    rules: pl.DataFrame
-    scorer: TierScorer
-    clusterer: RFMClusterer | None
-    settings: SegmentSettings
-    as_of: date
-    transaction_settings: tx.TransactionSettings = field(default_factory=tx.TransactionSettings)
-    outliers: dict[str, Any] = field(default_factory=dict)
 
 
 def _outliers(log: pl.LazyFrame) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -24,10 +24,8 @@ from .abc import class_names
 from .labels import LIFECYCLE_STAGES, ROOM, say
 from .migration import Migration
 from .profiles import segment_profile
+from .result import Segmentation
 from .rfm_scores import segment_rules
-
-if TYPE_CHECKING:  # the pipeline imports this module to fill Segmentation.results
-    from .pipeline import Segmentation
 
 __all__ = ["key_results", "localize", "migration_summary", "migration_text", "narrative",
            "segment_guide", "sensitivity_text"]
