@@ -24,6 +24,8 @@ EXIT_CODES = """exit codes:
   2  wrong usage or configuration
   3  bad input data (the message names the file, column or row)
   4  a model could not be fitted on the data given
+  5  an output could not be written (disk full, read-only folder, no permission)
+  6  another run is writing the same folders (the message names it)
 """
 
 
@@ -50,10 +52,18 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from . import clean, config  # lazy: keeps `workbench --help` fast (see above)
+    from . import clean, config, io, report  # lazy: keeps `workbench --help` fast (see above)
 
     cfg = config.load(args.config)
-    result = clean.run(cfg)
+    report.validate_config(cfg)  # the whole file, before anything is read or written
+    wait = args.lock_wait
+    if wait is None:
+        wait = report.ReportSettings.from_mapping(cfg.section("report")).lock_wait_seconds
+    with report.locking.hold([cfg.processed_dir], wait):
+        for done in report.clean_stale(cfg.processed_dir):
+            log.warning("left by an interrupted run: %s", done)
+        with io.disk_faults(cfg.processed_dir, "the clean tables"):
+            result = clean.run(cfg)
     print(clean.format_ledger(result.ledger))
     print(f"clean tables written to {cfg.processed_dir}")
     return 0
@@ -63,6 +73,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from . import report  # lazy: keeps `workbench --help` fast (see above)
 
     return report.main(args)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 to 86400 seconds")
+    return value
+
+
+def _lock_wait_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lock-wait", type=_seconds, default=None, metavar="SECONDS",
+                   help="wait this long for another run writing the same folders "
+                        "(default: the configuration's report.lock_wait_seconds, 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", default=None,
                    help="configuration file (default: $WORKBENCH_CONFIG or ./workbench.yaml)")
+    _lock_wait_option(p)
     p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser(
@@ -138,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reports folder (default: the configuration's paths.reports)")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="report language (default: the configuration's report.lang)")
+    _lock_wait_option(p)
     p.set_defaults(func=_cmd_report)
     return parser
 

@@ -8,20 +8,28 @@ run never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from .errors import DataError
+from .errors import DataError, WorkbenchError
 
 __all__ = [
+    "OutputError",
+    "disk_fault",
+    "disk_faults",
+    "atomic_write_bytes",
     "atomic_write_parquet",
     "atomic_write_json",
     "to_jsonable",
@@ -29,6 +37,81 @@ __all__ = [
     "load_step_results",
     "read_parquet",
 ]
+
+
+class OutputError(WorkbenchError):
+    """An output cannot be written: the disk is full, the folder is read-only or not ours.
+
+    The message names the folder and what to free or fix; exit code 5.  The run that
+    raised it removed its temporary files and left the previous outputs as they were.
+    """
+
+    exit_code = 5
+
+
+#: errno codes that mean "the folder cannot take this output".
+_FAULTS = {errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EROFS: "read-only",
+           errno.EACCES: "denied", errno.EPERM: "denied"}
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _fault_kind(exc: BaseException) -> str | None:
+    """``full``, ``read-only`` or ``denied`` when ``exc`` is a disk fault (polars reports
+    them as ComputeError '... (os error 28)'), else None."""
+    code = getattr(exc, "errno", None)
+    if code is None:
+        found = _OS_ERROR.search(str(exc))
+        code = int(found.group(1)) if found else None
+    return _FAULTS.get(code) if code is not None else None
+
+
+def _free(folder: Path) -> str:
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        usage = shutil.disk_usage(probe)
+    except OSError:
+        return "unknown"
+    return f"{usage.free / 2**20:,.1f} MiB free of {usage.total / 2**20:,.1f} MiB"
+
+
+def disk_fault(exc: BaseException, folder: str | os.PathLike[str], what: str) -> OutputError | None:
+    """The house's :class:`OutputError` for a disk fault while writing ``what`` into ``folder``
+    (None when ``exc`` is another kind of error)."""
+    kind = _fault_kind(exc)
+    if kind is None:
+        return None
+    folder = Path(folder)
+    tail = "Nothing half-written was left there and the previous outputs are unchanged."
+    if kind == "full":
+        msg = (f"no space left on the disk holding {folder} while writing {what} "
+               f"({_free(folder)}). Free space on that disk (old reports, old per-period "
+               f"results folders) or point the configuration's paths at a larger disk, then "
+               f"run again. {tail}")
+    elif kind == "read-only":
+        msg = (f"{folder} is on a read-only file system, so {what} cannot be written. Remount "
+               f"it read-write or point the configuration's paths at a writable folder. {tail}")
+    else:
+        msg = (f"no permission to write {what} in {folder} ({exc}). Give the user running the "
+               f"workbench write permission on that folder or point the configuration's paths "
+               f"elsewhere. {tail}")
+    return OutputError(msg)
+
+
+@contextlib.contextmanager
+def disk_faults(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
+    """Turn a disk fault (full, read-only, no permission) inside the block into an
+    :class:`OutputError` naming ``folder``; other errors pass unchanged."""
+    try:
+        yield
+    except OutputError:
+        raise
+    except Exception as exc:
+        fault = disk_fault(exc, folder, what)
+        if fault is None:
+            raise
+        raise fault from exc
 
 
 def _tmp_path(path: Path) -> Path:
@@ -41,6 +124,11 @@ def _tmp_path(path: Path) -> Path:
 def atomic_write_parquet(df, path: str | os.PathLike[str]) -> Path:
     """Write a polars or pandas DataFrame to Parquet atomically; returns the path."""
     path = Path(path)
+    with disk_faults(path.parent, path.name):
+        return _write_parquet(df, path)
+
+
+def _write_parquet(df, path: Path) -> Path:
     tmp = _tmp_path(path)
     try:
         if isinstance(df, pl.DataFrame):
@@ -57,6 +145,11 @@ def atomic_write_parquet(df, path: str | os.PathLike[str]) -> Path:
 def atomic_write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` to ``path`` atomically (a unique temporary file, then a rename)."""
     path = Path(path)
+    with disk_faults(path.parent, path.name):
+        return _write_bytes(data, path)
+
+
+def _write_bytes(data: bytes, path: Path) -> Path:
     tmp = _tmp_path(path)
     try:
         tmp.write_bytes(data)
@@ -90,15 +183,9 @@ def to_jsonable(value: Any) -> Any:
 def atomic_write_json(data: Any, path: str | os.PathLike[str]) -> Path:
     """Write JSON (UTF-8, indented, keys in insertion order) atomically; returns the path."""
     path = Path(path)
-    tmp = _tmp_path(path)
-    try:
-        tmp.write_text(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    text = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n"
+    with disk_faults(path.parent, path.name):
+        return _write_bytes(text.encode("utf-8"), path)
 
 
 def save_step_results(results_dir: str | os.PathLike[str], step: str, results: Mapping[str, Any]) -> Path:

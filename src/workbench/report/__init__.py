@@ -23,12 +23,18 @@ One concept per module:
 - :mod:`.manifest`   ``manifest.json``: input hashes, versions, timings, results;
 - :mod:`.present`    the executive summary's findings and words (i18n room ``report``);
 - :mod:`.trend`      net revenue per period and tier (the transaction model's ``value``);
+- :mod:`.validation` the whole configuration checked before any step;
+- :mod:`.locking`    one run at a time per folder (lock file with its owner);
+- :mod:`.preflight`  a period with nothing to analyse, and the real cause;
+- :mod:`.sections`   sections that cannot run: their page and status;
 - :mod:`.pipeline`   :func:`run` and :func:`main`.
 """
 
 from __future__ import annotations
 
+from . import locking
 from .index import build_reports_index
+from .locking import LockBusy
 from .manifest import (
     VERSION_PACKAGES,
     StepRecord,
@@ -52,7 +58,8 @@ from .present import (
 from .progress import Progress
 from .render import render_html
 from .resources import notebook_dir
-from .runner import PeriodRun
+from .runner import PeriodRun, clean_stale
+from .sections import missing_note
 from .steps import (
     FAILED_DIR,
     KERNEL_NAME,
@@ -63,6 +70,7 @@ from .steps import (
     SUMMARY,
 )
 from .trend import revenue_by_tier
+from .validation import config_problems, validate_config
 
 #: The progress reporter under its former private name (tests drive it directly).
 _Progress = Progress
@@ -70,6 +78,7 @@ _Progress = Progress
 __all__ = [
     "FAILED_DIR",
     "KERNEL_NAME",
+    "LockBusy",
     "NOTEBOOKS",
     "NOTEBOOK_RESULTS",
     "RESULT_STEPS",
@@ -83,6 +92,8 @@ __all__ = [
     "StepRecord",
     "build_manifest",
     "build_reports_index",
+    "clean_stale",
+    "config_problems",
     "default_notebook_dir",
     "default_period",
     "file_sha256",
@@ -92,7 +103,9 @@ __all__ = [
     "git_commit",
     "input_files",
     "localize",
+    "locking",
     "main",
+    "missing_note",
     "narrative",
     "notebook_dir",
     "package_versions",
@@ -104,4 +117,5 @@ __all__ = [
     "run",
     "section_links",
     "summary_intro",
+    "validate_config",
 ]

@@ -138,8 +138,12 @@ def build_manifest(*, period: Period, status: str, parameters: Mapping[str, Any]
                    started: str, finished: str, seconds: float,
                    versions: Mapping[str, Any], commit: str | None,
                    reports: Sequence[str] = (), error: Mapping[str, Any] | None = None,
-                   config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   config: Mapping[str, Any] | None = None,
+                   sections: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Assemble ``manifest.json`` (pure): the shape monitoring scripts rely on.
+
+    ``status`` is ``ok`` (every section ran), ``partial`` (published, some sections
+    skipped: ``sections`` says which and why) or ``failed``.
 
     ``results`` gets the ledger as ``cleaning`` when the cleaning notebook has not
     written its own results.
@@ -162,6 +166,7 @@ def build_manifest(*, period: Period, status: str, parameters: Mapping[str, Any]
         "versions": dict(versions),
         "git_commit": commit,
         "steps": [s.as_dict() for s in steps],
+        "sections": {k: dict(v) for k, v in (sections or {}).items()},
         "reports": list(reports),
         "results": res,
     }

@@ -7,20 +7,22 @@ versions, input hashes) and hands each period to :func:`workbench.report.runner.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TextIO
+from typing import Any, TextIO
 
 from .. import clean as clean_mod
 from .. import config as config_mod
 from .. import context as context_mod
 from .. import i18n
+from .. import io as wio
 from ..errors import StepFailed, UsageError, WorkbenchError
-from ..settings import Settings
+from ..transactions import TransactionSettings
+from . import locking
 from .manifest import (
     StepRecord,
     git_commit,
@@ -31,30 +33,15 @@ from .manifest import (
     rows_from_ledger,
 )
 from .planning import plan_periods
+from .preflight import check_period
 from .progress import Progress
 from .resources import notebook_dir as packaged_notebook_dir
-from .runner import PeriodRun, RunInputs, run_period
-from .steps import NOTEBOOKS
+from .runner import PeriodRun, RunInputs, clean_stale, run_period
+from .settings import ReportSettings
+from .steps import ANALYSIS_STEPS, NOTEBOOKS
+from .validation import validate_config
 
 __all__ = ["ReportSettings", "main", "run"]
-
-
-@dataclass(frozen=True)
-class ReportSettings(Settings):
-    """The ``report:`` section of ``workbench.yaml``.
-
-    Attributes:
-        lang: ``zh`` or ``en`` (read by :attr:`workbench.config.Config.lang`).
-        show_pii: show names, phones and e-mails unmasked (``Config.show_pii``).
-        notebooks: the folder holding the notebooks, relative to the configuration
-            (default: the notebooks shipped with the workbench).
-    """
-
-    SECTION: ClassVar[str] = "report"
-
-    lang: Literal["zh", "en"] = "en"
-    show_pii: bool = False
-    notebooks: str | None = None
 
 
 def default_notebook_dir(cfg: config_mod.Config) -> Path:
@@ -71,7 +58,8 @@ def _clean(cfg: config_mod.Config, progress: Progress, clean: bool) -> StepRecor
     if clean:
         t0 = progress.start("clean")
         try:
-            clean_mod.run(cfg)
+            with wio.disk_faults(cfg.processed_dir, "the clean tables"):
+                clean_mod.run(cfg)
         except WorkbenchError as exc:
             progress.finish("clean", t0, False, f"{type(exc).__name__}: {exc}")
             raise type(exc)(f"step 'clean' failed: {exc}") from exc
@@ -94,7 +82,8 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         out: str | os.PathLike[str] | None = None, lang: str | None = None,
         notebooks: Sequence[str] = NOTEBOOKS, notebook_dir: str | os.PathLike[str] | None = None,
         parameters: Mapping[str, Mapping[str, Any]] | None = None, clean: bool = True,
-        progress_stream: TextIO | None = None, live: bool | None = None) -> list[PeriodRun]:
+        progress_stream: TextIO | None = None, live: bool | None = None,
+        lock_wait: float | None = None) -> list[PeriodRun]:
     """Run the periodic report: cleaning once, then every notebook for each period.
 
     Args:
@@ -110,6 +99,8 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         parameters: extra parameters per notebook, e.g. ``{"03_clv": {"model": "pareto"}}``.
         clean: run :func:`workbench.clean.run` first (False reuses the clean tables on disk).
         progress_stream, live: where progress goes and whether it is a live terminal line.
+        lock_wait: seconds to wait for another run holding the processed or reports folder
+            (default: ``report.lock_wait_seconds``, 0).
 
     Returns:
         One :class:`PeriodRun` per period, in order.
@@ -117,9 +108,15 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
     Raises:
         StepFailed: a notebook (or rendering) failed; the message names the step, the
             error and where the failed notebook is kept.  Later periods are not run.
-        UsageError, DataError: bad choices, configuration or input data (from cleaning).
+        UsageError, DataError: bad choices, configuration or input data (from cleaning,
+            or a period with nothing to analyse); ModelError: no analysis section could be
+            fitted.  A section that cannot run on its own is skipped, not raised.
+        OutputError: a folder cannot take the outputs (disk full, read-only, permission).
+        LockBusy: another run writes the same processed or reports folder.
     """
     cfg = config_mod.load(config_path)
+    validate_config(cfg)  # every section before any step: a typo is exit 2, not a notebook error
+    settings = ReportSettings.from_mapping(cfg.section("report"))
     language = lang or cfg.lang
     if language not in i18n.LANGS:
         raise UsageError(f"lang '{language}' is not supported; use 'zh' or 'en'.")
@@ -141,22 +138,51 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
     if chosen:
         plan_periods(period=period, as_of=as_of, period_from=period_from, period_to=period_to,
                      freq=freq)
+    wait = settings.lock_wait_seconds if lock_wait is None else float(lock_wait)
+    if wait < 0:
+        raise UsageError(f"--lock-wait {wait:g}: the seconds to wait cannot be negative.")
     progress = Progress(progress_stream, live)
+    analyses = any(nb in ANALYSIS_STEPS for nb in notebooks)
     try:
-        clean_step = _clean(cfg, progress, clean)
-        ledger = load_ledger(cfg)
-        clean_step.extra = {"rows": rows_from_ledger(ledger)}
-        last = None if chosen else context_mod.default_as_of(cfg.processed_dir)
-        planned = plan_periods(period=period, as_of=as_of, period_from=period_from,
-                               period_to=period_to, freq=freq, last_complete=last)
-        shared = RunInputs(
-            reports_dir=reports_dir, lang=language, show_pii=cfg.show_pii,
-            notebooks=list(notebooks), notebook_dir=nb_dir, extra=extra, clean_step=clean_step,
-            ledger=ledger, progress=progress, versions=package_versions(), commit=git_commit(),
-            inputs=input_files(cfg))
-        return [run_period(cfg, p, shared) for p in planned]
+        with locking.hold([cfg.processed_dir, reports_dir], wait):
+            for folder in (cfg.processed_dir, reports_dir):
+                for done in clean_stale(folder):
+                    progress.message(f"left by an interrupted run: {done}", logging.WARNING)
+            clean_step = _clean(cfg, progress, clean)
+            ledger = load_ledger(cfg)
+            clean_step.extra = {"rows": rows_from_ledger(ledger)}
+            last = None if chosen else _default_as_of(cfg, ledger, analyses)
+            planned = plan_periods(period=period, as_of=as_of, period_from=period_from,
+                                   period_to=period_to, freq=freq, last_complete=last)
+            shared = RunInputs(
+                reports_dir=reports_dir, lang=language, show_pii=cfg.show_pii,
+                notebooks=list(notebooks), notebook_dir=nb_dir, extra=extra,
+                clean_step=clean_step, ledger=ledger, progress=progress,
+                versions=package_versions(), commit=git_commit(), inputs=input_files(cfg))
+            runs = []
+            tx = TransactionSettings.from_mapping(cfg.section("transactions"))
+            for p in planned:
+                if analyses:
+                    try:
+                        check_period(cfg, p.as_of, ledger, tx)
+                    except WorkbenchError as exc:
+                        raise type(exc)(f"period {p.label} (as of {p.as_of}) has nothing to "
+                                        f"analyse: {exc} The period was not run; its previous "
+                                        f"report (if any) is unchanged.") from None
+                runs.append(run_period(cfg, p, shared))
+            return runs
     finally:
         progress.close()
+
+
+def _default_as_of(cfg: config_mod.Config, ledger: Mapping[str, Any], analyses: bool) -> date:
+    """The last complete month of the clean orders; with no orders, the real cause."""
+    try:
+        return context_mod.default_as_of(cfg.processed_dir)
+    except WorkbenchError:
+        if analyses:  # say why there are no orders (the ledger's counts and reasons)
+            check_period(cfg, date.max, ledger)
+        raise
 
 
 def main(args: argparse.Namespace) -> int:
@@ -165,9 +191,12 @@ def main(args: argparse.Namespace) -> int:
                as_of=getattr(args, "as_of", None), period_from=getattr(args, "period_from", None),
                period_to=getattr(args, "period_to", None),
                freq=getattr(args, "freq", "month") or "month",
-               out=getattr(args, "out", None), lang=getattr(args, "lang", None))
+               out=getattr(args, "out", None), lang=getattr(args, "lang", None),
+               lock_wait=getattr(args, "lock_wait", None))
     for r in runs:
-        print(f"{r.period.label}: {r.folder / 'index.html'}")
+        skipped = [n for n, s in r.manifest.get("sections", {}).items() if s["status"] != "ok"]
+        note = f" (without {', '.join(skipped)}: see those pages)" if skipped else ""
+        print(f"{r.period.label}: {r.folder / 'index.html'}{note}")
     if runs:
         print(f"all periods: {runs[-1].folder.parent / 'index.html'}")
     return 0
