@@ -20,6 +20,7 @@ FLOORS: list[set[str]] = [
     {"schema", "config", "transactions"},
     {"ingest", "clean", "demo", "datasets"},
     {"rfm"}, {"segment"}, {"clv"}, {"churn", "service"},
+    {"manage"},
     {"plots"},
     {"context", "report", "cli", "__main__", "notebooks", "templates"},
 ]

@@ -2,15 +2,18 @@
 
 :func:`interactive_table` renders a frame as a plain, escaped HTML ``<table>`` (every cell
 through :func:`html.escape`; numbers keep their raw value in ``data-sort`` for sorting)
-followed by one small script that is **the same text on every page** (:data:`SCRIPT`):
-it adds a search box above each ``table.wb-sortable`` and sorts a column when its header
-is clicked.  No data is inside the script and nothing is loaded from the network, so:
+and, as a *separate* ``application/javascript`` output, one small script that is **the
+same text on every page** (:data:`SCRIPT`): it adds a search box above each
+``table.wb-sortable`` and sorts a column when its header is clicked.  No data is inside
+the script and nothing is loaded from the network, so:
 
-- a Content-Security-Policy can allow exactly this script by its hash,
-  ``script-src 'sha256-<SCRIPT_SHA256>'`` (:data:`SCRIPT_SHA256`), without
-  ``'unsafe-inline'``;
-- where scripts are blocked the page still shows the plain table (it degrades, it
-  does not break).
+- in Jupyter (and any page that keeps script outputs) the table sorts and searches offline;
+- the published report drops script outputs and sanitises the HTML
+  (:func:`workbench.report.render`): the page shows the plain escaped table, nothing
+  breaks and no script text appears;
+- to let the published page sort too, the renderer would keep exactly this script and the
+  Content-Security-Policy allow it by its hash, ``script-src 'sha256-<SCRIPT_SHA256>'``
+  (:data:`SCRIPT_SHA256`), without ``'unsafe-inline'``.
 
 Personal data (``name``, ``phone``, ``email``, ``contact``) is masked by
 :func:`workbench.privacy.mask_frame` unless ``show_pii``.
@@ -81,6 +84,13 @@ class InteractiveTable:
     def _repr_html_(self) -> str:
         return self.markup
 
+    def _ipython_display_(self) -> None:
+        # IPython is there only inside a notebook kernel; the room itself never needs it.
+        from IPython.display import HTML, Javascript, display
+
+        display(HTML(self.markup))
+        display(Javascript(SCRIPT))
+
     def __str__(self) -> str:
         return self.markup
 
@@ -124,5 +134,4 @@ def interactive_table(frame: Any, *, headers: Mapping[str, str] | None = None,
             cells.append(f"<td{attr}>{html.escape(text)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
-    out.append(f"<script>{SCRIPT}</script>")
     return InteractiveTable("".join(out))

@@ -45,6 +45,8 @@ STEPS: tuple[Step, ...] = (
     Step("04_churn", "churn", tables=("orders", "customers")),
     Step("05_service", "service", needs=("02_segmentation",),
          tables=("customers", "orders", "complaints", "visits", "surveys"), parameters=("freq",)),
+    Step("06_management", "management", needs=("02_segmentation",),
+         tables=("customers", "orders", "complaints", "visits", "surveys"), parameters=("freq",)),
     Step("00_summary", analysis=False, parameters=("freq",)),
 )
 _BY_NAME = {s.name: s for s in STEPS}

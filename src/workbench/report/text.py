@@ -17,6 +17,7 @@ i18n.register({
     "03_clv": {"zh": "客户终身价值", "en": "Customer lifetime value"},
     "04_churn": {"zh": "流失预警", "en": "Churn warning"},
     "05_service": {"zh": "客户服务", "en": "Customer service"},
+    "06_management": {"zh": "经营管理", "en": "Managing with the analysis"},
     "00_summary": {"zh": "管理摘要", "en": "Executive summary"},
     # pages and the reports index
     "contents": {"zh": "目录", "en": "Contents"},
