@@ -17,8 +17,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "workbench"
 # Floors, bottom first: a module may import its own floor or the ones below.
 FLOORS: list[set[str]] = [
     {"errors", "io", "formatting", "periods", "i18n", "privacy", "settings", "frames", "exports"},
-    {"schema", "config", "transactions"},
-    {"ingest", "clean", "demo", "datasets"},
+    {"schema", "config", "sources", "transactions"},
+    {"ingest", "clean", "demo", "datasets", "onboarding"},
     {"rfm"}, {"segment"}, {"clv"}, {"churn", "service"},
     {"manage"},
     {"plots"},

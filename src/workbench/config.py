@@ -23,8 +23,18 @@ import yaml
 
 from . import schema
 from .errors import ConfigError
+from .sources import (
+    LINE_COLUMNS,
+    PRESETS,
+    Derived,
+    check_source_types,
+    merge_preset,
+    parse_derived,
+    parse_lines,
+)
 
-__all__ = ["ENV_VAR", "Config", "ConfigError", "SourceSpec", "find_config", "from_dict", "load"]
+__all__ = ["ENV_VAR", "PRESETS", "Config", "ConfigError", "Derived", "SourceSpec", "find_config",
+           "from_dict", "load"]
 
 ENV_VAR = "WORKBENCH_CONFIG"
 CONFIG_NAME = "workbench.yaml"
@@ -32,7 +42,8 @@ CONFIG_NAME = "workbench.yaml"
 _TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segmentation", "clv",
              "churn", "service", "report"}
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
-                "sheet", "sheets", "separator", "columns", "skip_rows"}
+                "sheet", "sheets", "separator", "columns", "skip_rows", "preset", "lines",
+                "derive", "column_names", "_preset_columns"}
 _FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
 
 
@@ -79,6 +90,12 @@ class SourceSpec:
         separator: CSV field separator.
         columns: mapping from source header to canonical column name.
         skip_rows: rows to skip before the header.
+        preset: the named preset the source started from (``workbench.sources.PRESETS``).
+        optional_columns: the preset's header mapping: used for the headers the file has.
+        order_key: the source is line-level (one row per order line) and this canonical
+            column (``order_id``) groups lines into orders; None: one row per order.
+        derive: derived columns (``workbench.sources.Derived``), by canonical column.
+        column_names: the names of the columns of a file without a header row.
     """
 
     table: str
@@ -94,6 +111,16 @@ class SourceSpec:
     separator: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     skip_rows: int = 0
+    preset: str | None = None
+    optional_columns: Mapping[str, str] = field(default_factory=dict)
+    order_key: str | None = None
+    derive: Mapping[str, Derived] = field(default_factory=dict)
+    column_names: tuple[str, ...] = ()
+
+    @property
+    def line_level(self) -> bool:
+        """One row per order line (grouped into orders by :attr:`order_key`)."""
+        return self.order_key is not None
 
     @property
     def date_formats(self) -> tuple[str, ...]:
@@ -193,12 +220,14 @@ def _guess_format(path: Path) -> str:
 def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> SourceSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: sources.{table} must be a mapping with at least 'path' or 'url'.")
+    raw = merge_preset(raw, table, where)
     unknown = set(raw) - _SOURCE_KEYS
     if unknown:
         raise ConfigError(
             f"{where}: sources.{table} has unknown key(s) {sorted(unknown)}; "
             f"allowed keys are {sorted(_SOURCE_KEYS)}."
         )
+    check_source_types(raw, table, where)
     path = raw.get("path")
     url = raw.get("url")
     if bool(path) == bool(url):
@@ -214,14 +243,27 @@ def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> Sourc
     fmt = str(raw.get("format") or guessed)
     if fmt not in _FORMATS:
         raise ConfigError(f"{where}: sources.{table}.format '{fmt}' is not one of {sorted(_FORMATS)}.")
-    columns = dict(raw.get("columns") or {})
-    spec = schema.get(table)
-    for src, dst in columns.items():
-        if dst not in spec.names:
-            raise ConfigError(
-                f"{where}: sources.{table}.columns maps '{src}' to '{dst}', which is not a column "
-                f"of the canonical table '{table}'; use one of {', '.join(spec.names)}."
-            )
+    columns = {str(k): str(v) for k, v in (raw.get("columns") or {}).items()}
+    # columns: {header: customer.<column>} feeds the customer archive derived from the orders.
+    optional = {str(k): str(v) for k, v in (raw.get("_preset_columns") or {}).items()}
+    order_key = parse_lines(raw.get("lines"), table, where)
+    names = list(schema.get(table).names)
+    if order_key is not None:
+        names += [c for c in LINE_COLUMNS if c not in names]
+    attributes = [f"customer.{c}" for c in schema.get("customers").names
+                  if c not in ("customer_id", "signup_date")] if table == "orders" else []
+    for key, mapping in (("columns", columns), ("preset columns", optional)):
+        for src, dst in mapping.items():
+            if dst not in names and dst not in attributes:
+                raise ConfigError(
+                    f"{where}: sources.{table}.{key} maps '{src}' to '{dst}', which is not a "
+                    f"column of the canonical table '{table}'"
+                    + (" (read line by line)" if order_key else "")
+                    + f"; use one of {', '.join(names + attributes)}"
+                    + (" (customer.<column>: an attribute of the customer archive derived "
+                       "from the orders)" if attributes else "") + "."
+                )
+    derive = parse_derived(raw.get("derive"), table, names, where)
     if url and str(url).startswith(("duckdb:///", "sqlite:///")):
         # Resolve relative database files against the configuration folder.
         scheme, _, rest = str(url).partition(":///")
@@ -242,6 +284,11 @@ def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> Sourc
         separator=raw.get("separator") or ("\t" if fmt == "tsv" else None),
         columns=columns,
         skip_rows=int(raw.get("skip_rows") or 0),
+        preset=raw.get("preset"),
+        optional_columns=optional,
+        order_key=order_key,
+        derive=derive,
+        column_names=tuple(str(c) for c in raw.get("column_names") or ()),
     )
 
 

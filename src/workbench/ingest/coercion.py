@@ -55,7 +55,7 @@ def _empty_text(s: pl.Series, value: pl.Series) -> pl.Series:
     return empty
 
 
-def coerce(raw: RawTable) -> Coerced:
+def coerce(raw: RawTable, spec: schema.TableSchema | None = None) -> Coerced:
     """Turn a text table into canonical types; rows with unusable values become failures.
 
     Rules, first match wins per row:
@@ -68,10 +68,11 @@ def coerce(raw: RawTable) -> Coerced:
       not allowed (e.g. nps 11, status 'lost'), a complaint resolved before it opened.
 
     Categorical values are matched case-insensitively and common Chinese labels
-    (已取消, 退货, 微信...) are translated.
+    (已取消, 退货, 微信...) are translated.  ``spec`` overrides the table's schema (the
+    lines of a line-level orders source).
     """
     table = raw.table
-    spec = schema.get(table)
+    spec = spec or schema.get(table)
     df = raw.frame
     n = df.height
     # A canonical column the source lacks is all empty; it is not added to the (possibly

@@ -11,11 +11,26 @@ import polars as pl
 
 from .. import schema
 from ..config import SourceSpec
+from ..sources import LINE_COLUMNS, ORDER_LINES
 from ..errors import DataError
 from .normalize import _ASCII, _FULLWIDTH, _STRIP, _normalize_column
 from .raw import LINE, SOURCE
 
-__all__ = ["map_columns", "text_table"]
+__all__ = ["map_columns", "source_schema", "text_table"]
+
+#: The prefix of an orders column that feeds the customer archive derived from the orders.
+CUSTOMER_PREFIX = "customer."
+
+
+def source_schema(table: str, spec: SourceSpec | None) -> schema.TableSchema:
+    """The columns a source may feed: the table's, plus the line columns of a line-level
+    orders source (``unit_price``, ``discount``, ``product_id``, ``product_name``)."""
+    base = schema.get(table)
+    if spec is None or not spec.line_level:
+        return base
+    extra = tuple(c for c in ORDER_LINES.columns if c.name in LINE_COLUMNS)
+    return schema.TableSchema(name=base.name, key=base.key, columns=base.columns + extra,
+                              label_zh=base.label_zh, description=base.description)
 
 _FOLD = str.maketrans(dict(zip(_FULLWIDTH, _ASCII, strict=True)))
 # The characters polars' strip_chars() removes (Unicode White_Space).
@@ -30,11 +45,15 @@ def _header_key(h: str) -> str:
 
 
 def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
-                where: str) -> tuple[dict[str, str], list[str]]:
+                where: str, optional: Mapping[str, str] | None = None,
+                derived: Sequence[str] = (),
+                spec: schema.TableSchema | None = None) -> tuple[dict[str, str], list[str]]:
     """Decide which source header feeds which canonical column.
 
-    A header is used when the configuration maps it (``columns:``), or when it is
-    the canonical name or the usual Chinese header (``schema`` ``label_zh``).
+    A header is used when the configuration maps it (``columns:``), when a preset maps it
+    (``optional``: used only when the file has the header), or when it is the canonical
+    name or the usual Chinese header (``schema`` ``label_zh``).  A ``derived`` column
+    needs no header.  Two headers of the same name are refused (naming both positions).
 
     Returns:
         ``({source header: canonical name}, [ignored headers])``.
@@ -43,9 +62,22 @@ def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
         DataError: a mapped header is absent, two headers feed one column, or a
             required column has no source.
     """
-    spec = schema.get(table)
+    spec = spec or schema.get(table)
+    first: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        k = _header_key(h)
+        if k in first:
+            raise DataError(
+                f"{where}: the header '{h}' appears twice (columns {first[k] + 1} and {i + 1}); "
+                f"rename one of them in the file so that every column has its own name."
+            )
+        first[k] = i
     by_key = {_header_key(h): h for h in headers}
     chosen: dict[str, str] = {}
+    for src, dst in (optional or {}).items():
+        h = by_key.get(_header_key(src))
+        if h is not None and dst not in mapping.values() and dst not in chosen.values():
+            chosen[h] = dst
     for src, dst in mapping.items():
         h = by_key.get(_header_key(src))
         if h is None:
@@ -71,7 +103,7 @@ def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
                 f"sources.{table}.columns."
             )
         seen[dst] = h
-    missing = [c for c in spec.required if c not in seen]
+    missing = [c for c in spec.required if c not in seen and c not in derived]
     if missing:
         col = spec.column(missing[0])
         raise DataError(
@@ -88,7 +120,10 @@ def text_table(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str
             first_line: int, where: str) -> tuple[pl.DataFrame, list[str]]:
     """Map headers, cast everything to normalised text, add _source and _line."""
     mapping = dict(spec.columns) if spec else {}
-    chosen, ignored = map_columns(df.columns, table, mapping, where)
+    tspec = source_schema(table, spec)
+    chosen, ignored = map_columns(df.columns, table, mapping, where,
+                                  spec.optional_columns if spec else None,
+                                  list(spec.derive) if spec else (), tspec)
     exprs = []
     for h, dst in chosen.items():
         col = pl.col(h)
@@ -104,8 +139,7 @@ def text_table(df: pl.DataFrame, table: str, spec: SourceSpec | None, label: str
     # Free text and identifiers are normalised here.  Dates, numbers and categories are
     # left as read: :func:`coerce` parses them and normalises only the values its fast
     # parsers cannot read (one pass over a long column instead of two).
-    spec_t = schema.get(table)
-    parsed = {c.name for c in spec_t.columns if c.dtype != pl.String or c.allowed is not None}
+    parsed = {c.name for c in tspec.columns if c.dtype != pl.String or c.allowed is not None}
     todo = [s for s in text.get_columns() if s.name not in parsed]
     # Columns are independent: normalise them on every core (polars releases the GIL).
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:

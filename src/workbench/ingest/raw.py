@@ -25,6 +25,8 @@ class RawTable:
         date_formats, datetime_formats: formats tried in order when coercing.
         excel_serial_dates: date cells may come as Excel serial numbers.
         ignored_columns: source headers that map to no canonical column.
+        order_key: set when the rows are order *lines* grouped into orders by this column
+            (``lines:`` of the source); None: one row per order.
     """
 
     table: str
@@ -34,4 +36,5 @@ class RawTable:
     datetime_formats: tuple[str, ...] = ()
     excel_serial_dates: bool = False
     ignored_columns: list[str] = field(default_factory=list)
+    order_key: str | None = None
 

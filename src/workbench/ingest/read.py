@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +23,7 @@ import polars as pl
 
 from ..config import ConfigError, SourceSpec
 from ..errors import DataError
+from .derive import apply_derived, fill_order_fields
 from .mapping import text_table
 from .raw import RawTable
 
@@ -155,8 +157,13 @@ def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame,
         read_path = transcode_to_utf8(path, enc, tmpdir / f"{table}.utf8.csv")
     sep = spec.separator or ("\t" if spec.format == "tsv" else ",")
     try:
-        df = pl.read_csv(read_path, infer_schema=False, separator=sep, skip_rows=spec.skip_rows,
-                         encoding="utf8")
+        if sep == "whitespace":
+            df = _read_whitespace(read_path, spec)
+        else:
+            df = pl.read_csv(read_path, infer_schema=False, separator=sep,
+                             skip_rows=spec.skip_rows, encoding="utf8",
+                             has_header=not spec.column_names,
+                             new_columns=list(spec.column_names) or None)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
             OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -164,7 +171,60 @@ def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame,
                 if "utf" in first.lower() else "")
         raise DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}") \
             from None
+    _check_headers(df, spec, table, path, sep)
     return df, enc
+
+
+def _read_whitespace(path: Path, spec: SourceSpec) -> pl.DataFrame:
+    """A file whose fields are separated by runs of spaces or tabs (fixed-width exports such as
+    CDNOW's): one text column per line, split on whitespace (on every core)."""
+    lines = pl.read_csv(path, has_header=False, separator="\x1f", quote_char=None,
+                        infer_schema=False, skip_rows=spec.skip_rows, encoding="utf8",
+                        new_columns=["_text"])
+    fields = lines.select(pl.col("_text").str.extract_all(r"\S+").alias("f"))
+    width = fields.select(pl.col("f").list.len()).to_series()
+    if spec.column_names:
+        names = list(spec.column_names)
+        body = fields
+        first_line = spec.skip_rows + 1
+    else:
+        if fields.height == 0:
+            raise pl.exceptions.NoDataError("empty file")
+        names = [str(x) for x in fields.item(0, 0)]
+        body, width = fields.slice(1), width.slice(1)
+        first_line = spec.skip_rows + 2
+    bad = (width != len(names)) & (width > 0)
+    if bad.any():
+        i = int(bad.arg_true()[0])
+        raise DataError(
+            f"{spec.path}: line {first_line + i} has {int(width[i])} fields where the header "
+            f"has {len(names)} ({', '.join(names)}); fix the line or the column names.")
+    body = body.filter(width > 0) if (width == 0).any() else body
+    return body.select([pl.col("f").list.get(i).alias(n) for i, n in enumerate(names)])
+
+
+_DUPLICATED = re.compile(r"^(.*)_duplicated_(\d+)$")
+
+
+def _check_headers(df: pl.DataFrame, spec: SourceSpec, table: str, path: Path,
+                   sep: str) -> None:
+    """Refuse two columns of one name, and a file read with the wrong separator."""
+    cols = list(df.columns)
+    for i, c in enumerate(cols):
+        m = _DUPLICATED.match(c)
+        if m and m.group(1) in cols:
+            j = cols.index(m.group(1))
+            raise DataError(
+                f"{path}: the header '{m.group(1)}' appears twice (columns {j + 1} and {i + 1});"
+                f" rename one of them in the file so that every column has its own name.")
+    if len(cols) == 1 and sep != "whitespace":
+        found = [s for s in (";", "\t", "|", ",") if s != sep and s in cols[0]]
+        if found:
+            shown = "\\t" if found[0] == "\t" else found[0]
+            raise DataError(
+                f"{path}: every line was read as one column ({cols[0][:60]!r}): the fields seem "
+                f"separated by {shown!r}, not {sep!r}; set sources.{table}.separator: "
+                f"'{shown}'.")
 
 
 def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
@@ -255,7 +315,8 @@ def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) 
         parts: list[tuple[pl.DataFrame, str, str, int]] = []  # frame, label, encoding, first line
         if spec.format in ("csv", "tsv"):
             df, enc = _read_csv(spec, table, tmp)
-            parts.append((df, str(spec.path), enc, spec.skip_rows + 2))
+            header = 0 if spec.column_names else 1
+            parts.append((df, str(spec.path), enc, spec.skip_rows + header + 1))
         elif spec.format == "excel":
             for df, sheet in _read_excel(spec, table):
                 parts.append((df, f"{spec.path}#{sheet}", "xlsx", spec.skip_rows + 2))
@@ -275,13 +336,17 @@ def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) 
         frames, sources, ignored = [], [], []
         for df, label, enc, first in parts:
             frame, ign = text_table(df, table, spec, label, first, label)
+            if spec.line_level:
+                frame = fill_order_fields(frame, str(spec.order_key))
+            frame = apply_derived(frame, spec.derive, f"{label} (sources.{table})")
             frames.append(frame)
             sources.append({"label": label, "encoding": enc, "rows": frame.height})
             ignored += [h for h in ign if h not in ignored]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         return RawTable(table=table, frame=frame, sources=sources,
                         date_formats=spec.date_formats, datetime_formats=spec.datetime_formats,
-                        excel_serial_dates=spec.format == "excel", ignored_columns=ignored)
+                        excel_serial_dates=spec.format == "excel", ignored_columns=ignored,
+                        order_key=spec.order_key)
     finally:
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
