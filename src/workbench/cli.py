@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reports folder (default: the configuration's paths.reports)")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="report language (default: the configuration's report.lang)")
+    p.add_argument("--alerts-exit-code", type=int, default=None, metavar="N",
+                   help="exit with N (1-125) when the run succeeded and at least one "
+                        "management alert fired (for cron: mail only then)")
     _lock_wait_option(p)
     p.set_defaults(func=_cmd_report)
     return parser

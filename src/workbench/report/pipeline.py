@@ -187,6 +187,9 @@ def _default_as_of(cfg: config_mod.Config, ledger: Mapping[str, Any], analyses: 
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``workbench report`` (``args``: the CLI's argparse Namespace)."""
+    code = getattr(args, "alerts_exit_code", None)
+    if code is not None and not 1 <= code <= 125:
+        raise UsageError(f"--alerts-exit-code {code}: give an exit code from 1 to 125.")
     runs = run(getattr(args, "config", None), period=getattr(args, "period", None),
                as_of=getattr(args, "as_of", None), period_from=getattr(args, "period_from", None),
                period_to=getattr(args, "period_to", None),
@@ -199,4 +202,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"{r.period.label}: {r.folder / 'index.html'}{note}")
     if runs:
         print(f"all periods: {runs[-1].folder.parent / 'index.html'}")
+    # --alerts-exit-code N: N only when every period succeeded (a failure raised above) and
+    # at least one management alert fired, so a cron line can mail only then.
+    fired = sum(len(((r.manifest.get("results") or {}).get("management") or {}).get("alerts")
+                    or []) for r in runs)
+    if code and fired:
+        print(f"{fired} alert(s) fired: exit code {code} (--alerts-exit-code)")
+        return int(code)
     return 0
