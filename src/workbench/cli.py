@@ -69,6 +69,24 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from . import onboarding  # lazy: keeps `workbench --help` fast (see above)
+
+    files = {"orders": args.orders, "customers": args.customers, "visits": args.visits,
+             "complaints": args.complaints, "surveys": args.surveys}
+    result = onboarding.init(files, args.out, preset=args.preset, force=args.force)
+    print("guessed:")
+    for line in result.guessed:
+        print(f"  {line}")
+    if result.undecided:
+        print("could not decide (marked TODO in the file):")
+        for line in result.undecided:
+            print(f"  {line}")
+    print(f"configuration written to {result.path}; review it, then run "
+          f"`workbench clean --config {result.path}`")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import report  # lazy: keeps `workbench --help` fast (see above)
 
@@ -138,6 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="configuration file (default: $WORKBENCH_CONFIG or ./workbench.yaml)")
     _lock_wait_option(p)
     p.set_defaults(func=_cmd_clean)
+
+    p = sub.add_parser(
+        "init",
+        help="guess a workbench.yaml for your exports (mapping, dates, derived fields)",
+        description="Read the exports, guess which header is which column (English and Chinese "
+                    "headers), the date formats, line-level orders, derived fields and presets, "
+                    "and write a commented workbench.yaml to review. Prints what it guessed "
+                    "and what it could not decide.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--orders", required=True, help="the orders (or order lines) export")
+    for table in ("customers", "visits", "complaints", "surveys"):
+        p.add_argument(f"--{table}", default=None, help=f"the {table} export (optional)")
+    p.add_argument("--out", default="workbench.yaml", help="file to write (default: %(default)s)")
+    p.add_argument("--preset", default=None,
+                   help="start from a named export format: invoice-lines, shopify-orders, "
+                        "fxiaoke-orders, zoho-deals (default: recognised from the headers)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser(
         "report",

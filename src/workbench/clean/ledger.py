@@ -32,13 +32,18 @@ class CleanResult:
         tables: the clean canonical tables (orders with ``is_outlier``).
         quarantine: ``table, source, line, reason, detail, record``.
         merge_log: ``table, duplicate_id, kept_id, matched_on, source, line``.
-        ledger: per table counts and amounts (see :func:`check_ledger`).
+        ledger: per table counts and amounts (see :func:`check_ledger`); ``absent``: the
+            tables without a source (no file is written for them).
+        order_lines: the lines of the clean orders, when the orders source is line-level.
+        absent: the canonical tables that had no source.
     """
 
     tables: dict[str, pl.DataFrame]
     quarantine: pl.DataFrame
     merge_log: pl.DataFrame
-    ledger: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    order_lines: pl.DataFrame | None = None
+    absent: tuple[str, ...] = ()
 
 
 def raw_signed_amounts(amount: pl.Series, status: pl.Series) -> pl.Series:
@@ -113,6 +118,8 @@ def check_ledger(result: CleanResult) -> None:
         DataError: naming the table and the difference.
     """
     for table, e in result.ledger.items():
+        if not isinstance(e, Mapping):
+            continue
         out = e["rows_kept"] + e["rows_quarantined"] + e["rows_merged"]
         if e["rows_in"] != out:
             raise DataError(f"ledger of {table} does not balance: {e['rows_in']} rows in, {out} "
@@ -123,6 +130,14 @@ def check_ledger(result: CleanResult) -> None:
             if not math.isclose(e["amount_in"], total, abs_tol=0.01 + 1e-9 * abs(total)):
                 raise DataError(f"ledger of {table} does not balance: amount in {e['amount_in']:.2f}"
                                 f", kept + quarantined {total:.2f}.")
+    lines, orders = result.ledger.get("order_lines"), result.ledger.get("orders")
+    if isinstance(lines, Mapping) and isinstance(orders, Mapping):
+        if lines["orders_built"] != orders["rows_in"] or not math.isclose(
+                lines["amount_kept"], orders["amount_in"], abs_tol=0.005):
+            raise DataError(f"ledger of order_lines does not balance with orders: "
+                            f"{lines['orders_built']} orders built from lines with "
+                            f"{lines['amount_kept']:.2f}, orders in {orders['rows_in']} with "
+                            f"{orders['amount_in']:.2f}.")
     if set(result.tables) != set(TABLE_ORDER):
         raise DataError("clean result lacks table(s) "
                         f"{sorted(set(TABLE_ORDER) - set(result.tables))}.")

@@ -39,7 +39,9 @@ from ..config import Config, ConfigError
 from ..errors import DataError
 from ..ingest import LINE, SOURCE, RawTable, coerce, from_frame, read_sources, select_rows
 from .dedupe import M_SCHEMA, merge_customers, repoint
+from .derived import customers_from_orders
 from .ledger import CleanResult, check_ledger, ledger_entry, raw_signed_amounts
+from .lines import BuiltOrders, build_orders, clean_lines
 from .outliers import outlier_flags
 from .quarantine import Q_SCHEMA, apply_rules, duplicate_mask, quarantine_rows, repeated_values
 from .rules import TABLE_ORDER, CleaningRules, Rule, amount_rules, date_rules, order_rules
@@ -47,7 +49,7 @@ from .rules import TABLE_ORDER, CleaningRules, Rule, amount_rules, date_rules, o
 __all__ = ["OUTPUT_FILES", "clean_tables", "load_outputs", "run", "write_outputs"]
 
 OUTPUT_FILES = tuple(f"{t}.parquet" for t in TABLE_ORDER) + (
-    "quarantine.parquet", "merge_log.parquet", "ledger.json")
+    "order_lines.parquet", "quarantine.parquet", "merge_log.parquet", "ledger.json")
 
 
 def _kept(df: pl.DataFrame, names: list[str], drop: pl.Series) -> pl.DataFrame:
@@ -201,6 +203,16 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         raise DataError(f"clean_tables: unknown table(s) {sorted(unknown)}; the canonical "
                         f"tables are {', '.join(TABLE_ORDER)}.")
     raws = {t: _as_raw(raw[t], t) if t in raw else _empty_raw(t) for t in TABLE_ORDER}
+    # A line-level orders source becomes orders here (its lines have their own ledger); with
+    # no customer source the archive is derived from the orders (only orders are required).
+    built: BuiltOrders | None = None
+    if raws["orders"].order_key is not None:
+        built = build_orders(raws["orders"])
+        raws["orders"] = built.orders
+    derived = "customers" not in raw and "orders" in raw
+    if derived:
+        raws["customers"] = customers_from_orders(raws["orders"])
+    absent = [t for t in TABLE_ORDER if t not in raw and not (t == "customers" and derived)]
     with ThreadPoolExecutor(max_workers=max(2, min(len(TABLE_ORDER), os.cpu_count() or 1))) \
             as pool:
         # Every _prepare is queued before any `rest`, so a `rest` waiting for its table's
@@ -227,10 +239,26 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
         works = {t: done[t].result() for t in TABLE_ORDER}
     merge_log = customers.merge_log if customers.merge_log is not None \
         else pl.DataFrame(schema=M_SCHEMA)
+    ledger: dict[str, Any] = {t: e for t, (_, _, e) in works.items()}
+    quarantines = [q for _, q, _ in works.values()]
+    lines = None
+    if built is not None:
+        lines = clean_lines(built, works["orders"][0])
+        ledger = {"order_lines": {**built.ledger, "rows_in_clean_orders": lines.height},
+                  **ledger}
+        ledger["orders"]["built_from_lines"] = True
+        quarantines.insert(0, built.quarantine.select(
+            pl.lit("order_lines").alias("table"), pl.col(SOURCE).alias("source"),
+            pl.col(LINE).alias("line"), "reason", "detail", "record"))
+    if derived:
+        ledger["customers"]["derived_from"] = "orders"
+    for t in absent:
+        del ledger[t]
+    ledger["absent"] = absent
     result = CleanResult(tables={t: clean for t, (clean, _, _) in works.items()},
-                         quarantine=pl.concat([q for _, q, _ in works.values()]).cast(Q_SCHEMA),
-                         merge_log=merge_log.cast(M_SCHEMA),
-                         ledger={t: e for t, (_, _, e) in works.items()})
+                         quarantine=pl.concat(quarantines).cast(Q_SCHEMA),
+                         merge_log=merge_log.cast(M_SCHEMA), ledger=ledger,
+                         order_lines=lines, absent=tuple(absent))
     check_ledger(result)
     return result
 
@@ -248,8 +276,12 @@ def write_outputs(result: CleanResult, processed_dir: str | os.PathLike[str]) ->
     backup = target / f".clean-backup-{uuid.uuid4().hex[:8]}"
     moved: list[str] = []
     try:
-        frames = {**{f"{t}.parquet": result.tables[t] for t in TABLE_ORDER},
+        # An absent source gets no file (and ledger.json lists it under "absent").
+        frames = {**{f"{t}.parquet": result.tables[t] for t in TABLE_ORDER
+                     if t not in result.absent},
                   "quarantine.parquet": result.quarantine, "merge_log.parquet": result.merge_log}
+        if result.order_lines is not None:
+            frames["order_lines.parquet"] = result.order_lines
         # Side by side in threads, largest first; zstd level 1 writes about 15 % faster than the
         # default level for files about 1 % larger.
         with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 1))) as pool:
@@ -266,8 +298,11 @@ def write_outputs(result: CleanResult, processed_dir: str | os.PathLike[str]) ->
                 if (target / name).exists():
                     os.replace(target / name, backup / name)
             for name in OUTPUT_FILES:
-                os.replace(stage / name, target / name)
-                moved.append(name)
+                # Files of the previous run that this run does not write (a source now
+                # absent) stay in the backup, removed with it.
+                if (stage / name).exists():
+                    os.replace(stage / name, target / name)
+                    moved.append(name)
         except BaseException:
             for name in moved:
                 (target / name).unlink(missing_ok=True)
@@ -288,13 +323,13 @@ def run(cfg: Config, today: date | None = None) -> CleanResult:
     ledger does not balance.
 
     Raises:
-        ConfigError: no customers or orders source, bad ``cleaning:`` settings.
+        ConfigError: no orders source, bad ``cleaning:`` settings.
         DataError: unreadable or unusable input (the message names file and column).
     """
-    missing = [t for t in ("customers", "orders") if t not in cfg.sources]
-    if missing:
-        raise ConfigError(f"{cfg.path or 'configuration'}: sources.{missing[0]} is missing; "
-                          f"cleaning needs at least customers and orders.")
+    if "orders" not in cfg.sources:
+        raise ConfigError(f"{cfg.path or 'configuration'}: sources.orders is missing; cleaning "
+                          f"needs at least the orders (`workbench init --orders FILE` writes a "
+                          f"configuration for an export).")
     rules = CleaningRules.from_config(cfg)
     raw = read_sources(cfg.sources)
     result = clean_tables(raw, rules, today)

@@ -50,6 +50,7 @@ from .steps import (
     SUMMARY,
     html_name,
 )
+from .steps import step as step_of
 from .text import ROOM
 
 __all__ = ["PeriodRun", "RunInputs", "clean_stale", "run_period"]
@@ -401,11 +402,14 @@ def _run_period_in(staging: Path, stage_results: Path, final_results: Path,
     progress.message(f"report {period.label} (as of {period.as_of}, {period.freq}) -> "
                      f"{reports_dir / period.label}")
     progress.message(f"clean: {clean_step.status} in {clean_step.seconds} s (shared by this run)")
-    # Results of the steps about to run are recomputed; stale copies must not reach the manifest.
+    # The steps about to run recompute their outputs: last run's copies must not reach the
+    # manifest or the summary (a section skipped this time shows nothing stale).
     for nb in shared.notebooks:
-        stale = stage_results / "results" / f"{NOTEBOOK_RESULTS.get(nb, '')}.json"
-        if nb in NOTEBOOK_RESULTS and stale.is_file():
-            stale.unlink()
+        patterns = [f"results/{NOTEBOOK_RESULTS[nb]}.json"] if nb in NOTEBOOK_RESULTS else []
+        for pattern in [*patterns, *step_of(nb).outputs]:
+            for stale in stage_results.glob(pattern):
+                if stale.is_file():
+                    stale.unlink()
     pages = _Pages(staging, cfg, period, shared)
     try:
         result = _run_steps(staging, stage_results, final_results, period, shared, common,

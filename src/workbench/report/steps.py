@@ -27,6 +27,9 @@ class Step:
             has nothing to report and is not published.
         parameters: parameters injected on top of the five common ones (only when the
             notebook's ``parameters`` cell declares them).
+        outputs: the files it writes in the results folder (glob patterns), removed from the
+            run's copy of the previous results before it runs, so a section that cannot run
+            this time never shows last time's figures.
     """
 
     name: str
@@ -35,16 +38,21 @@ class Step:
     tables: tuple[str, ...] = ()
     analysis: bool = True
     parameters: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
 
 #: The notebooks of a report, in the order they run.
 STEPS: tuple[Step, ...] = (
     Step("01_data_cleaning", "cleaning", tables=("customers", "orders"), analysis=False),
-    Step("02_segmentation", "segmentation", tables=("orders", "customers", "surveys")),
-    Step("03_clv", "clv", needs=("02_segmentation",), tables=("orders", "customers")),
-    Step("04_churn", "churn", tables=("orders", "customers")),
+    Step("02_segmentation", "segmentation", tables=("orders", "customers", "surveys"),
+         outputs=("segments.parquet",)),
+    Step("03_clv", "clv", needs=("02_segmentation",), tables=("orders", "customers"),
+         outputs=("clv.parquet",)),
+    Step("04_churn", "churn", tables=("orders", "customers"),
+         outputs=("churn_scores.parquet", "warning_list.*", "churn_model.*")),
     Step("05_service", "service", needs=("02_segmentation",),
-         tables=("customers", "orders", "complaints", "visits", "surveys"), parameters=("freq",)),
+         tables=("customers", "orders", "complaints", "visits", "surveys"), parameters=("freq",),
+         outputs=("scorecard.parquet",)),
     Step("06_management", "management", needs=("02_segmentation",),
          tables=("customers", "orders", "complaints", "visits", "surveys"), parameters=("freq",)),
     Step("00_summary", analysis=False, parameters=("freq",)),
