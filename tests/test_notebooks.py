@@ -35,7 +35,7 @@ def _code_cells(path: Path) -> int:
 
 def test_notebook_list_is_the_report_order():
     assert NOTEBOOKS == ("01_data_cleaning", "02_segmentation", "03_clv", "04_churn",
-                         "05_service", "00_summary")
+                         "05_service", "06_management", "00_summary")
 
 
 def test_notebooks_are_committed_without_outputs():

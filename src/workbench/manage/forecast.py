@@ -258,7 +258,7 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
                                         "actual": pl.Float64, "model": pl.Float64,
                                         "practice": pl.Float64, "seasonal_naive": pl.Float64,
                                         "season": pl.Float64})
-    err = []
+    err: list[dict[str, Any]] = []
     cust = pl.concat(cust_rows) if cust_rows else None
     for m in METHODS:
         for level, frame in (("total", totals), ("customer", cust)):
@@ -271,6 +271,7 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
                                        "wape": pl.Float64, "bias": pl.Float64})
     bt = Backtest(totals=totals, errors=errors, useful=False, cutoffs=sorted(ends))
     w = {m: bt.figure("total", m) for m in METHODS}
-    useful = (w["model"] is not None and all(w[b] is None or w["model"] < w[b]
-                                             for b in ("practice", "seasonal_naive")))
+    model_w = w["model"]
+    useful = model_w is not None and all(
+        (base := w[b]) is None or model_w < base for b in ("practice", "seasonal_naive"))
     return Backtest(totals=totals, errors=errors, useful=useful, cutoffs=bt.cutoffs)
