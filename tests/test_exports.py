@@ -68,3 +68,44 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(UsageError, match="2 headers for 6 columns"):
         exports.write_csv(_frame(), tmp_path / "x.csv", headers=["a", "b"])
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# Formula-like after blanks a program may trim, in full-width forms, or with a control first.
+TRICKY = [" =1+1", "\u3000=cmd|' /C calc'!A0", "\u00a0@SUM(1)", "\ufeff=1", "\u200b+1", "＝1+1",
+          "－1+1", "＠SUM(1)", "＋1", "\tfoo", "\nfoo", "\rfoo", " \t -1+1"]
+HARMLESS = [" hello", "a=b", "", "  ", "'=1+1", "x\n=1", "华东贸易", "1-2", "C000001"]
+
+
+def test_neutralise_blanks_full_width_and_controls():
+    for value in TRICKY:
+        assert exports.is_formula_like(value), repr(value)
+        assert exports.neutralise(value) == "'" + value  # the text read after ' is unchanged
+        assert exports.neutralise(exports.neutralise(value)) == "'" + value  # idempotent
+    for value in HARMLESS:
+        assert not exports.is_formula_like(value) and exports.neutralise(value) == value, repr(value)
+    assert not exports.is_formula_like(-5) and exports.neutralise(-1.5) == -1.5
+
+
+def test_frame_and_value_rules_agree():
+    values = TRICKY + HARMLESS + HOSTILE
+    out = exports.safe_frame(pl.DataFrame({"t": values}))["t"].to_list()
+    assert out == [exports.neutralise(v) for v in values]
+
+
+def test_every_text_cell_is_checked_whatever_its_column_type(tmp_path):
+    from decimal import Decimal
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"obj": pd.Series(["=1+1", " @x", "ok"], dtype=object),
+                          "cat": pd.Categorical(["+1", "b", "＝2"]),
+                          "money": [Decimal("-12.50"), Decimal("3.10"), Decimal("0")]})
+    out = exports.write_table(frame, tmp_path / "t")
+    rows = list(csv.reader(out["csv"].read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[0] for r in rows[1:]] == ["'=1+1", "' @x", "ok"]
+    assert [r[1] for r in rows[1:]] == ["'+1", "b", "'＝2"]
+    assert rows[1][2] == "-12.50"  # a decimal amount is a number
+    ws = openpyxl.load_workbook(out["xlsx"]).worksheets[0]
+    assert [ws.cell(r, 1).value for r in (2, 3, 4)] == ["'=1+1", "' @x", "ok"]
+    assert ws["C2"].value == -12.5 and ws["C2"].data_type == "n"
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]

@@ -4,15 +4,27 @@ Every list the workbench hands to people (the churn warning list, action lists,
 CRM imports) goes through :func:`write_table`.  Text that comes from the data
 (a company name, a note from a CRM) can be written to start with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return; Excel, LibreOffice and Google Sheets
-then run it as a formula (``=HYPERLINK(...)``, ``=cmd|' /C calc'!A0``).  So:
+then run it as a formula (``=HYPERLINK(...)``, the DDE payload ``=cmd|' /C calc'!A0``).
+So (``docs/security.md``):
 
-- every **text** cell whose first character is one of those is neutralised by a
-  leading apostrophe (``'=1+1``), which spreadsheet programs show as the text
-  itself and never evaluate (the OWASP recommendation);
-- **numbers stay numbers**: a negative amount is a numeric cell, written as a
-  number (``-120.5``) in CSV and as a number cell in XLSX;
+- every **text** cell that a spreadsheet could read as a formula is neutralised by
+  a leading apostrophe (``'=1+1``), which spreadsheet programs show as text and
+  never evaluate (the OWASP recommendation).  A cell is formula-like
+  (:func:`is_formula_like`) when it starts with a tab, carriage return or line
+  feed, or when its first character after any blanks (spaces, no-break and
+  ideographic spaces, zero-width characters, a byte-order mark) is ``=``, ``+``,
+  ``-``, ``@`` or their full-width forms ``＝ ＋ － ＠``: some programs trim
+  leading blanks before they look for a formula, and some input methods turn
+  full-width signs into ASCII ones when a cell is edited.  The apostrophe goes in
+  front of the whole value, so the text people read is unchanged after it;
+- text that merely looks like a signed number (``"-5"``, a phone ``"+86..."``) is
+  text in the data and is marked as text the same way;
+- **numbers stay numbers**: a value of a numeric column (a negative amount) is
+  never touched: a number in CSV (``-120.5``) and a number cell in XLSX;
 - XLSX cells are written with xlsxwriter's ``write_string`` for text, so no text
-  is ever turned into a formula or a URL, whatever it holds.
+  is ever turned into a formula or a URL, whatever it holds; every text cell, of
+  whatever column type (an object column, a list joined with ``; ``), is checked
+  again as it is written.
 
 Files are written atomically (:func:`workbench.io.atomic_write_bytes`): a reader
 never sees half a file.
@@ -24,8 +36,10 @@ import csv
 import io as _stdio
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +49,37 @@ from .errors import UsageError
 from .frames import as_polars
 from .io import atomic_write_bytes
 
-__all__ = ["FORMULA_PREFIXES", "neutralise", "safe_frame", "write_csv", "write_table", "write_xlsx"]
+__all__ = ["FORMULA_PREFIXES", "FORMULA_SIGNS", "is_formula_like", "neutralise", "safe_frame",
+           "write_csv", "write_table", "write_xlsx"]
 
 #: First characters that make a spreadsheet program read a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Signs that start a formula when they are the first character after any blanks (with the
+#: full-width forms an input method may turn into them).
+FORMULA_SIGNS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# Blanks a program may skip before it looks for a formula: ASCII white space, no-break,
+# Ogham, en/em/thin... spaces, zero-width characters, line/paragraph separators,
+# narrow no-break, medium mathematical and ideographic spaces, word joiner, byte-order mark.
+_BLANKS = ("\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200d\u2028\u2029\u202f\u205f\u2060"
+           "\u3000\ufeff")
+# One pattern for Python's re (single values) and polars (whole columns): the characters are
+# written literally, only '-' is escaped, so both regex engines read the same classes.
+_FORMULA_PATTERN = ("^(?:[\t\r\n]|[" + _BLANKS + "]*[" + FORMULA_SIGNS.replace("-", "\\-") + "])")
+_FORMULA_RE = re.compile(_FORMULA_PATTERN)
+
+
+def is_formula_like(value: Any) -> bool:
+    """True for a text a spreadsheet program could run as a formula (see the module's rules)."""
+    return isinstance(value, str) and _FORMULA_RE.match(value) is not None
 
 
 def neutralise(value: Any) -> Any:
-    """A text value made safe to open in a spreadsheet (other values are returned as they are)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A text value made safe to open in a spreadsheet (other values are returned as they are).
+
+    A formula-like text gets a leading apostrophe; a text that already starts with one is
+    safe as it is, so neutralising twice changes nothing.
+    """
+    if is_formula_like(value):
         return "'" + value
     return value
 
@@ -64,10 +100,8 @@ def safe_frame(frame: Any, what: str = "export") -> pl.DataFrame:
     text = _text_columns(df)
     if not text:
         return df
-    prefix = "^[" + "".join({"\t": "\\t", "\r": "\\r", "+": "\\+", "-": "\\-"}.get(p, p)
-                            for p in FORMULA_PREFIXES) + "]"
     return df.with_columns(
-        pl.when(pl.col(c).cast(pl.String).str.contains(prefix))
+        pl.when(pl.col(c).cast(pl.String).str.contains(_FORMULA_PATTERN))
         .then(pl.lit("'") + pl.col(c).cast(pl.String))
         .otherwise(pl.col(c).cast(pl.String)).alias(c)
         for c in text)
@@ -80,7 +114,10 @@ def _cell(value: Any) -> Any:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    if isinstance(value, (bool, int, float, Decimal)):
+        return value
+    # Text of any column type (an object column, bytes, a time): checked as it is written.
+    return neutralise(value if isinstance(value, str) else str(value))
 
 
 def _csv_bytes(df: pl.DataFrame, headers: Sequence[str]) -> bytes:
@@ -112,14 +149,14 @@ def _xlsx_bytes(df: pl.DataFrame, headers: Sequence[str], sheet: str) -> bytes:
                 ws.write_blank(i, j, None)
             elif isinstance(v, bool):
                 ws.write_boolean(i, j, v)
-            elif isinstance(v, (int, float)):
-                ws.write_number(i, j, v)
+            elif isinstance(v, (int, float, Decimal)):
+                ws.write_number(i, j, float(v) if isinstance(v, Decimal) else v)
             elif isinstance(v, datetime):
                 ws.write_datetime(i, j, v.replace(tzinfo=None), stamp)
             elif isinstance(v, date):
                 ws.write_datetime(i, j, datetime(v.year, v.month, v.day), day)
             else:
-                text = str(v)
+                text = neutralise(v if isinstance(v, str) else str(v))
                 ws.write_string(i, j, text)
                 if i <= 200:
                     widths[j] = max(widths[j], min(60, len(text) + 2))
