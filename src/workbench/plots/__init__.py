@@ -102,10 +102,26 @@ def table_html(df) -> str:
 
     A default 0, 1, 2 ... index says nothing and is hidden; meaningful indexes
     (row labels) stay.  Numbers go through :func:`fmt_number`; missing values are blank.
+    Every text from the data is HTML-escaped: cells, row and column labels and the
+    names of the index levels (a company called ``<script>`` shows as that text).
     """
+    import html
+
     import pandas as pd
 
-    styler = df.style.format(fmt_number, na_rep="").set_uuid("wb")
+    def _escaped(names):
+        return [html.escape(n) if isinstance(n, str) else n for n in names]
+
+    if any(isinstance(n, str) for n in [*df.index.names, *df.columns.names]):
+        df = df.copy(deep=False)  # the caller's frame keeps its names
+        df.index.names = _escaped(df.index.names)
+        df.columns.names = _escaped(df.columns.names)
+    def _cell(value) -> str:  # escaped after formatting: lists, dates and objects too
+        return html.escape(fmt_number(value))
+
+    styler = (df.style.format(_cell, na_rep="")
+              .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+              .set_uuid("wb"))
     if isinstance(df.index, pd.RangeIndex):
         styler = styler.hide(axis="index")
     return styler.set_table_attributes('class="dataframe"').to_html()
@@ -123,6 +139,8 @@ def _format_tables_in_notebooks() -> None:
     import pandas as pd
 
     shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
+    # A Styler a room displays itself (the KPI scorecard) escapes its cells' text too.
+    pd.set_option("styler.format.escape", "html")
 
 
 def money_axis(ax, axis: str = "y", lang: str = "en", currency: str | None = "CNY") -> None:
