@@ -31,7 +31,9 @@ class CleanResult:
     Attributes:
         tables: the clean canonical tables (orders with ``is_outlier``).
         quarantine: ``table, source, line, reason, detail, record``.
-        merge_log: ``table, duplicate_id, kept_id, matched_on, source, line``.
+        merge_log: ``table, duplicate_id, kept_id, matched_on, source, line,
+            match_probability, decided_by``.
+        review_pairs: the de-duplication's review queue (``docs/dedupe.md``).
         ledger: per table counts and amounts (see :func:`check_ledger`); ``absent``: the
             tables without a source (no file is written for them).
         order_lines: the lines of the clean orders, when the orders source is line-level.
@@ -41,6 +43,7 @@ class CleanResult:
     tables: dict[str, pl.DataFrame]
     quarantine: pl.DataFrame
     merge_log: pl.DataFrame
+    review_pairs: pl.DataFrame | None = None  # customers: pairs for a person (docs/dedupe.md)
     ledger: dict[str, Any] = field(default_factory=dict)
     order_lines: pl.DataFrame | None = None
     absent: tuple[str, ...] = ()

@@ -38,7 +38,7 @@ from .. import schema, transactions
 from ..config import Config, ConfigError
 from ..errors import DataError
 from ..ingest import LINE, SOURCE, RawTable, coerce, from_frame, read_sources, select_rows
-from .dedupe import M_SCHEMA, merge_customers, repoint
+from .dedupe import M_SCHEMA, R_SCHEMA, dedupe_customers, repoint
 from .derived import customers_from_orders
 from .ledger import CleanResult, check_ledger, ledger_entry, raw_signed_amounts
 from .lines import BuiltOrders, build_orders, clean_lines
@@ -49,7 +49,7 @@ from .rules import TABLE_ORDER, CleaningRules, Rule, amount_rules, date_rules, o
 __all__ = ["OUTPUT_FILES", "clean_tables", "load_outputs", "run", "write_outputs"]
 
 OUTPUT_FILES = tuple(f"{t}.parquet" for t in TABLE_ORDER) + (
-    "order_lines.parquet", "quarantine.parquet", "merge_log.parquet", "ledger.json")
+    "order_lines.parquet", "quarantine.parquet", "merge_log.parquet", "review_pairs.parquet", "ledger.json")
 
 
 def _kept(df: pl.DataFrame, names: list[str], drop: pl.Series) -> pl.DataFrame:
@@ -93,6 +93,7 @@ class _Work:
     rows_merged: int = 0
     merge_log: pl.DataFrame | None = None
     id_map: pl.DataFrame | None = None
+    review: pl.DataFrame | None = None  # customers: the de-duplication's review queue
 
 
 def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Work:
@@ -132,7 +133,9 @@ def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Wo
         w.drop = apply_rules(typed, w.pending, w.drop, q)
         w.pending = []
         df = typed.filter(~w.drop) if w.drop.any() else typed
-        df, log, w.id_map = merge_customers(df, rules.duplicate_keys, rules.suffixes)
+        dd = dedupe_customers(df, rules)  # docs/dedupe.md
+        df, log, w.id_map, w.review = dd.kept, dd.merge_log, dd.id_map, dd.review
+        w.extra["dedupe"] = dd.info
         w.merge_log, w.rows_merged = log, log.height
         w.clean = pl.DataFrame([df.get_column(c) for c in schema.get(table).names])
     return w
@@ -257,7 +260,7 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
     ledger["absent"] = absent
     result = CleanResult(tables={t: clean for t, (clean, _, _) in works.items()},
                          quarantine=pl.concat(quarantines).cast(Q_SCHEMA),
-                         merge_log=merge_log.cast(M_SCHEMA), ledger=ledger,
+                         merge_log=merge_log.cast(M_SCHEMA), ledger=ledger, review_pairs=customers.review,
                          order_lines=lines, absent=tuple(absent))
     check_ledger(result)
     return result
@@ -279,7 +282,9 @@ def write_outputs(result: CleanResult, processed_dir: str | os.PathLike[str]) ->
         # An absent source gets no file (and ledger.json lists it under "absent").
         frames = {**{f"{t}.parquet": result.tables[t] for t in TABLE_ORDER
                      if t not in result.absent},
-                  "quarantine.parquet": result.quarantine, "merge_log.parquet": result.merge_log}
+                  "quarantine.parquet": result.quarantine, "merge_log.parquet": result.merge_log,
+                  "review_pairs.parquet": result.review_pairs if result.review_pairs is not None
+                  else pl.DataFrame(schema=R_SCHEMA)}
         if result.order_lines is not None:
             frames["order_lines.parquet"] = result.order_lines
         # Side by side in threads, largest first; zstd level 1 writes about 15 % faster than the
@@ -347,4 +352,6 @@ def load_outputs(processed_dir: str | os.PathLike[str]) -> dict[str, Any]:
         "ledger": json.loads(path.read_text(encoding="utf-8")),
         "quarantine": wio.read_parquet(d / "quarantine.parquet", "`workbench clean`"),
         "merge_log": wio.read_parquet(d / "merge_log.parquet", "`workbench clean`"),
+        "review_pairs": (wio.read_parquet(d / "review_pairs.parquet", "`workbench clean`")
+                         if (d / "review_pairs.parquet").is_file() else pl.DataFrame(schema=R_SCHEMA)),
     }

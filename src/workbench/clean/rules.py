@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 
@@ -21,6 +21,7 @@ from ..errors import UsageError
 from ..ingest import DEFAULT_SUFFIXES, company_key
 from ..periods import parse_date
 from ..settings import Settings
+from .dedupe_settings import check_dedupe
 
 __all__ = ["DUPLICATE_KEYS", "REASONS", "TABLE_ORDER", "CleaningRules", "Rule", "amount_rules",
            "date_rules", "order_rules"]
@@ -54,6 +55,9 @@ class CleaningRules(Settings):
         check_founded: dates before :attr:`founded` are ``before_founded``.
         company_suffixes: extra legal-form suffixes ignored when comparing company names
             (besides :data:`workbench.ingest.DEFAULT_SUFFIXES`; see :attr:`suffixes`).
+        dedupe, match_probability, review_band, chain_probability, placeholder_min_customers,
+        never_merge, always_merge, linkage_backend, linkage_seed: how duplicate customers
+            are found (``docs/dedupe.md``).
         founded: the company's founding date (``company.founded``, set by
             :meth:`from_config`; not a key of the ``cleaning:`` section).
     """
@@ -66,6 +70,16 @@ class CleaningRules(Settings):
     max_date: date | str | None = None
     check_founded: bool = True
     company_suffixes: tuple[str, ...] = ()
+    # de-duplication (docs/dedupe.md; checked by .dedupe_settings.check_dedupe)
+    dedupe: Literal["probabilistic", "exact"] = "probabilistic"
+    match_probability: float = 0.95
+    review_band: tuple[float, ...] = (0.6, 0.95)
+    chain_probability: float = 0.995
+    placeholder_min_customers: int = 5
+    never_merge: tuple[tuple[str, ...], ...] = ()
+    always_merge: tuple[tuple[str, ...], ...] = ()
+    linkage_backend: Literal["duckdb", "spark"] = "duckdb"
+    linkage_seed: int = 0
     founded: date | None = None
 
     def __post_init__(self) -> None:
@@ -77,6 +91,7 @@ class CleaningRules(Settings):
         super().__post_init__()
 
     def check(self) -> None:
+        check_dedupe(self)
         bad = [k for k in self.duplicate_keys if k not in DUPLICATE_KEYS]
         if bad:
             self.fail("duplicate_keys", bad,

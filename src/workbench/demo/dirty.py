@@ -17,6 +17,7 @@ import polars as pl
 
 from ..transactions import is_cancelled, is_purchase, is_return
 from .export import DATETIME_FORMAT, DIRTY_DATE_FORMATS, VISITS_HEADERS_ZH, as_text, csv_bytes
+from .hard_cases import hard_customer_cases
 from .model import DemoData
 from .sampling import canonical
 from .vocabulary import SLASH_DATE_CHANNELS
@@ -55,6 +56,12 @@ def dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str, 
         dups = canonical(pl.DataFrame(dup_rows).with_columns(pl.col("signup_date").cast(pl.Date)),
                          "customers")
         ctext = pl.concat([ctext, as_text(dups, date_fmt=DIRTY_DATE_FORMATS["customers"])])
+    # the harder cases come last, from a stream of their own (every row above is unchanged)
+    hard_rows, hard = hard_customer_cases(
+        np.random.default_rng(np.random.SeedSequence([int(seed), 405])), t["customers"],
+        first_number=t["customers"].height + len(dup_info) + 1,
+        width=len(t["customers"]["customer_id"][0]) - 1, end=date.fromisoformat(demo.truth["end_date"]))
+    ctext = pl.concat([ctext, as_text(hard_rows, date_fmt=DIRTY_DATE_FORMATS["customers"])])
     c_line = {c: i + 2 for i, c in enumerate(ctext["customer_id"].to_list())}
     moved_ids = (orders_out.filter(pl.col("customer_id").is_in([d["duplicate_id"] for d in dup_info]))
                  .group_by("customer_id").agg(pl.col("order_id").unique().sort()))
@@ -63,8 +70,13 @@ def dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str, 
         d["line"] = c_line[d["duplicate_id"]]
         d["original_line"] = c_line[d["original_id"]]
         d["order_ids"] = list(moved_of.get(d["duplicate_id"], []))
+    for d in hard["hard_duplicates"]:
+        d["line"] = c_line[d["duplicate_id"]]
+        d["original_line"] = c_line[d["original_id"]]
+    for d in hard["non_duplicates"]:
+        d["line"] = c_line[d["customer_id"]]
     dirty["customers"] = {"encoding": "utf-8", "date_format": DIRTY_DATE_FORMATS["customers"],
-                          "duplicates": dup_info}
+                          "duplicates": dup_info, **hard}
     dirty["orders"] = o_dirty
 
     visits_out, dirty["visits"] = _visits(rng, t["visits"])
@@ -76,7 +88,7 @@ def dirty_files(demo: DemoData, seed: int) -> tuple[dict[str, bytes], dict[str, 
     sv, dirty["surveys"] = _surveys(rng, t["surveys"])
 
     dirty["expected_reasons"] = {
-        "customers": {"duplicate_customer": len(dup_info)},
+        "customers": {"duplicate_customer": len(dup_info) + len(hard["hard_duplicates"])},
         "orders": {
             "exact_duplicate": len(o_dirty["exact_duplicates"]),
             "cancelled_order": len(o_dirty["cancelled"]),

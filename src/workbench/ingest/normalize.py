@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 import polars as pl
 
 __all__ = [
@@ -151,14 +152,46 @@ _LATIN_FORMS = (r"(?:[\s,.&]+(?:co|corp|corporation|inc|incorporated|ltd|limited
                 r"|gmbh)\b\.?)+\s*$")
 
 
+def _national_numbers(digits: pl.Series) -> pl.Series:
+    """``phonenumbers`` (region CN) on each distinct value that is not plainly a Chinese mobile:
+    the national significant number of a possible number (+cc for other countries), else null."""
+    mobile = digits.str.contains(r"^1[3-9]\d{9}$").fill_null(True)
+    if mobile.all():
+        return digits
+    idx = (~mobile).arg_true()
+    others = digits.gather(idx)
+    distinct = others.unique()
+    out: list[str | None] = []
+    for v in distinct.to_list():
+        try:
+            num = phonenumbers.parse(v, "CN")
+        except phonenumbers.NumberParseException:
+            out.append(None)
+            continue
+        if not phonenumbers.is_possible_number(num):
+            out.append(None)
+            continue
+        nsn = phonenumbers.national_significant_number(num)
+        out.append(nsn if num.country_code == 86 else f"+{num.country_code}{nsn}")
+    mapped = others.replace_strict(distinct, pl.Series(out, dtype=pl.String), default=None,
+                                   return_dtype=pl.String)
+    return digits.clone().scatter(idx, mapped)
+
+
 def normalize_phone(expr: pl.Expr) -> pl.Expr:
-    """Digits only, without a +86/0086 country prefix; fewer than 7 digits -> null."""
-    # Written as a chain of replacements (no when/then on the same sub-expression), since an
-    # eager select would evaluate a repeated sub-expression once per use.  After the first
-    # step only digits are left, so '^86\d{11}$' is "starts with 86 and has 13 digits".
-    d = (expr.str.replace_all(r"\D", "").str.replace(r"^0086", "")
-         .str.replace(r"^86(\d{11})$", "${1}"))
-    return d.str.extract(r"^(\d{7,})$")
+    """The phone as its national number (``phonenumbers``, default region CN): separators,
+    full-width digits and a +86/0086 prefix removed, a trunk 0 dropped (``021-6234 5678`` ->
+    ``2162345678``); another country keeps ``+cc``; an impossible number or fewer than 7 digits
+    -> null.
+
+    A plain Chinese mobile (11 digits, 1[3-9]...) is already its national number and skips the
+    per-value parse; the other values are parsed once per distinct value.
+    """
+    # After the first step only digits (and a leading +) are left; 00 is the international prefix.
+    d = (normalize_text(expr).str.replace_all(r"[^\d+]", "").str.replace_all(r"(\d)\+", "${1}")
+         .str.replace(r"^00", "+").str.replace(r"^\+?86(1[3-9]\d{9})$", "${1}"))
+    return (d.map_batches(_national_numbers, return_dtype=pl.String, is_elementwise=True)
+            .str.extract(r"^(\+?\d{7,})$"))
 
 
 def normalize_email(expr: pl.Expr) -> pl.Expr:
