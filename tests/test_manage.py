@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from workbench import exports, manage
+from workbench import exports, manage, plots
 from workbench.errors import ConfigError
 from workbench.transactions import transactions
 
@@ -174,10 +174,10 @@ def test_alerts_fire_above_their_thresholds_only():
 
 def test_interactive_table_escapes_and_masks():
     df = pl.DataFrame({"name": ["张伟"], "note": ["<script>alert(1)</script>"], "v": [1.5]})
-    markup = manage.interactive_table(df).markup
+    markup = plots.tables.interactive_table(df).markup
     assert "<script>alert" not in markup and "&lt;script&gt;" in markup
     assert "张*" in markup and 'data-sort="1.5"' in markup
-    assert len(manage.SCRIPT_SHA256) == 44
+    assert len(plots.tables.SCRIPT_SHA256) == 44
 
 
 def test_settings_refuse_bad_values():

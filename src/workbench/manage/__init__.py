@@ -40,7 +40,6 @@ from .forecast import (
     seasonal_naive,
     wape,
 )
-from .html import SCRIPT, SCRIPT_SHA256, InteractiveTable, interactive_table
 from .performance import GROUPS, expected_by_mix, owner_scorecard
 from .pool import claim_list, reclaim_candidates
 from .present import alerts_box, headers, key_results, localize, narrative
@@ -49,11 +48,11 @@ from .text import ROOM
 
 __all__ = [
     "ACTION_KINDS", "BIRTHDAY_COLUMNS", "CRM_COLUMNS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY",
-    "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SCRIPT", "SCRIPT_SHA256", "SHARED_POOL",
-    "TABLES", "UNASSIGNED", "Backtest", "InteractiveTable", "ManagementAnalysis",
+    "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SHARED_POOL",
+    "TABLES", "UNASSIGNED", "Backtest", "ManagementAnalysis",
     "ManagementSettings", "alerts_box", "analyse", "backtest", "bias", "book_of_business",
     "care_plan", "category_shares", "check_alerts", "claim_list", "customer_360",
-    "expected_by_mix", "forecast_customers", "headers", "interactive_table", "key_results",
+    "expected_by_mix", "forecast_customers", "headers", "key_results",
     "localize", "monthly_revenue", "narrative", "owner_scorecard", "owners_table",
     "period_months", "practice_baseline", "preset_frame", "reclaim_candidates", "rollup",
     "seasonal_index", "seasonal_naive", "wape",

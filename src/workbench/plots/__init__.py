@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter
 
 # The number formats are a shared leaf (analytics use them too); charts re-export them.
 from ..formatting import fmt_int, fmt_money, fmt_number, fmt_pct
+from .tables import interactive_table
 
 __all__ = [
     "CJK_FONT_NAME",
@@ -31,6 +32,7 @@ __all__ = [
     "fmt_money",
     "fmt_number",
     "table_html",
+    "interactive_table",
     "fmt_int",
     "fmt_pct",
     "money_axis",

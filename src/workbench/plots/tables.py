@@ -8,12 +8,11 @@ same text on every page** (:data:`SCRIPT`): it adds a search box above each
 the script and nothing is loaded from the network, so:
 
 - in Jupyter (and any page that keeps script outputs) the table sorts and searches offline;
-- the published report drops script outputs and sanitises the HTML
-  (:func:`workbench.report.render`): the page shows the plain escaped table, nothing
-  breaks and no script text appears;
-- to let the published page sort too, the renderer would keep exactly this script and the
-  Content-Security-Policy allow it by its hash, ``script-src 'sha256-<SCRIPT_SHA256>'``
-  (:data:`SCRIPT_SHA256`), without ``'unsafe-inline'``.
+- the published report drops every script output and sanitises the HTML
+  (:mod:`workbench.report.render`); a page that holds a ``table.wb-sortable`` gets this
+  one script once, at the end of its body, and its Content-Security-Policy allows exactly
+  it by its hash, ``script-src 'sha256-<SCRIPT_SHA256>'`` (:data:`SCRIPT_SHA256`), never
+  ``'unsafe-inline'``: no other script, and no script that data could change, can run.
 
 Personal data (``name``, ``phone``, ``email``, ``contact``) is masked by
 :func:`workbench.privacy.mask_frame` unless ``show_pii``.

@@ -11,8 +11,10 @@ A page is safe to open whatever the data holds (``docs/security.md``):
   neutralised (:func:`escape_markdown`), JavaScript outputs are dropped;
 - the page template (``templates/report.html.j2``) has no script at all (no require.js,
   MathJax, Mermaid or widget loader), and every page carries a Content-Security-Policy
-  (:data:`CONTENT_SECURITY_POLICY`) that allows no script, no remote resource and no form
-  (the sortable tables of :mod:`workbench.manage.html` show as plain tables).
+  (:data:`CONTENT_SECURITY_POLICY`) that allows no script, no remote resource and no form;
+  a page with sortable tables (:func:`workbench.plots.interactive_table`) gets the one fixed
+  table script, once, and its policy allows exactly that script by its SHA-256
+  (:data:`SORTABLE_CONTENT_SECURITY_POLICY`), never ``'unsafe-inline'``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import bleach  # type: ignore[import-untyped]  # no stubs published with bleach
 from bleach.css_sanitizer import CSSSanitizer  # type: ignore[import-untyped]
 
 from .. import i18n
+from ..plots.tables import SCRIPT as TABLE_SCRIPT
+from ..plots.tables import SCRIPT_SHA256 as TABLE_SCRIPT_SHA256
 from .resources import template_text
 from .text import ROOM
 
@@ -41,6 +45,12 @@ __all__ = ["CONTENT_SECURITY_POLICY", "clean_notebook", "escape_markdown", "rend
 CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                            "font-src data:; base-uri 'none'; form-action 'none'")
 _CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+#: A page with sortable tables (:func:`workbench.plots.interactive_table`) runs exactly one
+#: script, the fixed table script, allowed by its SHA-256 (never 'unsafe-inline').
+SORTABLE_CONTENT_SECURITY_POLICY = (f"{CONTENT_SECURITY_POLICY}; "
+                                    f"script-src 'sha256-{TABLE_SCRIPT_SHA256}'")
+_SORTABLE_CSP_META = ('<meta http-equiv="Content-Security-Policy" '
+                      f'content="{SORTABLE_CONTENT_SECURITY_POLICY}">')
 #: The page template (package data); nbconvert finds it through a loader under this name.
 _TEMPLATE = "report.html.j2"
 
@@ -245,6 +255,10 @@ def render_html(nb: Any, *, title: str, lang: str = "en", links: Sequence[tuple[
                   body, count=1)
     if _CSP_META not in body:  # a template without the usual <meta charset>: first in <head>
         body = re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + "\n" + _CSP_META, body, count=1)
+    if 'class="wb-sortable' in body:
+        # Sortable tables: the one fixed table script, once, allowed by its hash and nothing else.
+        body = body.replace(_CSP_META, _SORTABLE_CSP_META, 1)
+        body = body.replace("</body>", f"<script>{TABLE_SCRIPT}</script>\n</body>", 1)
     top = _nav(links, current, lang, subtitle) + _toc(body, lang)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + top, body, count=1)
 
