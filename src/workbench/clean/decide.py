@@ -10,6 +10,10 @@ that do not chain strangers together, and the review queue.
   either a second link between them, or one link at or above ``chain_probability`` with no
   scored pair between the two groups below the review band.  A join refused for that is a
   **weak chain**: the link goes to the review queue instead (reason ``weak_chain``).
+- **Identity guard**: a pair whose names and companies both differ (or are missing) is never
+  merged by the model, however strong its shared phone or e-mail: a family, an office
+  switchboard or a shared mailbox.  Above the threshold it goes to the review queue (reason
+  ``names_differ``); ``always_merge`` still merges it.
 - In each cluster the earliest signup survives, ties by the smallest id.
 """
 
@@ -77,6 +81,11 @@ def _matched_on(row: dict) -> str:
                     and row[f"gamma_{f}"] == len(LEVELS[f]) - 1)
 
 
+def _same_identity(row: dict) -> bool:
+    """The name or the company agrees at least nearly (a level above ``different``)."""
+    return any((row.get(f"gamma_{f}") or 0) > 0 for f in ("name", "company"))
+
+
 def decide(pairs: pl.DataFrame, order: Sequence[int], match_probability: float,
            review_band: tuple[float, float], chain_probability: float,
            never: Iterable[tuple[int, int]] = (), always: Iterable[tuple[int, int]] = (),
@@ -108,9 +117,12 @@ def decide(pairs: pl.DataFrame, order: Sequence[int], match_probability: float,
         row["match_probability"] = 1.0
         row["_why"] = "always_merge"
         rows[key] = row
+    guarded = {k for k, r in rows.items()
+               if not r.get("_why") and r["match_probability"] >= match_probability
+               and not _same_identity(r)}
     links = sorted((k for k, r in rows.items()
                     if (r["match_probability"] >= match_probability or r.get("_why"))
-                    and k not in never_set),
+                    and k not in never_set and k not in guarded),
                    key=lambda k: (-rows[k]["match_probability"], k))
     groups = _Groups(n)
     never_of: dict[int, set[int]] = {}
@@ -174,7 +186,7 @@ def decide(pairs: pl.DataFrame, order: Sequence[int], match_probability: float,
         a, b = key
         if final[a] == final[b] or key in never_set:
             continue
-        why = refused.get(key)
+        why = refused.get(key) or ("names_differ" if key in guarded else None)
         if why is None and low <= r["match_probability"] < match_probability:
             why = "review_band"
         if why in (None, "never_merge"):

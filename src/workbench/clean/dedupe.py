@@ -137,7 +137,11 @@ def _merge(customers: pl.DataFrame, dups: pl.DataFrame
     match_probability, decided_by``)."""
     if dups.height == 0:
         return customers, pl.DataFrame(schema=M_SCHEMA), pl.DataFrame(schema=_ID_MAP)
-    where = customers.select(pl.col("customer_id").alias("duplicate_id"), SOURCE, LINE)
+    # A table without source and line (not read by ingest) logs them as missing.
+    where = customers.select(pl.col("customer_id").alias("duplicate_id"),
+                             *[pl.col(c) if c in customers.columns
+                               else pl.lit(None, dtype=t).alias(c)
+                               for c, t in ((SOURCE, pl.String), (LINE, pl.Int64))])
     log = (dups.join(where, on="duplicate_id", how="left")
            .select(pl.lit("customers").alias("table"), "duplicate_id", "kept_id", "matched_on",
                    pl.col(SOURCE).alias("source"), pl.col(LINE).alias("line"),
