@@ -68,23 +68,24 @@ class Progress:
             log.info("%s: started", name)
         return t0
 
-    def finish(self, name: str, t0: float, ok: bool, note: str = "") -> None:
-        """Report step ``name`` done (``ok``) or failed, with its duration and a note."""
+    def finish(self, name: str, t0: float, ok: bool, note: str = "",
+               skipped: bool = False) -> None:
+        """Report step ``name`` done (``ok``), failed or ``skipped`` (its section explains
+        why), with its duration and a note."""
         secs = time.monotonic() - t0
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
             self._thread = None
-        level = logging.INFO if ok else logging.ERROR
-        self._to_file(f"{name}: {'done' if ok else 'FAILED'} in {secs:.1f} s"
-                      f"{(' ' + note) if note else ''}", level)
+        level = logging.INFO if ok else logging.WARNING if skipped else logging.ERROR
+        word = "done" if ok else "skipped" if skipped else "FAILED"
+        self._to_file(f"{name}: {word} in {secs:.1f} s{(' ' + note) if note else ''}", level)
         if self.live:
-            mark = "✓" if ok else "✗"
+            mark = "✓" if ok else "–" if skipped else "✗"
             self.stream.write(f"\r  {mark} {name:<18} {secs:6.1f} s{('  ' + note) if note else ''}\n")
             self.stream.flush()
         else:
-            log.log(level, f"{name}: {'done' if ok else 'FAILED'} in {secs:.1f} s"
-                           f"{(' ' + note) if note else ''}")
+            log.log(level, f"{name}: {word} in {secs:.1f} s{(' ' + note) if note else ''}")
 
     def close(self) -> None:
         self.attach(None)

@@ -115,8 +115,11 @@ def _execute(src: Path, dst: Path, parameters: dict[str, Any], cwd: Path) -> Non
             pm.execute_notebook(str(src), str(dst), parameters=parameters,
                                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
                                 cwd=str(cwd),
-                                # the kernel's own start-up notices are not the report's business
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                # the kernel's own start-up notices are not the report's business;
+                                # the kernel exits when this process dies (a killed run leaves
+                                # no kernel behind that would still write into its staging)
+                                extra_arguments=["--IPKernelApp.log_level=ERROR",
+                                                 f"--IPKernelApp.parent_handle={os.getpid()}"])
     finally:
         pm_log.setLevel(level)
 
@@ -361,8 +364,7 @@ def _run_steps(staging: Path, stage_results: Path, final_results: Path, period: 
         out.sections[nb] = SectionStatus(
             rec.status, rec.extra.get("reason") or (note if rec.status == "failed" else None),
             (rec.extra.get("error") or {}).get("ename"))
-        shared.progress.finish(nb, t0, rec.status == "ok",
-                               ("skipped: " + note) if rec.status == "skipped" else note)
+        shared.progress.finish(nb, t0, rec.status == "ok", note, skipped=rec.status == "skipped")
         if error is not None:
             out.error = error
             return out
