@@ -77,10 +77,18 @@ def test_dirty_demo_every_injection_caught_with_its_reason(processed, truth):
 def test_dirty_demo_duplicate_customers_merged_and_logged(processed, truth):
     log = processed["merge_log"]
     want = sorted((d["duplicate_id"], d["original_id"], d["line"])
-                  for d in truth["customers"]["duplicates"])
+                  for key in ("duplicates", "hard_duplicates") for d in truth["customers"][key])
     assert sorted(log.select("duplicate_id", "kept_id", "line").rows()) == want
     assert set(log.get_column("table")) == {"customers"}
-    assert all(log.get_column("matched_on").str.contains("phone"))  # every variant keeps the phone
+    simple = log.filter(pl.col("duplicate_id").is_in(
+        [d["duplicate_id"] for d in truth["customers"]["duplicates"]]))
+    assert all(simple.get_column("matched_on").str.contains("phone"))  # every variant keeps the phone
+    assert log.get_column("match_probability").min() >= 0.95
+    assert log.get_column("decided_by").str.len_chars().min() > 0
+    # no stranger sharing a phone, a placeholder or a switchboard was merged
+    strangers = {d["customer_id"] for d in truth["customers"]["non_duplicates"]}
+    assert strangers and not strangers & (set(log["duplicate_id"]) | set(log["kept_id"]))
+    assert strangers <= set(processed["tables"]["customers"]["customer_id"])
     # orders of merged ids now point at the survivor
     kept_orders = processed["tables"]["orders"]
     moved = [o for d in truth["customers"]["duplicates"] for o in d["order_ids"]]
@@ -100,6 +108,10 @@ def test_dirty_demo_cleans_back_to_the_generated_tables(processed, truth, genera
             flagged = got.filter(pl.col("is_outlier")).get_column("order_id").to_list()
             assert sorted(flagged) == sorted(outliers)
             got = got.filter(~pl.col("order_id").is_in(outliers)).drop("is_outlier")
+        if table == "customers":  # the strangers are real customers, appended to the archive
+            strangers = [d["customer_id"] for d in truth["customers"]["non_duplicates"]]
+            assert got.get_column("customer_id").tail(len(strangers)).to_list() == strangers
+            got = got.filter(~pl.col("customer_id").is_in(strangers))
         assert got.equals(generated[table]), table
 
 
@@ -119,7 +131,7 @@ def test_dirty_demo_ledger_balances(processed, generated, truth):
     q = processed["quarantine"]
     assert q.columns == ["table", "source", "line", "reason", "detail", "record"]
     assert processed["merge_log"].columns == ["table", "duplicate_id", "kept_id", "matched_on",
-                                              "source", "line"]
+                                              "source", "line", "match_probability", "decided_by"]
     rec = json.loads(q.filter(pl.col("reason") == "unparseable_amount").get_column("record")[0])
     assert rec["amount"] in {"约500元", "N/A"}
 
@@ -221,7 +233,7 @@ def _orders() -> pl.DataFrame:
 
 
 def _run_rules():
-    rules = clean.CleaningRules(founded=date(2019, 1, 1))
+    rules = clean.CleaningRules(founded=date(2019, 1, 1), dedupe="exact")  # the key rules
     return clean.clean_tables({"customers": CUSTOMERS, "orders": _orders()}, rules, today=TODAY)
 
 
@@ -231,7 +243,7 @@ def test_records_of_a_hand_built_raw_table_without_sources():
     frame = ingest.from_frame(_orders(), "orders").frame.reverse()
     raw = ingest.RawTable(table="orders", frame=frame, sources=[],
                           date_formats=("%Y-%m-%d", "%Y/%m/%d"))
-    rules = clean.CleaningRules(founded=date(2019, 1, 1))
+    rules = clean.CleaningRules(founded=date(2019, 1, 1), dedupe="exact")  # the key rules
     r = clean.clean_tables({"customers": CUSTOMERS, "orders": raw}, rules, today=TODAY)
     q = r.quarantine.filter(pl.col("table") == "orders")
     # Read bottom-up, the later copy of o7 (line 9) is the duplicate this time.

@@ -184,8 +184,11 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
     ``spark``: a Spark session, for ``cleaning.linkage_backend: spark``.
     """
     rules = rules or CleaningRules()
-    pre = linkage_features(customers, rules.suffixes)
-    bad = {f: placeholder_keys(pre.get_column(f"{f}_n"), f, rules.placeholder_min_customers)
+    norm = {"phone": normalize_phone, "email": normalize_email}
+    keys = customers.select(*[norm[f](pl.col(f).cast(pl.String)).alias(f"{f}_n")
+                              if f in customers.columns else pl.lit(None, dtype=pl.String)
+                              .alias(f"{f}_n") for f in _PLACEHOLDER_FIELDS])
+    bad = {f: placeholder_keys(keys.get_column(f"{f}_n"), f, rules.placeholder_min_customers)
            for f in _PLACEHOLDER_FIELDS}
     listed = {f: v.to_list() for f, v in bad.items()}
     info: dict[str, Any] = {"dedupe": rules.dedupe, "placeholders": listed}
@@ -193,7 +196,7 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
     if rules.dedupe == "exact":
         kept, log, id_map = merge_customers(customers, rules.duplicate_keys, rules.suffixes, bad)
         return DedupeResult(kept, log, id_map, empty_review, listed, info)
-    feats = pre.with_columns(*[pl.when(~pl.col(f"{f}_n").is_in(v.implode()))
+    feats = linkage_features(customers, rules.suffixes).with_columns(*[pl.when(~pl.col(f"{f}_n").is_in(v.implode()))
                                .then(pl.col(f"{f}_n")).alias(f"{f}_n")
                                for f, v in bad.items() if v.len()])
     pairs, model = score_pairs(feats, seed=rules.linkage_seed, backend=rules.linkage_backend,

@@ -38,7 +38,7 @@ __all__ = ["KNOWN_PLACEHOLDERS", "PLACE_NAMES", "linkage_features", "placeholder
 
 #: Values that identify nobody, whatever their count (normalised forms).
 KNOWN_PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "phone": frozenset({"13800138000", "13888888888", "13900000000", "13000000000",
+    "phone": frozenset({"13800138000", "13888888888",
                         "12345678901", "12345678", "1234567", "01234567890", "10000000000",
                         "88888888", "66666666", "4000000000", "4008888888"}),
     "email": frozenset({"test@test.com", "na@na.com", "none@none.com", "null@null.com",

@@ -169,9 +169,14 @@ def score_pairs(features: pl.DataFrame, seed: int = 0, backend: str = "duckdb",
     try:
         train.estimate_probability_two_random_records_match(
             [block_on("phone_n"), block_on("email_n")], recall=0.7)
-    except ValueError:  # no shared phone or e-mail at all: keep the default prior
+    except ValueError:  # more shared keys than the recall allows: keep the default prior
         pass
     n = features.height
+    floor = 1.0 / (n * (n - 1) / 2)
+    settings_obj = linker._settings_obj  # the engine's public API has no setter for the prior
+    if not settings_obj._probability_two_random_records_match >= floor:
+        # No record shares a phone or an e-mail: at most about one duplicate pair is expected.
+        settings_obj._probability_two_random_records_match = floor
     train.estimate_u_using_random_sampling(max_pairs=min(1e6, max(1e4, n * (n - 1) / 2)),
                                            seed=seed, min_count_per_level=None, num_chunks=1)
     # Not on the phone: a phone shared in a family or an office would teach the model that a
@@ -187,6 +192,12 @@ def score_pairs(features: pl.DataFrame, seed: int = 0, backend: str = "duckdb",
                                     warning_mode="never")
     raw = pl.from_arrow(pred.as_pyarrow_table())
     assert isinstance(raw, pl.DataFrame)
+    # The engine leaves out a comparison it could not train (no pair ever agreed on it): its
+    # level is then unknown and its weight 0.
+    for f in FIELDS:
+        if f"gamma_{f}" not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"gamma_{f}"),
+                                   pl.lit(0.0).alias(f"mw_{f}"))
     gammas = [pl.col(f"gamma_{f}").cast(pl.Int64) for f in FIELDS]
     # A field's match weight includes its term-frequency adjustment (a rare name weighs more).
     weights = [(pl.col(f"mw_{f}").cast(pl.Float64)
