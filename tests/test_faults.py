@@ -544,3 +544,19 @@ def test_a_real_bug_still_fails_the_run(project, published):
     finally:
         (project / "bug").unlink()
     assert info.value.exit_code == 1
+
+
+def test_clean_stale_removes_staging_and_restores_an_interrupted_swap(tmp_path):
+    old = tmp_path / ".2026-10-31.old-123-456"
+    old.mkdir()
+    (old / "segments.parquet").write_bytes(b"previous")
+    for name in (".2026-10.running-abc", ".clean-x1y2", ".clean-backup-1a2b3c4d"):
+        (tmp_path / name).mkdir()
+    (tmp_path / ".orders.parquet.q1w2.tmp").write_bytes(b"half")
+    (tmp_path / "2026-09-30").mkdir()
+    (tmp_path / ".2026-09-30.old-1-2").mkdir()  # its replacement did arrive: just removed
+    done = report.clean_stale(tmp_path)
+    assert len(done) == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".clean-backup-1a2b3c4d", "2026-09-30", "2026-10-31"]  # a backup is never removed
+    assert (tmp_path / "2026-10-31" / "segments.parquet").read_bytes() == b"previous"

@@ -546,6 +546,15 @@ def test_whole_report_on_small_data(small_report):
     assert m["status"] == "ok" and m["period"] == folder.name
     assert [s["name"] for s in m["steps"]] == ["clean", *report.NOTEBOOKS]
     assert all(s["status"] == "ok" for s in m["steps"])
+    assert m["sections"] == {n: {"status": "ok", "reason": None} for n in report.NOTEBOOKS}
+    # The results were staged and swapped in: no staging folder, no lock left behind.
+    processed = Path(m["parameters"]["results_dir"]).parent
+    assert not [p.name for p in processed.iterdir() if p.name.startswith(".")]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    # The executed notebooks name the final results folder, not its staging copy.
+    nb = nbformat.read(folder / "notebooks" / "04_churn.ipynb", as_version=4)
+    injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert f'results_dir = "{m["parameters"]["results_dir"]}"' in injected.source
     pages = ["index.html"] + [f"{n}.html" for n in report.NOTEBOOKS if n != "00_summary"]
     for name in pages:
         page = (folder / name).read_text(encoding="utf-8")

@@ -77,8 +77,28 @@ class Context:
         return transactions.transactions(self.load("orders", day), day, self.transaction_settings)
 
     def load(self, table: str, as_of: date | None = None) -> pl.DataFrame:
-        """A clean canonical table, restricted to what was known at the as-of date."""
+        """A clean canonical table, restricted to what was known at the as-of date.
+
+        Raises:
+            DataError: the clean table does not exist; the message says whether the
+                configuration has no source for it or the cleaning has not run.
+        """
+        path = Path(self.processed_dir) / f"{table}.parquet"
+        if not path.is_file() and table in schema.TABLES and table not in self.cfg.sources:
+            raise DataError(
+                f"this needs the {table} table, and the configuration has no source for it "
+                f"({self.cfg.path or 'workbench.yaml'} sources.{table}); add the {table} export "
+                f"there to include it.")
         return load_processed(self.processed_dir, table, as_of or self.as_of)
+
+    def load_optional(self, table: str, as_of: date | None = None) -> pl.DataFrame | None:
+        """Like :meth:`load`, but None when the table has no clean file (no source is
+        configured, or the cleaning did not write it): for inputs an analysis can do
+        without, such as surveys for the tiers' NPS indicator."""
+        if not (Path(self.processed_dir) / f"{table}.parquet").is_file():
+            schema.get(table)
+            return None
+        return self.load(table, as_of)
 
     def result_path(self, name: str) -> Path:
         """Where a step's per-customer output lives: ``<results_dir>/<name>.parquet``."""
