@@ -11,6 +11,7 @@ The normalisers are :func:`workbench.ingest.normalize_phone`,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,15 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
         "match_probability", "why",
         *[pl.col(f"gamma_{f}").alias(f"level_{f}") for f in FIELDS],
         *[pl.col(f"mw_{f}").alias(f"weight_{f}") for f in FIELDS]).cast(R_SCHEMA)
+    # three merges explained field by field (the weakest merged pairs: the closest calls)
+    merged = pairs.join(d.links.select(pl.min_horizontal("duplicate", "survivor").alias("unique_id_l"),
+                                       pl.max_horizontal("duplicate", "survivor").alias("unique_id_r")),
+                        on=["unique_id_l", "unique_id_r"], how="semi").sort("match_probability")
+    info["explained"] = [{"customer_id_l": ids[r["unique_id_l"]], "customer_id_r": ids[r["unique_id_r"]],
+                          "match_probability": r["match_probability"],
+                          "weights": {f: r[f"mw_{f}"] for f in FIELDS}}
+                         for r in merged.head(3).iter_rows(named=True)]
+    info["prior_weight"] = math.log2(model.prior / (1 - model.prior)) if 0 < model.prior < 1 else 0.0
     info.update({"candidate_pairs": model.candidate_pairs, "review_pairs": review.height,
                  "weak_chains": int((review.get_column("why") == "weak_chain").sum()),
                  "match_probability": rules.match_probability,

@@ -19,7 +19,7 @@ from ..clean import label
 from ..formatting import fmt_int, fmt_money
 from . import PALETTE, money_axis, percent_axis
 
-__all__ = ["amount_bridge", "reasons", "rows_outcome"]
+__all__ = ["amount_bridge", "match_waterfall", "reasons", "rows_outcome"]
 
 i18n.register({
     "plot_rows": {"zh": "各数据表行数去向", "en": "Where the rows of each table went"},
@@ -28,6 +28,10 @@ i18n.register({
     "axis_share": {"zh": "占原始行数比例", "en": "Share of raw rows"},
     "axis_rows": {"zh": "行数", "en": "Rows"},
     "axis_amount": {"zh": "金额", "en": "Amount"},
+    "plot_waterfall": {"zh": "合并依据:各字段匹配权重", "en": "Why merged: match weight of each field"},
+    "axis_weight": {"zh": "匹配权重(比特)", "en": "Match weight (bits)"},
+    "prior": {"zh": "先验", "en": "Prior"},
+    "total": {"zh": "合计", "en": "Total"},
 }, room="cleaning")
 
 _OUTCOME_COLORS = {"rows_kept": PALETTE[2], "rows_quarantined": PALETTE[3],
@@ -118,4 +122,30 @@ def amount_bridge(ledger: Mapping[str, Any], by_reason: pl.DataFrame, lang: str 
           f"{fmt_money(o['amount_quarantined'], lang, currency)}")
     ax.set_title(f"{label('plot_bridge', lang)}\n{eq}")
     ax.grid(axis="y", visible=False)
+    return ax
+
+
+def match_waterfall(weights: Mapping[str, float], prior: float, lang: str = "en",
+                    title: str | None = None, ax=None):
+    """A waterfall of match weights (bits): the prior, then each field's weight (positive for,
+    negative against), ending at the pair's total.  ``weights``: ``{field: weight}`` as in
+    ``review_pairs.parquet`` (``weight_<field>``) or the scored pairs (``mw_<field>``)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4))
+    labels = [label("prior", lang)] + [label(f, lang) for f in weights] + [label("total", lang)]
+    steps = [prior, *weights.values()]
+    start, level = [], 0.0
+    for v in steps:
+        start.append(level if v >= 0 else level + v)
+        level += v
+    heights = [abs(v) for v in steps] + [abs(level)]
+    start.append(min(0.0, level))
+    colors = [PALETTE[3] if v < 0 else PALETTE[2] for v in steps] + [PALETTE[0]]
+    ax.bar(labels, heights, bottom=start, color=colors)
+    for i, v in enumerate([*steps, level]):
+        ax.text(i, start[i] + heights[i], f"{v:+.1f}", ha="center", va="bottom", fontsize=9)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_ylabel(label("axis_weight", lang))
+    ax.set_title(title or label("plot_waterfall", lang))
+    ax.grid(axis="x", visible=False)
     return ax
