@@ -144,9 +144,9 @@ def decide(pairs: pl.DataFrame, order: Sequence[int], match_probability: float,
         if (len(ma) > 1 or len(mb) > 1) and not row.get("_why"):
             cross = [rows[(min(x, y), max(x, y))] for x in ma for y in mb
                      if (min(x, y), max(x, y)) in rows]
-            strong = sum(1 for c in cross if c["match_probability"] >= match_probability)
+            n_strong = sum(1 for c in cross if c["match_probability"] >= match_probability)
             contradicted = any(c["match_probability"] < low for c in cross)
-            if strong < 2 and (row["match_probability"] < chain_probability or contradicted):
+            if n_strong < 2 and (row["match_probability"] < chain_probability or contradicted):
                 refused[key] = "weak_chain"
                 continue
         root = groups.union(a, b)
@@ -172,7 +172,7 @@ def decide(pairs: pl.DataFrame, order: Sequence[int], match_probability: float,
             if x == survivor:
                 continue
             key = (min(x, survivor), max(x, survivor))
-            row = rows.get(key) if key in rows else rows[link_of[x]]
+            row = rows[key] if key in rows else rows[link_of[x]]
             why = row.get("_why") or _decided_by(row)
             out.append({"duplicate": x, "survivor": survivor,
                         "match_probability": float(row["match_probability"]),

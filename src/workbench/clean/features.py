@@ -86,7 +86,7 @@ def to_simplified(s: pl.Series) -> pl.Series:
 
 
 def _pinyin(text: str) -> str | None:
-    out = "".join(lazy_pinyin(text, errors=lambda x: list(x))).lower()
+    out = "".join(lazy_pinyin(text, errors=lambda x: x)).lower()
     out = re.sub(r"[^a-z0-9]", "", out)
     return out or None
 

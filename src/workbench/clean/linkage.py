@@ -111,7 +111,7 @@ def settings() -> SettingsCreator:
     """The linkage model's settings (the same on every backend)."""
     return SettingsCreator(
         link_type="dedupe_only", unique_id_column_name="unique_id",
-        comparisons=_comparisons(), blocking_rules_to_generate_predictions=_blocking(),
+        comparisons=list[Any](_comparisons()), blocking_rules_to_generate_predictions=_blocking(),
         retain_matching_columns=True, retain_intermediate_calculation_columns=True,
         max_iterations=40, em_convergence=1e-5)
 
