@@ -302,7 +302,14 @@ def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> 
         raise ConfigError(
             f"{where}: unknown section(s) {sorted(unknown)}; allowed sections are {sorted(_TOP_KEYS)}."
         )
-    paths = dict(data.get("paths") or {})
+    def _mapping(key: str) -> dict[str, Any]:
+        value = data.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: {key}: {value!r} is not a mapping of keys to values; "
+                              f"write one 'key: value' per line under '{key}:'.")
+        return dict(value)
+
+    paths = _mapping("paths")
 
     def _dir(key: str, default: str) -> Path:
         p = Path(str(paths.get(key, default))).expanduser()
@@ -319,9 +326,9 @@ def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> 
                 f"{', '.join(schema.TABLES)}."
             )
         sources[table] = _source(table, raw, root, where)
-    sections = {k: dict(data.get(k) or {}) for k in
+    sections = {k: _mapping(k) for k in
                 ("cleaning", "transactions", "segmentation", "clv", "churn", "service", "report")}
-    company = dict(data.get("company") or {})
+    company = _mapping("company")
     if company.get("founded") is not None:
         try:
             date.fromisoformat(str(company["founded"]))

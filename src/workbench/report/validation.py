@@ -13,7 +13,7 @@ The configuration floor cannot import the rooms, so this check lives in delivery
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ..churn import ChurnSettings
 from ..clean import CleaningRules
 from ..clv import CLVSettings
 from ..errors import ConfigError, UsageError
+from ..manage import ManagementSettings
 from ..segment import SegmentSettings
 from ..service import ServiceSettings
 from ..settings import Settings
@@ -41,19 +42,16 @@ COMPANY_KEYS = ("name", "founded", "currency")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def _cleaning(cfg: config_mod.Config) -> Settings:
-    return CleaningRules.from_config(cfg)
-
-
 #: Each analysis section and the settings class that reads it (a new room adds its line).
-SECTION_SETTINGS: dict[str, Callable[[config_mod.Config], Any]] = {
-    "cleaning": _cleaning,
-    "transactions": lambda cfg: TransactionSettings.from_mapping(cfg.section("transactions")),
-    "segmentation": lambda cfg: SegmentSettings.from_mapping(cfg.section("segmentation")),
-    "clv": lambda cfg: CLVSettings.from_mapping(cfg.section("clv")),
-    "churn": lambda cfg: ChurnSettings.from_mapping(cfg.section("churn")),
-    "service": lambda cfg: ServiceSettings.from_mapping(cfg.section("service")),
-    "report": lambda cfg: ReportSettings.from_mapping(cfg.section("report")),
+SECTION_SETTINGS: dict[str, type[Settings]] = {
+    "cleaning": CleaningRules,
+    "transactions": TransactionSettings,
+    "segmentation": SegmentSettings,
+    "clv": CLVSettings,
+    "churn": ChurnSettings,
+    "service": ServiceSettings,
+    "management": ManagementSettings,
+    "report": ReportSettings,
 }
 
 
@@ -127,14 +125,14 @@ def config_problems(cfg: config_mod.Config) -> list[str]:
     """Every problem of a loaded configuration, one sentence each (empty: it is fine)."""
     raw = _raw(cfg)
     problems = _path_problems(cfg, raw) + _company_problems(cfg, raw)
-    for section, read in SECTION_SETTINGS.items():
+    for section, settings in SECTION_SETTINGS.items():
         value = raw.get(section) if cfg.path is not None else cfg.sections.get(section)
         if value is not None and not isinstance(value, Mapping):
             problems.append(f"{_where(cfg, section)}: {value!r} is not a mapping of keys to "
                             f"values.")
             continue
         try:
-            read(cfg)
+            settings.from_mapping(value)
         except UsageError as exc:  # ConfigError and the rules' own usage errors
             problems.append(str(exc))
     return problems
