@@ -7,12 +7,15 @@ current setuptools, so it is never imported.
 
 from __future__ import annotations
 
+import shutil
+import sys
 import warnings
 from importlib import resources
+from pathlib import Path
 
 import polars as pl
 
-__all__ = ["load_cdnow", "CDNOW_CALIBRATION_END", "CDNOW_OBSERVATION_END"]
+__all__ = ["load_cdnow", "copy_cdnow_master", "CDNOW_CALIBRATION_END", "CDNOW_OBSERVATION_END"]
 
 CDNOW_CALIBRATION_END = "1997-09-30"
 CDNOW_OBSERVATION_END = "1998-06-30"
@@ -56,3 +59,22 @@ def _read_whitespace(path) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema=["_id", "customer_id", "date", "quantity", "amount"], orient="row"
     ).with_columns(pl.col("quantity").cast(pl.Int64), pl.col("amount").cast(pl.Float64))
+
+
+def copy_cdnow_master(dest: str | Path) -> Path:
+    """Copy the full CDNOW master file shipped inside ``lifetimes`` (23,570 customers, 69,659
+    transactions, space-aligned) to the folder ``dest``; returns the copied file.
+
+    Used by ``examples/cdnow`` (``python -m workbench.datasets cdnow-master examples/cdnow``).
+    """
+    folder = Path(dest)
+    folder.mkdir(parents=True, exist_ok=True)
+    with resources.as_file(_lifetimes_file("CDNOW_master.txt")) as p:
+        return Path(shutil.copyfile(p, folder / "CDNOW_master.txt"))
+
+
+if __name__ == "__main__":  # python -m workbench.datasets cdnow-master FOLDER
+    if len(sys.argv) != 3 or sys.argv[1] != "cdnow-master":
+        print("usage: python -m workbench.datasets cdnow-master FOLDER", file=sys.stderr)
+        raise SystemExit(2)
+    print(copy_cdnow_master(sys.argv[2]))

@@ -19,7 +19,7 @@ found and what is expected (exit code 2).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -133,7 +133,7 @@ def _preset_names() -> tuple[str, ...]:
 class _Presets:
     """The names of the shipped presets (``workbench/presets/*.yaml``), read lazily."""
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(_preset_names())
 
     def __contains__(self, name: object) -> bool:

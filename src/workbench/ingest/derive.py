@@ -43,7 +43,7 @@ def _multiply(frame: pl.DataFrame, d: Derived) -> pl.Series:
         # An empty discount is no discount; a discount that is not a number makes the amount
         # unparseable (shown with its inputs).
         bad_minus = minus.is_null() & raw_minus.is_not_null()
-        value = (value - minus.fill_null(0.0)).set(bad_minus, None)  # type: ignore[arg-type]
+        value = (value - minus.fill_null(0.0)).set(bad_minus, None)
     # To the cent: the line amount is what the export's arithmetic gives, rounded once.
     text = value.round(2).cast(pl.String)
     parts = [frame.get_column(c).cast(pl.String).fill_null("") for c in d.inputs
@@ -78,7 +78,7 @@ def _condition(frame: pl.DataFrame, r: StatusRule) -> pl.Series:
     if r.equals is not None:
         return (s.str.to_lowercase() == r.equals.strip().lower()).fill_null(False)
     value = _number(frame, r.column)
-    out = value < r.below if r.below is not None else value > r.above  # type: ignore[operator]
+    out = value < r.below if r.below is not None else value > r.above
     return out.fill_null(False)
 
 

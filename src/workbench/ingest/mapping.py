@@ -11,8 +11,8 @@ import polars as pl
 
 from .. import schema
 from ..config import SourceSpec
-from ..sources import LINE_COLUMNS, ORDER_LINES
 from ..errors import DataError
+from ..sources import LINE_COLUMNS, ORDER_LINES
 from .normalize import _ASCII, _FULLWIDTH, _STRIP, _normalize_column
 from .raw import LINE, SOURCE
 
@@ -75,9 +75,9 @@ def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
     by_key = {_header_key(h): h for h in headers}
     chosen: dict[str, str] = {}
     for src, dst in (optional or {}).items():
-        h = by_key.get(_header_key(src))
-        if h is not None and dst not in mapping.values() and dst not in chosen.values():
-            chosen[h] = dst
+        found = by_key.get(_header_key(src))
+        if found is not None and dst not in mapping.values() and dst not in chosen.values():
+            chosen[found] = dst
     for src, dst in mapping.items():
         h = by_key.get(_header_key(src))
         if h is None:

@@ -220,7 +220,8 @@ def _preset_for(headers: list[str]) -> str | None:
 def _floats(s: pl.Series) -> bool:
     v = s.drop_nulls()
     v = v.filter(v.str.strip_chars() != "")
-    return v.len() > 0 and bool(v.str.contains(r"^\s*\d+\.0+\s*$").mean() > 0.95)
+    share = float(v.str.contains(r"^\s*\d+\.0+\s*$").cast(pl.Float64).mean() or 0.0)
+    return v.len() > 0 and share > 0.95
 
 
 def guess_source(path: Path, table: str, preset_name: str | None = None) -> Guess:
@@ -299,7 +300,7 @@ def _orders(df: pl.DataFrame, canon: dict[str, str], g: Guess, derive: dict[str,
         return
     status = canon.get("status")
     if status is None:
-        rules = []
+        rules: list[dict[str, Any]] = []
         if key is not None:
             ids = df.get_column(key).drop_nulls()
             if bool(ids.str.starts_with("C").any()) and not bool(ids.str.starts_with("C").all()):
