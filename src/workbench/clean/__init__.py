@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from ..ingest import DEFAULT_SUFFIXES, normalize_company, normalize_email, normalize_phone
 from .dedupe import M_SCHEMA, find_duplicate_customers, merge_customers
+from .evaluate import find_truth, merge_accuracy, review_sheet
 from .ledger import CleanResult, amount_by_reason, check_ledger, raw_signed_amounts
 from .outliers import outlier_flags
 from .pipeline import OUTPUT_FILES, clean_tables, load_outputs, run, write_outputs
@@ -48,6 +49,9 @@ from .quarantine import Q_SCHEMA, repeated_values
 from .rules import DUPLICATE_KEYS, REASONS, TABLE_ORDER, CleaningRules
 
 __all__ = [
+    "find_truth",
+    "merge_accuracy",
+    "review_sheet",
     "DEFAULT_SUFFIXES",
     "DUPLICATE_KEYS",
     "M_SCHEMA",

@@ -8,13 +8,42 @@ non-duplicates) that ended up in a merge are counted apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-__all__ = ["cluster_pairs", "merge_accuracy", "truth_pairs"]
+from ..config import Config
+from ..privacy import mask_frame
+
+__all__ = ["cluster_pairs", "find_truth", "merge_accuracy", "review_sheet", "truth_pairs"]
+
+
+def find_truth(cfg: Config) -> dict[str, Any] | None:
+    """The demo's ``truth.json`` beside the customers (or orders) source file, when there is one.
+
+    Real exports have none: then the notebook shows no precision or recall.
+    """
+    for table in ("customers", "orders"):
+        spec = cfg.sources.get(table)
+        path = getattr(spec, "path", None)
+        if path is not None and (Path(path).parent / "truth.json").is_file():
+            return dict(json.loads((Path(path).parent / "truth.json").read_text(encoding="utf-8")))
+    return None
+
+
+def review_sheet(review: pl.DataFrame, customers: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
+    """The review queue for a person: each pair with both records side by side (``<column>_l``,
+    ``<column>_r``), personal data masked unless ``show_pii``."""
+    cols = [c for c in customers.columns if not c.startswith("_")]
+    side = (review
+            .join(customers.select(cols).rename(lambda c: f"{c}_l"), on="customer_id_l", how="left")
+            .join(customers.select(cols).rename(lambda c: f"{c}_r"), on="customer_id_r", how="left"))
+    masks = {f"{c}_{s}": c for c in ("name", "phone", "email") for s in "lr" if f"{c}_{s}" in side.columns}
+    return mask_frame(side, show_pii, masks) if masks else side
 
 
 def cluster_pairs(links: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -100,8 +100,11 @@ def hard_customer_cases(rng: np.random.Generator, customers: pl.DataFrame, first
                 phones.add(p)
                 return p
 
-    def pick(pool: list[int]) -> int:
+    def pick(pool: list[int]) -> int | None:
+        """A customer of ``pool`` not used yet (None when a small archive has none left)."""
         free = [i for i in pool if i not in used]
+        if not free:
+            return None
         i = free[int(rng.integers(0, len(free)))]
         used.add(i)
         return i
@@ -111,6 +114,8 @@ def hard_customer_cases(rng: np.random.Generator, customers: pl.DataFrame, first
             with_email if kind == "new_phone" else list(range(n))
         for _ in range(each):
             i = pick(pool)
+            if i is None:
+                break
             rec = dict(recs[i])
             if kind == "name_typo":
                 rec["name"] = _typo(rng, rec["name"], 1)
@@ -161,7 +166,10 @@ def hard_customer_cases(rng: np.random.Generator, customers: pl.DataFrame, first
         for k in range(count):
             stranger(kind, int(rng.integers(0, n)), name=str(names[k]), **values)
     for _ in range(each):
-        i = pick(list(range(n)))
+        j = pick(list(range(n)))
+        if j is None:
+            break
+        i = j
         names, _, _ = person_names(rng, 8)
         sur = recs[i]["name"][0]
         mine = set(recs[i]["name"][1:])
