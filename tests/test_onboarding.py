@@ -175,3 +175,46 @@ def test_source_type_errors_name_the_key(tmp_path, entry, message):
         config.from_dict({"sources": {"orders": {"path": "a.csv", **entry}}}, tmp_path)
     assert message in str(err.value)
     assert err.value.exit_code == 2
+
+
+def _read(tmp_path: Path, text: str, **entry) -> pl.DataFrame:
+    from workbench import ingest
+
+    (tmp_path / "o.csv").write_text(text, encoding="utf-8")
+    cfg = config.from_dict({"sources": {"orders": {"path": "o.csv", **entry}}}, tmp_path)
+    return ingest.read_source(cfg.sources["orders"]).frame
+
+
+def test_derived_fields_on_text(tmp_path):
+    df = _read(tmp_path, "单号,客户,日期,数量,单价,折扣,状态\n"
+                         "A1,0017850,2024-01-02,3,2.55,,已完成\nA2,17850.0,2024-01-03,2,x,,paid\n"
+                         "CA3,12,2024-01-04,-1,5,0.5,已退货\nA4,13,2024-01-05,1,10,1,lost\n",
+               columns={"单号": "order_id", "客户": "customer_id", "日期": "order_date",
+                        "数量": "quantity", "单价": "unit_price", "折扣": "discount",
+                        "状态": "status"},
+               lines={"order_key": "order_id"},
+               derive={"amount": {"multiply": ["quantity", "unit_price"], "minus": "discount"},
+                       "customer_id": {"whole_number": True, "strip_zeros": True},
+                       "status": {"rules": [{"column": "order_id", "starts_with": "c",
+                                             "then": "cancelled"}],
+                                  "map": {"PAID": "completed"}},
+                       "channel": {"constant": "online"}})
+    assert df["customer_id"].to_list() == ["17850", "17850", "12", "13"]
+    assert df["amount"].to_list() == ["7.65", "2 x x", "-5.5", "9.0"]
+    # rules first, then the map (case-insensitive), else the value as read (coercion translates
+    # 已完成; 'lost' is quarantined invalid_value there)
+    assert df["status"].to_list() == ["已完成", "completed", "cancelled", "lost"]
+    assert set(df["channel"]) == {"online"}
+
+
+def test_file_shape_errors_name_the_problem(tmp_path):
+    from workbench.errors import DataError
+
+    with pytest.raises(DataError, match=r"'客户' appears twice \(columns 2 and 3\)"):
+        _read(tmp_path, "单号,客户,客户\nA1,C1,C2\n")
+    with pytest.raises(DataError, match="separated by ';'.*separator: ';'"):
+        _read(tmp_path, "订单编号;客户编号\nA1;C1\n")
+    df = _read(tmp_path, "A1  C1   2024-01-02  10.5\nA2  C2   2024-01-03  3\n",
+               separator="whitespace", column_names=["order_id", "customer_id", "order_date",
+                                                     "amount"], derive={"status": {"default": "completed"}})
+    assert df["amount"].to_list() == ["10.5", "3"] and df["_line"].to_list() == [1, 2]

@@ -46,9 +46,13 @@ def _multiply(frame: pl.DataFrame, d: Derived) -> pl.Series:
         value = (value - minus.fill_null(0.0)).set(bad_minus, None)
     # To the cent: the line amount is what the export's arithmetic gives, rounded once.
     text = value.round(2).cast(pl.String)
-    parts = [frame.get_column(c).cast(pl.String).fill_null("") for c in d.inputs
-             if c in frame.columns]
-    shown = pl.select(pl.concat_str([pl.lit(p) for p in parts], separator=" x ")).to_series()
+    parts = [frame.get_column(c).cast(pl.String).fill_null("") for c in d.multiply]
+    shown_expr = pl.concat_str([pl.lit(p) for p in parts], separator=" x ")
+    if d.minus is not None and d.minus in frame.columns:
+        m = frame.get_column(d.minus).cast(pl.String)
+        shown_expr = pl.when(pl.lit(m).is_not_null()).then(
+            pl.concat_str([shown_expr, pl.lit(" - "), pl.lit(m)])).otherwise(shown_expr)
+    shown = pl.select(shown_expr).to_series()
     any_given = pl.select(pl.any_horizontal([pl.lit(frame.get_column(c).is_not_null())
                                              for c in d.inputs if c in frame.columns])
                           ).to_series()

@@ -79,14 +79,14 @@ def map_columns(headers: Sequence[str], table: str, mapping: Mapping[str, str],
         if found is not None and dst not in mapping.values() and dst not in chosen.values():
             chosen[found] = dst
     for src, dst in mapping.items():
-        h = by_key.get(_header_key(src))
-        if h is None:
+        hit = by_key.get(_header_key(src))
+        if hit is None:
             raise DataError(
                 f"{where}: the configuration maps column '{src}' to '{dst}', but the file has no "
                 f"such header; its headers are {', '.join(map(str, headers))}. Fix "
                 f"sources.{table}.columns."
             )
-        chosen[h] = dst
+        chosen[hit] = dst
     auto = {}
     for c in spec.columns:
         auto[c.name.lower()] = c.name

@@ -220,8 +220,8 @@ def _preset_for(headers: list[str]) -> str | None:
 def _floats(s: pl.Series) -> bool:
     v = s.drop_nulls()
     v = v.filter(v.str.strip_chars() != "")
-    share = float(v.str.contains(r"^\s*\d+\.0+\s*$").cast(pl.Float64).mean() or 0.0)
-    return v.len() > 0 and share > 0.95
+    hits = int(v.str.contains(r"^\s*\d+\.0+\s*$").sum())
+    return v.len() > 0 and hits > 0.95 * v.len()
 
 
 def guess_source(path: Path, table: str, preset_name: str | None = None) -> Guess:
