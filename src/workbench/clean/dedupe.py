@@ -178,6 +178,11 @@ def _pairs_by_id(pairs: list[tuple[str, ...]], position: dict[str, int]) -> list
     return [(position[a], position[b]) for a, b in pairs if a in position and b in position]
 
 
+#: Fewer customers than this are too few to estimate the match model (its u and m
+#: probabilities): such an archive is de-duplicated on exact keys, and the ledger says so.
+MIN_CUSTOMERS_FOR_MODEL = 200
+
+
 def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None,
                      spark: Any = None) -> DedupeResult:
     """De-duplicate a typed customer table with ``rules.dedupe`` (module doc).
@@ -194,7 +199,12 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
     listed = {f: v.to_list() for f, v in bad.items()}
     info: dict[str, Any] = {"dedupe": rules.dedupe, "placeholders": listed}
     empty_review = pl.DataFrame(schema=R_SCHEMA)
-    if rules.dedupe == "exact":
+    small = rules.dedupe != "exact" and customers.height < MIN_CUSTOMERS_FOR_MODEL
+    if small:
+        info.update(dedupe="exact", fallback=(
+            f"{customers.height} customers are too few to estimate the match model "
+            f"(it needs {MIN_CUSTOMERS_FOR_MODEL}); duplicates were found on exact keys"))
+    if rules.dedupe == "exact" or small:
         kept, log, id_map = merge_customers(customers, rules.duplicate_keys, rules.suffixes, bad)
         return DedupeResult(kept, log, id_map, empty_review, listed, info)
     feats = linkage_features(customers, rules.suffixes).with_columns(*[pl.when(~pl.col(f"{f}_n").is_in(v.implode()))
@@ -213,14 +223,16 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
                _pairs_by_id(list(rules.always_merge), position))
     dups = d.links.select(ids.gather(d.links.get_column("duplicate")).alias("duplicate_id"),
                           ids.gather(d.links.get_column("survivor")).alias("kept_id"),
-                          "matched_on", "match_probability", "decided_by")
+                          "matched_on", pl.col("match_probability").round(9), "decided_by")
     kept, log, id_map = _merge(customers, dups)
     review = d.review.select(
         ids.gather(d.review.get_column("a")).alias("customer_id_l"),
         ids.gather(d.review.get_column("b")).alias("customer_id_r"),
         "match_probability", "why",
         *[pl.col(f"gamma_{f}").alias(f"level_{f}") for f in FIELDS],
-        *[pl.col(f"mw_{f}").alias(f"weight_{f}") for f in FIELDS]).cast(R_SCHEMA)
+        # the model's sums run in parallel: figures rounded so a rerun writes the same bits
+        *[pl.col(f"mw_{f}").round(6).alias(f"weight_{f}") for f in FIELDS]).cast(R_SCHEMA)
+    review = review.with_columns(pl.col("match_probability").round(9))
     # three merges explained field by field (the weakest merged pairs: the closest calls)
     merged = pairs.join(d.links.select(pl.min_horizontal("duplicate", "survivor").alias("unique_id_l"),
                                        pl.max_horizontal("duplicate", "survivor").alias("unique_id_r")),
