@@ -7,6 +7,8 @@
 | 2 | wrong usage or configuration (fix the command line or ``workbench.yaml``) |
 | 3 | bad input data (the message names the file, column or row) |
 | 4 | a model could not be fitted on the data given |
+| 5 | an output could not be written (disk full, read-only folder): ``workbench.io.OutputError`` |
+| 6 | another run holds the project's lock: ``workbench.report.locking`` |
 """
 
 from __future__ import annotations
