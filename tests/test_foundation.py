@@ -119,8 +119,15 @@ def test_resolve_reads_processed_orders_as_of(tmp_path, monkeypatch):
     ctx2 = context.resolve(str(p), as_of="2026-09-30", results_dir=tmp_path / "r", lang="en",
                            show_pii=False)
     assert (ctx2.as_of, ctx2.lang, ctx2.show_pii) == (date(2026, 9, 30), "en", False)
-    with pytest.raises(DataError, match="customers.parquet does not exist"):
+    # No source for the table: the message says so (rather than "run workbench clean").
+    with pytest.raises(DataError, match=r"needs the customers table, and the configuration has "
+                                        r"no source for it .*sources\.customers"):
         ctx.load("customers")
+    (tmp_path / "c.csv").write_text("customer_id\na\n", encoding="utf-8")
+    with_source = _write(tmp_path, "paths: {processed: processed}\n"
+                                   "sources: {customers: {path: c.csv}}\n")
+    with pytest.raises(DataError, match="customers.parquet does not exist"):
+        context.resolve(str(with_source)).load("customers")
     with pytest.raises(UsageError, match="lang 'fr'"):
         context.resolve(str(p), lang="fr")
 
