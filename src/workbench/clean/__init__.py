@@ -32,6 +32,7 @@ from .ledger import CleanResult, amount_by_reason, check_ledger, raw_signed_amou
 from .outliers import outlier_flags
 from .pipeline import OUTPUT_FILES, clean_tables, load_outputs, run, write_outputs
 from .present import (
+    dedupe_text,
     format_ledger,
     key_results,
     label,
@@ -49,6 +50,7 @@ from .quarantine import Q_SCHEMA, repeated_values
 from .rules import DUPLICATE_KEYS, REASONS, TABLE_ORDER, CleaningRules
 
 __all__ = [
+    "dedupe_text",
     "find_truth",
     "merge_accuracy",
     "review_sheet",

@@ -23,15 +23,18 @@ __all__ = ["cluster_pairs", "find_truth", "merge_accuracy", "review_sheet", "tru
 
 
 def find_truth(cfg: Config) -> dict[str, Any] | None:
-    """The demo's ``truth.json`` beside the customers (or orders) source file, when there is one.
+    """The demo's ``truth.json`` beside the customers (or orders) source file, when it records
+    injected duplicates (a dirty demo).
 
-    Real exports have none: then the notebook shows no precision or recall.
+    Real exports have none, nor has a clean demo: then the notebook shows no precision or recall.
     """
     for table in ("customers", "orders"):
         spec = cfg.sources.get(table)
         path = getattr(spec, "path", None)
         if path is not None and (Path(path).parent / "truth.json").is_file():
-            return dict(json.loads((Path(path).parent / "truth.json").read_text(encoding="utf-8")))
+            truth = json.loads((Path(path).parent / "truth.json").read_text(encoding="utf-8"))
+            dirty = truth.get("dirty") if isinstance(truth, dict) else None
+            return dict(truth) if isinstance(dirty, dict) and dirty.get("customers") else None
     return None
 
 

@@ -290,3 +290,25 @@ def quarantine_examples(quarantine: pl.DataFrame, per_reason: int = 2,
                                       return_dtype=pl.String),
         "line", "detail",
         pl.col("record").map_elements(lambda r: _mask_record(r, show_pii), return_dtype=pl.String))
+
+
+i18n.register({
+    "dedupe_line": {"zh": "去重方法:**{method}** · 占位号码/邮箱(不作为证据):{placeholders} · 待人工复核:**{review}** 对",
+                    "en": "De-duplication: **{method}** · placeholder keys (not evidence): {placeholders} · review queue: **{review}** pairs"},
+    "dedupe_none": {"zh": "无", "en": "none"},
+}, room=ROOM)
+
+
+def dedupe_text(info: Mapping[str, Any], review_pairs: int, show_pii: bool = False,
+                lang: str = "en") -> str:
+    """One line on how duplicates were decided: the method (and why it fell back to exact
+    keys), the placeholder phones and e-mails found (masked unless ``show_pii``) and the size
+    of the review queue."""
+    masks = {"phone": privacy.mask_phone, "email": privacy.mask_email}
+    found = [str(v if show_pii else masks[f](v)) for f, values in (info.get("placeholders") or {}).items()
+             for v in values if f in masks]
+    text = i18n.say("dedupe_line", lang, ROOM, method=info.get("dedupe", "exact"),
+                    placeholders=", ".join(found) or i18n.t("dedupe_none", lang, ROOM),
+                    review=review_pairs)
+    fallback = info.get("fallback")
+    return f"{text}\n\n{fallback}" if fallback else text

@@ -66,7 +66,7 @@ def _cell(value: Any, fmt: Any) -> tuple[str, str | None]:
         return ("✓" if value else ""), ("1" if value else "0")
     if isinstance(value, (int, float)):
         text = fmt(value) if fmt else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
-        return text, repr(float(value))
+        return text, format(float(value), ".12g")  # enough digits to sort, none of float noise
     if isinstance(value, (date, datetime)):
         return value.isoformat(), None
     if isinstance(value, (list, tuple)):
