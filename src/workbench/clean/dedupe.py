@@ -238,10 +238,11 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
                                        pl.max_horizontal("duplicate", "survivor").alias("unique_id_r")),
                         on=["unique_id_l", "unique_id_r"], how="semi").sort("match_probability")
     info["explained"] = [{"customer_id_l": ids[r["unique_id_l"]], "customer_id_r": ids[r["unique_id_r"]],
-                          "match_probability": r["match_probability"],
-                          "weights": {f: r[f"mw_{f}"] for f in FIELDS}}
+                          "match_probability": round(r["match_probability"], 9),
+                          "weights": {f: round(r[f"mw_{f}"], 6) for f in FIELDS}}
                          for r in merged.head(3).iter_rows(named=True)]
-    info["prior_weight"] = math.log2(model.prior / (1 - model.prior)) if 0 < model.prior < 1 else 0.0
+    info["prior_weight"] = (round(math.log2(model.prior / (1 - model.prior)), 6)
+                            if 0 < model.prior < 1 else 0.0)
     info.update({"candidate_pairs": model.candidate_pairs, "review_pairs": review.height,
                  "weak_chains": int((review.get_column("why") == "weak_chain").sum()),
                  "match_probability": rules.match_probability,
