@@ -2,8 +2,12 @@
 
 Every room (segmentation, CLV, churn, service, the report) reads orders through
 this module; none re-derives these rules.  The functions are polars expressions
-over lazy frames (nothing eager), so the same definitions can run on another
-engine later.
+over lazy frames (nothing eager).  The rule helpers (:func:`is_cancelled`,
+:func:`is_return`, :func:`is_purchase`, :func:`signed_amount`, the outlier policy,
+the as-of bound, the window and the money sum) take the expression namespace as
+``ns``: ``polars`` by default, or ``narwhals``, whose expression API mirrors
+polars', so the very same function body builds the expression that
+:mod:`workbench.engine` runs on DuckDB or Spark (``docs/scale.md``).
 
 Definitions (canonical ``orders`` columns, ``docs/data-model.md``)
 ------------------------------------------------------------------
@@ -63,13 +67,19 @@ __all__ = [
     "customer_activity",
     "is_open_at",
     "is_cancelled",
+    "is_normal_purchase",
     "is_purchase",
     "is_return",
+    "log_columns",
+    "money_sum",
     "net_revenue",
+    "policy_value",
     "purchases",
     "returns",
     "signed_amount",
+    "transaction_kind",
     "transactions",
+    "window_filter",
 ]
 
 #: The date column that places each canonical table in time.
@@ -111,39 +121,64 @@ class TransactionSettings(Settings):
 # --------------------------------------------------------------------------- rules
 
 
-def _status(status: str | None) -> pl.Expr:
+def _status(status: str | None, ns: Any = pl) -> Any:
     if status is None:
-        return pl.lit("completed")
-    return pl.col(status).cast(pl.String).fill_null("completed")
+        return ns.lit("completed")
+    return ns.col(status).cast(ns.String).fill_null("completed")
 
 
-def is_cancelled(status: str | None = "status") -> pl.Expr:
-    """True for a cancelled order (see the module's definitions)."""
-    return _status(status) == "cancelled"
+def is_cancelled(status: str | None = "status", *, ns: Any = pl) -> pl.Expr:
+    """True for a cancelled order (see the module's definitions).
+
+    ``ns`` is the expression namespace (``polars`` or ``narwhals``), for every rule here.
+    """
+    return _status(status, ns) == "cancelled"
 
 
-def is_return(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+def is_return(amount: str = "amount", status: str | None = "status", *,
+              ns: Any = pl) -> pl.Expr:
     """True for a return: not cancelled, and status ``returned`` or a negative amount."""
-    return ~is_cancelled(status) & ((_status(status) == "returned") | (pl.col(amount) < 0))
+    return ~is_cancelled(status, ns=ns) & ((_status(status, ns) == "returned")
+                                           | (ns.col(amount) < 0))
 
 
-def is_purchase(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+def is_purchase(amount: str = "amount", status: str | None = "status", *,
+                ns: Any = pl) -> pl.Expr:
     """True for a purchase: not cancelled, not a return, amount above 0."""
-    return ~is_cancelled(status) & ~is_return(amount, status) & (pl.col(amount) > 0)
+    return (~is_cancelled(status, ns=ns) & ~is_return(amount, status, ns=ns)
+            & (ns.col(amount) > 0))
 
 
-def signed_amount(amount: str = "amount", status: str | None = "status") -> pl.Expr:
+def signed_amount(amount: str = "amount", status: str | None = "status", *,
+                  ns: Any = pl) -> pl.Expr:
     """The booked amount with returns negative (a positive return amount is negated)."""
-    return (pl.when(is_return(amount, status)).then(-pl.col(amount).abs())
-            .otherwise(pl.col(amount))).cast(pl.Float64)
+    return (ns.when(is_return(amount, status, ns=ns)).then(-ns.col(amount).abs())
+            .otherwise(ns.col(amount))).cast(ns.Float64)
 
 
-def _day(column: str, dtype: pl.DataType) -> pl.Expr:
-    if dtype == pl.Date:
-        return pl.col(column)
-    if isinstance(dtype, pl.Datetime):
-        return pl.col(column).dt.date()
-    return pl.col(column).cast(pl.Date)
+def transaction_kind(amount: str = "amount", status: str | None = "status", *,
+                     ns: Any = pl) -> pl.Expr:
+    """``return``, ``purchase`` or ``other`` (an order that is neither, e.g. amount 0)."""
+    return (ns.when(is_return(amount, status, ns=ns)).then(ns.lit("return"))
+            .otherwise(ns.when(is_purchase(amount, status, ns=ns)).then(ns.lit("purchase"))
+                       .otherwise(ns.lit("other"))))
+
+
+def _day(column: str, dtype: Any, ns: Any = pl) -> pl.Expr:
+    if dtype == ns.Date:
+        return ns.col(column)
+    if isinstance(dtype, ns.Datetime):
+        return ns.col(column).dt.date()
+    return ns.col(column).cast(ns.Date)
+
+
+def _known_by(column: str, dtype: Any, as_of: date, ns: Any = pl) -> pl.Expr:
+    """True for a row dated on or before ``as_of`` (a datetime: before the next midnight)."""
+    if ns is pl and isinstance(dtype, pl.Datetime):  # compares the raw column: pushed down
+        return pl.col(column) < pl.lit(as_of + timedelta(days=1)).cast(dtype)
+    if dtype == ns.Date or isinstance(dtype, ns.Datetime):
+        return _day(column, dtype, ns) <= ns.lit(as_of)
+    return ns.col(column).cast(ns.Date) <= ns.lit(as_of)
 
 
 def as_of_filter(frame: Any, table: str, as_of: date | None, *,
@@ -159,10 +194,7 @@ def as_of_filter(frame: Any, table: str, as_of: date | None, *,
     lf = as_lazy(frame, table, [col])
     if as_of is None:
         return lf
-    dtype = lf.collect_schema()[col]
-    if isinstance(dtype, pl.Datetime):
-        return lf.filter(pl.col(col) < pl.lit(as_of + timedelta(days=1)).cast(dtype))
-    return lf.filter(pl.col(col).cast(pl.Date) <= as_of)
+    return lf.filter(_known_by(col, lf.collect_schema()[col], as_of))
 
 
 _MICROSECONDS = pl.Datetime("us")
@@ -209,37 +241,71 @@ def transactions(orders: Any, as_of: date | None = None,
     settings = settings or TransactionSettings()
     lf = as_lazy(orders, "orders", [customer_id_col, date_col, amount_col])
     schema = lf.collect_schema()
-    status = status_col if status_col and status_col in schema else None
+    keep, cols = log_columns(schema, customer_id_col=customer_id_col, date_col=date_col,
+                             amount_col=amount_col, status_col=status_col,
+                             outlier_col=outlier_col, order_id_col=order_id_col)
     lf = as_of_filter(lf, "orders", as_of, column=date_col)
-    flag = (pl.col(outlier_col).fill_null(False) if outlier_col and outlier_col in schema
-            else pl.lit(False))
-    kind = (pl.when(is_return(amount_col, status)).then(pl.lit("return"))
-            .when(is_purchase(amount_col, status)).then(pl.lit("purchase"))
-            .otherwise(pl.lit("other")))
-    cols = [pl.col(customer_id_col).cast(pl.String).alias("customer_id")]
-    if order_id_col and order_id_col in schema:
-        cols.append(pl.col(order_id_col).cast(pl.String).alias("order_id"))
+    log = lf.filter(keep).select(cols)
+    return log.with_columns(policy_value(settings).round(2).alias("value"))
+
+
+def log_columns(schema: Any, *, customer_id_col: str = "customer_id",
+                date_col: str = "order_date", amount_col: str = "amount",
+                status_col: str | None = "status", outlier_col: str | None = "is_outlier",
+                order_id_col: str | None = "order_id", ns: Any = pl) -> tuple[Any, list[Any]]:
+    """The rows and columns of the log before the outlier policy, for orders of ``schema``.
+
+    Returns ``(keep, columns)``: the filter that drops cancelled orders, and the
+    expressions of ``customer_id[, order_id], order_date, day, kind, is_outlier, amount``
+    (:func:`transactions` then adds ``value`` with :func:`policy_value`).
+    """
+    names = list(schema.keys()) if hasattr(schema, "keys") else list(schema)
+    status = status_col if status_col and status_col in names else None
+    flag = (ns.col(outlier_col).fill_null(False) if outlier_col and outlier_col in names
+            else ns.lit(False))
+    cols = [ns.col(customer_id_col).cast(ns.String).alias("customer_id")]
+    if order_id_col and order_id_col in names:
+        cols.append(ns.col(order_id_col).cast(ns.String).alias("order_id"))
     cols += [
-        pl.col(date_col).alias("order_date"),
-        _day(date_col, schema[date_col]).alias("day"),
-        kind.alias("kind"),
+        ns.col(date_col).alias("order_date"),
+        _day(date_col, schema[date_col], ns).alias("day"),
+        transaction_kind(amount_col, status, ns=ns).alias("kind"),
         flag.alias("is_outlier"),
-        signed_amount(amount_col, status).alias("amount"),
+        signed_amount(amount_col, status, ns=ns).alias("amount"),
     ]
-    log = lf.filter(~is_cancelled(status)).select(cols)
-    return log.with_columns(_policy_value(settings).round(2).alias("value"))
+    return ~is_cancelled(status, ns=ns), cols
 
 
-def _policy_value(settings: TransactionSettings) -> pl.Expr:
-    amount, flagged = pl.col("amount"), pl.col("is_outlier")
+#: :func:`policy_value` with ``cap`` left out: the cap is the quantile over the log itself.
+_FROM_LOG: Any = object()
+
+
+def is_normal_purchase(ns: Any = pl) -> pl.Expr:
+    """A purchase of the log that the cleaning did not flag: the basis of the outlier cap."""
+    return (ns.col("kind") == "purchase") & ~ns.col("is_outlier")
+
+
+def policy_value(settings: TransactionSettings, cap: Any = _FROM_LOG, *,
+                 ns: Any = pl) -> pl.Expr:
+    """A log's ``value`` before rounding to the cent: ``amount`` after the outlier policy.
+
+    ``cap`` (policy ``cap`` only): default the ``outlier_cap_quantile`` quantile
+    (linear) of the log's unflagged purchase amounts, computed in the same query;
+    an engine that computes it apart passes the number (or None: no unflagged
+    purchase, nothing is capped).
+    """
+    amount, flagged = ns.col("amount"), ns.col("is_outlier")
     if settings.outlier_amounts == "keep":
         return amount
     if settings.outlier_amounts == "exclude":
-        return pl.when(flagged).then(0.0).otherwise(amount)
-    normal = (pl.col("kind") == "purchase") & ~flagged
-    cap = amount.filter(normal).quantile(settings.outlier_cap_quantile, "linear")
-    return (pl.when(flagged & cap.is_not_null())
-            .then(amount.clip(-cap, cap)).otherwise(amount))
+        return ns.when(flagged).then(ns.lit(0.0)).otherwise(amount)
+    if cap is None:
+        return amount
+    if cap is _FROM_LOG:
+        cap = amount.filter(is_normal_purchase()).quantile(settings.outlier_cap_quantile,
+                                                            "linear")
+    gate = flagged & cap.is_not_null() if isinstance(cap, pl.Expr) else flagged
+    return ns.when(gate).then(amount.clip(-cap, cap)).otherwise(amount)
 
 
 def purchases(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
@@ -252,22 +318,33 @@ def returns(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     return as_lazy(log, "transactions").filter(pl.col("kind") == "return")
 
 
+def window_filter(start: date | None, end: date | None, *, ns: Any = pl) -> Any:
+    """True for a transaction with ``start < day <= end`` (open ends where None)."""
+    keep = ns.lit(True)
+    if start is not None:
+        keep = keep & (ns.col("day") > ns.lit(start))
+    if end is not None:
+        keep = keep & (ns.col("day") <= ns.lit(end))
+    return keep
+
+
 def _window(log: pl.LazyFrame | pl.DataFrame, start: date | None,
             end: date | None) -> pl.LazyFrame:
     """Rows with ``start < day <= end`` (open ends where None)."""
     log = as_lazy(log, "transactions", ["customer_id", "day", "kind", "value"])
-    if start is not None:
-        log = log.filter(pl.col("day") > start)
-    if end is not None:
-        log = log.filter(pl.col("day") <= end)
-    return log
+    if start is None and end is None:
+        return log
+    return log.filter(window_filter(start, end))
 
 
-def _sum(values: pl.Expr) -> pl.Expr:
+def money_sum(values: Any, *, ns: Any = pl) -> pl.Expr:
     """A money sum that is the same to the last bit on every run and every engine: the
     values are added in whole cents (integers), so neither the order of the rows nor how
     a parallel group-by splits them can change a figure."""
-    return (values * 100).round(0).cast(pl.Int64).sum().cast(pl.Float64) / 100
+    return (values * 100).round(0).cast(ns.Int64).sum().cast(ns.Float64) / 100
+
+
+_sum = money_sum
 
 
 def net_revenue(log: pl.LazyFrame | pl.DataFrame, as_of: date, months: int = 12, *,
