@@ -55,7 +55,8 @@ import polars as pl
 from . import i18n
 from .errors import DataError, UsageError
 
-__all__ = ["FREQS", "calibration_holdout", "period_start", "summary"]
+__all__ = ["FREQS", "calibration_holdout", "calibration_holdout_from_periods", "period_start",
+           "summary", "summary_from_periods"]
 
 # freq -> (polars truncation every, seconds per period used for recency and T)
 # "M": numpy's np.timedelta64(1, "M") is 2,629,746 s (365.2425 / 12 days); lifetimes divides
@@ -597,7 +598,14 @@ def calibration_holdout(
 
     cal_agg, hold = _collect(inp, prof["rows"], queries)
     cal = _summary_columns(cal_agg, seconds, freq_multiplier, inp.has_m, "_cal")
-    if inp.has_m:  # mean amount per holdout transaction, divided by numpy like pandas does
+    duration = (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
+    return _finish(_cal_hold(cal, hold, inp.has_m, duration, cal_end, obs_end), inp)
+
+
+def _cal_hold(cal: pl.DataFrame, hold: pl.DataFrame, has_m: bool, duration: float,
+              cal_end: pd.Timestamp, obs_end: pd.Timestamp) -> pl.DataFrame:
+    """The calibration summary joined with the holdout counts (``__id`` first)."""
+    if has_m:  # mean amount per holdout transaction, divided by numpy like pandas does
         hold = hold.with_columns(pl.Series(
             "monetary_value_holdout", hold["__sum"].to_numpy() / hold["__rows"].to_numpy()
         )).drop("__sum", "__rows")
@@ -607,9 +615,81 @@ def calibration_holdout(
             f"observation_period_end ({obs_end:%Y-%m-%d}); the holdout period is empty. "
             "Choose an earlier calibration end or a later observation end."
         )
-    duration = (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
     hold_cols = [c for c in hold.columns if c != _ID]
-    res = (cal.join(hold, on=_ID, how="left")
-           .with_columns(pl.col(hold_cols).fill_null(0.0),
-                         pl.lit(float(duration)).alias("duration_holdout")))
-    return _finish(res, inp)
+    return (cal.join(hold, on=_ID, how="left")
+            .with_columns(pl.col(hold_cols).fill_null(0.0),
+                          pl.lit(float(duration)).alias("duration_holdout")))
+
+
+# --------------------------------------------------------------------------- from aggregates
+# An engine that is not polars (workbench.engine: DuckDB, Spark) groups the purchases per
+# customer and period itself and hands the per-customer aggregates to these functions, so
+# that recency, T, the monetary value and the holdout are computed by the code above.
+
+
+def _from_periods(agg: pl.DataFrame, id_col: str, obs_start: _dt.datetime, seconds: int,
+                  freq_multiplier: float, suffix: str = "") -> pl.DataFrame:
+    missing = [c for c in (id_col, "n_periods", "first_period", "last_period")
+               if c not in agg.columns]
+    if missing:
+        raise UsageError(f"period aggregates: column(s) {missing} missing; the columns are "
+                         f"{agg.columns}.")
+    has_m = "repeat_total" in agg.columns
+    first = pl.col("first_period").cast(pl.Datetime("us"))
+    obs = pl.lit(obs_start, dtype=pl.Datetime("us"))
+    ready = agg.select(
+        pl.col(id_col).alias(_ID), pl.col("n_periods").alias("__n"),
+        (pl.col("last_period").cast(pl.Datetime("us")) - first).dt.total_seconds()
+        .alias("__rec"),
+        (obs - first).dt.total_seconds().alias("__age"),
+        *([pl.col("repeat_total").cast(pl.Float64).alias("__mrest")] if has_m else []))
+    return _summary_columns(ready, seconds, freq_multiplier, has_m, suffix)
+
+
+def summary_from_periods(agg: pl.DataFrame, id_col: str, observation_period_end: Any,
+                         freq: str = "D", freq_multiplier: float = 1) -> pl.DataFrame:
+    """:func:`summary` from per-customer aggregates of the purchase periods.
+
+    ``agg`` has one row per customer: ``id_col``, ``n_periods`` (periods with a purchase
+    on or before the observation end's period), ``first_period`` and ``last_period``
+    (the first instants of the first and last such periods) and, for the monetary value,
+    ``repeat_total`` (the sum of the amounts of every period but the first).  Returns
+    what :func:`summary` returns for polars input, sorted by ``id_col``.
+    """
+    _, seconds = _check_freq(freq, freq_multiplier)
+    obs_start = period_start(
+        _to_timestamp(observation_period_end, "observation_period_end", None), freq)
+    res = _from_periods(agg, id_col, obs_start, seconds, freq_multiplier)
+    return res.sort(_ID, multithreaded=False).rename({_ID: id_col})
+
+
+def calibration_holdout_from_periods(cal_agg: pl.DataFrame, hold_agg: pl.DataFrame,
+                                     id_col: str, calibration_period_end: Any,
+                                     observation_period_end: Any, freq: str = "D",
+                                     freq_multiplier: float = 1) -> pl.DataFrame:
+    """:func:`calibration_holdout` from per-customer aggregates.
+
+    ``cal_agg`` is :func:`summary_from_periods`' input for the purchases dated on or
+    before ``calibration_period_end``; ``hold_agg`` has, per customer with a purchase
+    after it and on or before ``observation_period_end``: ``id_col``,
+    ``holdout_periods`` and, for the monetary value, ``holdout_total`` and
+    ``holdout_rows`` (sum and number of the holdout purchases).
+    """
+    _, seconds = _check_freq(freq, freq_multiplier)
+    cal_end = _to_timestamp(calibration_period_end, "calibration_period_end", None)
+    obs_end = _to_timestamp(observation_period_end, "observation_period_end", None)
+    if cal_end > obs_end:
+        raise UsageError(
+            f"calibration_period_end ({cal_end:%Y-%m-%d}) comes after observation_period_end "
+            f"({obs_end:%Y-%m-%d}); the calibration period must end before the holdout ends.")
+    cal = _from_periods(cal_agg, id_col, period_start(cal_end, freq), seconds,
+                        freq_multiplier, "_cal")
+    has_m = "repeat_total" in cal_agg.columns
+    cols = [pl.col(id_col).alias(_ID),
+            pl.col("holdout_periods").cast(pl.Float64).alias("frequency_holdout")]
+    if has_m:
+        cols += [pl.col("holdout_total").cast(pl.Float64).alias("__sum"),
+                 pl.col("holdout_rows").alias("__rows")]
+    duration = (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
+    res = _cal_hold(cal, hold_agg.select(cols), has_m, duration, cal_end, obs_end)
+    return res.sort(_ID, multithreaded=False).rename({_ID: id_col})
