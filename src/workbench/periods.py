@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -156,14 +156,17 @@ def trailing_window(as_of: date, months: int) -> tuple[date, date]:
     return add_months(as_of, -months), as_of
 
 
-def period_index(column: str | pl.Expr, freq: str = "month") -> pl.Expr:
+def period_index(column: str | pl.Expr, freq: str = "month", *, ns: Any = pl) -> pl.Expr:
     """An integer that grows by one per period: months or quarters since year 0, or ISO
-    weeks since 1970-01-05 (a Monday).  Works on Date and Datetime columns."""
+    weeks since 1970-01-05 (a Monday).  Works on Date and Datetime columns.
+
+    ``ns`` is the expression namespace (``polars``, or ``narwhals`` for months and
+    quarters on another engine, :mod:`workbench.engine`)."""
     _check_freq(freq)
-    d = pl.col(column) if isinstance(column, str) else column
+    d = ns.col(column) if isinstance(column, str) else column
     if freq == "quarter":
-        return d.dt.year().cast(pl.Int64) * 4 + d.dt.quarter().cast(pl.Int64) - 1
+        return d.dt.year().cast(ns.Int64) * 4 + d.dt.quarter().cast(ns.Int64) - 1
     if freq == "week":
         monday = date(1970, 1, 5)
         return (d.cast(pl.Date) - pl.lit(monday)).dt.total_days().floordiv(7).cast(pl.Int64)
-    return d.dt.year().cast(pl.Int64) * 12 + d.dt.month().cast(pl.Int64) - 1
+    return d.dt.year().cast(ns.Int64) * 12 + d.dt.month().cast(ns.Int64) - 1
