@@ -19,7 +19,7 @@ FLOORS: list[set[str]] = [
     {"errors", "io", "formatting", "periods", "i18n", "privacy", "settings", "frames", "exports"},
     {"schema", "config", "sources", "transactions"},
     {"ingest", "clean", "demo", "datasets", "onboarding"},
-    {"rfm"}, {"segment"}, {"clv"}, {"churn", "service"},
+    {"rfm"}, {"engine"}, {"segment"}, {"clv"}, {"churn", "service"},
     {"manage"},
     {"plots"},
     {"context", "report", "cli", "__main__", "notebooks", "templates"},

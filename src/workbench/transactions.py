@@ -70,7 +70,10 @@ __all__ = [
     "is_normal_purchase",
     "is_purchase",
     "is_return",
+    "known_by",
     "log_columns",
+    "cents_sum",
+    "from_cents",
     "money_sum",
     "net_revenue",
     "policy_value",
@@ -172,7 +175,7 @@ def _day(column: str, dtype: Any, ns: Any = pl) -> pl.Expr:
     return ns.col(column).cast(ns.Date)
 
 
-def _known_by(column: str, dtype: Any, as_of: date, ns: Any = pl) -> pl.Expr:
+def known_by(column: str, dtype: Any, as_of: date, ns: Any = pl) -> pl.Expr:
     """True for a row dated on or before ``as_of`` (a datetime: before the next midnight)."""
     if ns is pl and isinstance(dtype, pl.Datetime):  # compares the raw column: pushed down
         return pl.col(column) < pl.lit(as_of + timedelta(days=1)).cast(dtype)
@@ -194,7 +197,7 @@ def as_of_filter(frame: Any, table: str, as_of: date | None, *,
     lf = as_lazy(frame, table, [col])
     if as_of is None:
         return lf
-    return lf.filter(_known_by(col, lf.collect_schema()[col], as_of))
+    return lf.filter(known_by(col, lf.collect_schema()[col], as_of))
 
 
 _MICROSECONDS = pl.Datetime("us")
@@ -337,11 +340,22 @@ def _window(log: pl.LazyFrame | pl.DataFrame, start: date | None,
     return log.filter(window_filter(start, end))
 
 
+def cents_sum(values: Any, *, ns: Any = pl) -> pl.Expr:
+    """The sum of money ``values`` as a whole number of cents (see :func:`money_sum`)."""
+    return (values * 100).round(0).cast(ns.Int64).sum()
+
+
+def from_cents(cents: Any, *, ns: Any = pl) -> pl.Expr:
+    """Whole cents back to money.  Engines hand their :func:`cents_sum` to the driver,
+    which divides with polars, so a figure is the same to the last bit on every engine."""
+    return cents.cast(ns.Float64) / 100
+
+
 def money_sum(values: Any, *, ns: Any = pl) -> pl.Expr:
     """A money sum that is the same to the last bit on every run and every engine: the
     values are added in whole cents (integers), so neither the order of the rows nor how
     a parallel group-by splits them can change a figure."""
-    return (values * 100).round(0).cast(ns.Int64).sum().cast(ns.Float64) / 100
+    return from_cents(cents_sum(values, ns=ns), ns=ns)
 
 
 _sum = money_sum
