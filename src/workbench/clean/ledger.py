@@ -85,7 +85,7 @@ def ledger_entry(table: str, raw: RawTable, clean: pl.DataFrame, quarantined: pl
     """The ledger entry of one table (``quarantined`` with ``reason`` and, for orders,
     ``_amount``; ``extra``: the table's own counts such as ``repointed``)."""
     entry: dict[str, Any] = {
-        "rows_in": raw.frame.height,
+        "rows_in": raw.rows_read,  # the unparseable lines are rows read
         "rows_kept": clean.height,
         "rows_quarantined": quarantined.height,
         "rows_merged": rows_merged,
@@ -95,8 +95,9 @@ def ledger_entry(table: str, raw: RawTable, clean: pl.DataFrame, quarantined: pl
             "amount_in": round(amount_in, 2),
             "amount_kept": round(_sum(clean, "amount"), 2),
             "amount_quarantined": round(_sum(quarantined, "_amount"), 2),
-            "amount_unparsed_rows": int((quarantined.get_column("reason")
-                                         == "unparseable_amount").sum()),
+            # Rows whose amount could not be read (an amount, or the whole line): counted 0.
+            "amount_unparsed_rows": int(quarantined.get_column("reason").is_in(
+                ["unparseable_amount", "unparseable_line"]).sum()),
         })
     counts = quarantined.group_by("reason").len().sort("reason")
     reasons = {r: int(n) for r, n in counts.iter_rows()}

@@ -5,6 +5,8 @@ sources, clean, write ``data/processed/`` atomically as a set).
 Each table goes through, in this order (the first rule that matches a row gives its
 reason; ``docs/cleaning.md`` lists them):
 
+0. reading: a CSV line that cannot be split into fields is ``unparseable_line``
+   (:mod:`workbench.ingest.scan`; a row read, with its raw text);
 1. parsing (:func:`workbench.ingest.coerce`): ``missing_customer_id``,
    ``unparseable_date``, ``unparseable_amount``, ``invalid_value``;
 2. ``exact_duplicate``, then ``duplicate_key`` (:func:`.quarantine.duplicate_mask`);
@@ -75,6 +77,23 @@ def _empty_raw(table: str) -> RawTable:
     cols = {c: pl.String for c in schema.get(table).names}
     return RawTable(table=table, frame=pl.DataFrame(schema={**cols, SOURCE: pl.String,
                                                             LINE: pl.Int64}))
+
+
+def _with_unparseable(built: BuiltOrders, rt: RawTable) -> BuiltOrders:
+    """The lines of a line-level source that could not be parsed are order lines read and
+    quarantined (``unparseable_line``, amount 0) in the ``order_lines`` ledger."""
+    bad = rt.unparseable
+    if bad is None or bad.height == 0:
+        return built
+    q = pl.concat([built.quarantine, bad.with_columns(pl.lit(0.0).alias("_amount"))],
+                  how="diagonal_relaxed").sort([SOURCE, LINE])
+    ledger = dict(built.ledger)
+    ledger["rows_in"] += bad.height
+    ledger["rows_quarantined"] += bad.height
+    ledger["reasons"] = {**ledger["reasons"],
+                         "unparseable_line": ledger["reasons"].get("unparseable_line", 0)
+                         + bad.height}
+    return BuiltOrders(orders=built.orders, lines=built.lines, quarantine=q, ledger=ledger)
 
 
 @dataclass
@@ -210,7 +229,7 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
     # no customer source the archive is derived from the orders (only orders are required).
     built: BuiltOrders | None = None
     if raws["orders"].order_key is not None:
-        built = build_orders(raws["orders"])
+        built = _with_unparseable(build_orders(raws["orders"]), raws["orders"])
         raws["orders"] = built.orders
     derived = "customers" not in raw and "orders" in raw
     if derived:

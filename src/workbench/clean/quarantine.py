@@ -4,7 +4,9 @@ Every step adds to one drop mask per table (rows are not copied rule by rule):
 :func:`apply_rules` (row rules, the first matching rule gives the reason),
 :func:`duplicate_mask` (``exact_duplicate``, ``duplicate_key``).  :func:`quarantine_rows`
 then gives each quarantined row its raw record (the row as read, as JSON) and, for
-orders, its signed amount for the ledger.
+orders, its signed amount for the ledger; the lines a CSV file could not be split into
+fields (``unparseable_line``, :attr:`workbench.ingest.RawTable.unparseable`) are added with
+their raw text (``{"line_text": ...}``) and an amount of 0.
 """
 
 from __future__ import annotations
@@ -186,6 +188,13 @@ def quarantine_rows(table: str, raw: RawTable, found: list[pl.DataFrame]) -> pl.
     if table == "orders":
         extra.append(raw_signed_amounts(recs.get_column("amount"), recs.get_column("status")))
     qdf = qdf.hstack(extra)
+    if raw.unparseable is not None and raw.unparseable.height:
+        # Lines that could not be split into fields: their record is the raw line, their
+        # amount unknown (counted 0, as an unparseable amount).
+        bad = raw.unparseable.select(SOURCE, LINE, "reason", "detail", "record")
+        if table == "orders":
+            bad = bad.with_columns(pl.lit(0.0, dtype=pl.Float64).alias("_amount"))
+        return pl.concat([qdf, bad.cast(qdf.schema)]).sort([SOURCE, LINE])
     # With one source, rows found by position are already in line order.
     if len(raw.sources) < 2 and qdf.get_column(LINE).is_sorted():
         return qdf

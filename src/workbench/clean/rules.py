@@ -28,7 +28,8 @@ __all__ = ["DUPLICATE_KEYS", "REASONS", "TABLE_ORDER", "CleaningRules", "Rule", 
 
 REASONS = ("exact_duplicate", "duplicate_key", "duplicate_customer", "cancelled_order",
            "missing_customer_id", "unknown_customer", "future_date", "before_founded",
-           "non_positive_amount", "unparseable_date", "unparseable_amount", "invalid_value")
+           "non_positive_amount", "unparseable_date", "unparseable_amount", "invalid_value",
+           "unparseable_line")
 TABLE_ORDER = ("customers", "orders", "visits", "complaints", "surveys")
 #: The customer fields whose normalised values may identify one customer.
 DUPLICATE_KEYS = ("phone", "email", "company")

@@ -10,12 +10,15 @@ never modified.  Only this module touches the disk.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ from ..config import ConfigError, SourceSpec
 from ..errors import DataError
 from .derive import apply_derived, fill_order_fields
 from .mapping import text_table
-from .raw import RawTable
+from .raw import LINE, SOURCE, UNPARSEABLE_SCHEMA, RawTable
+from .scan import line_stats, scan_csv, shown
 
 __all__ = [
     "detect_encoding",
@@ -91,7 +95,7 @@ def detect_encoding(path: str | os.PathLike[str], sample_size: int = _SAMPLE) ->
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in sample:
+    if sample.count(b"\x00") * 100 > len(sample):  # a few NULs: lines set aside by the scan
         raise DataError(
             f"{path}: is not a text file (it holds NUL bytes); if it is an Excel or Parquet "
             f"file, give it the right suffix or set 'format' in the configuration."
@@ -146,6 +150,14 @@ def transcode_to_utf8(path: str | os.PathLike[str], encoding: str, dest: str | o
 
 
 def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame, str]:
+    """The frame and encoding of a CSV/TSV source (its good rows: see :func:`_read_text`)."""
+    read = _read_text(spec, table, tmpdir)
+    return read.frame, read.encoding
+
+
+def _read_text(spec: SourceSpec, table: str, tmpdir: Path) -> _Csv:
+    """A CSV/TSV source: polars first; the tolerant scan (:mod:`.scan`) when polars fails or
+    its rows do not match the file's lines."""
     path = spec.path
     assert path is not None
     if not path.is_file():
@@ -156,23 +168,75 @@ def _read_csv(spec: SourceSpec, table: str, tmpdir: Path) -> tuple[pl.DataFrame,
     if enc not in ("utf-8", "utf-8-sig"):
         read_path = transcode_to_utf8(path, enc, tmpdir / f"{table}.utf8.csv")
     sep = spec.separator or ("\t" if spec.format == "tsv" else ",")
+    if sep == "whitespace":
+        try:
+            return _Csv(_read_whitespace(read_path, spec), enc)
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+            raise _unreadable(path, spec, table, exc) from None
+    df: pl.DataFrame | None = None
     try:
-        if sep == "whitespace":
-            df = _read_whitespace(read_path, spec)
-        else:
-            df = pl.read_csv(read_path, infer_schema=False, separator=sep,
-                             skip_rows=spec.skip_rows, encoding="utf8",
-                             has_header=not spec.column_names,
-                             new_columns=list(spec.column_names) or None)
+        df = _polars_csv(read_path, spec, sep)
+    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError):
+        pass  # the tolerant scan below names the line
+    except (pl.exceptions.NoDataError, OSError) as exc:
+        raise _unreadable(path, spec, table, exc) from None
+    if df is not None:
+        _check_headers(df, spec, table, path, sep)
+        # The cheap check: one row per physical line and no NUL byte, else the scan.
+        lines, nul = line_stats(read_path)
+        header = 0 if spec.column_names else 1
+        if nul is None and df.height == lines - spec.skip_rows - header:
+            return _Csv(df, enc)
+    dest = tmpdir / f"{table}.{uuid.uuid4().hex[:8]}.scan.csv"
+    try:
+        found = scan_csv(read_path, dest, sep, spec.skip_rows, list(spec.column_names) or None,
+                         table)
+        # The scan's output is well-formed, so polars reads it as it reads a clean file.
+        good = pl.read_csv(dest, infer_schema=False, separator=sep, encoding="utf8",
+                           has_header=not spec.column_names,
+                           new_columns=list(spec.column_names) or None)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
             OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = (f" The file is not valid UTF-8: set sources.{table}.encoding (e.g. gb18030)."
-                if "utf" in first.lower() else "")
-        raise DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}") \
-            from None
-    _check_headers(df, spec, table, path, sep)
-    return df, enc
+        raise _unreadable(path, spec, table, exc) from None
+    finally:
+        dest.unlink(missing_ok=True)
+    if good.height != len(found.lines):  # the scan and polars disagree: a bug, never guessed
+        raise DataError(f"{path}: {len(found.lines)} records scanned but {good.height} read; "
+                        f"the file cannot be read reliably as {spec.format.upper()}.")
+    _check_headers(good, spec, table, path, sep)
+    line_col = pl.Series(LINE, found.lines, dtype=pl.Int64)
+    bad = pl.DataFrame({SOURCE: [str(path)] * len(found.bad),
+                        LINE: [b.line for b in found.bad],
+                        "reason": ["unparseable_line"] * len(found.bad),
+                        "detail": [b.detail for b in found.bad],
+                        "record": [json.dumps({"line_text": b.text}, ensure_ascii=False)
+                                   for b in found.bad]},
+                       schema=UNPARSEABLE_SCHEMA)
+    return _Csv(good, enc, line_col, bad if bad.height else None)
+
+
+def _polars_csv(path: Path, spec: SourceSpec, sep: str) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False, separator=sep, skip_rows=spec.skip_rows,
+                       encoding="utf8", has_header=not spec.column_names,
+                       new_columns=list(spec.column_names) or None)
+
+
+def _unreadable(path: Path, spec: SourceSpec, table: str, exc: Exception) -> DataError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = (f" The file is not valid UTF-8: set sources.{table}.encoding (e.g. gb18030)."
+            if "utf" in first.lower() else "")
+    return DataError(f"{path}: cannot be read as {spec.format.upper()} ({first}).{hint}")
+
+
+@dataclass
+class _Csv:
+    """A CSV/TSV file as read: the frame, the encoding, the start line of each row (None:
+    one row per line from the first data line) and the unparseable lines set aside."""
+
+    frame: pl.DataFrame
+    encoding: str
+    lines: pl.Series | None = None
+    unparseable: pl.DataFrame | None = None
 
 
 def _read_whitespace(path: Path, spec: SourceSpec) -> pl.DataFrame:
@@ -220,11 +284,12 @@ def _check_headers(df: pl.DataFrame, spec: SourceSpec, table: str, path: Path,
     if len(cols) == 1 and sep != "whitespace":
         found = [s for s in (";", "\t", "|", ",") if s != sep and s in cols[0]]
         if found:
-            shown = "\\t" if found[0] == "\t" else found[0]
+            other = shown(found[0])
             raise DataError(
-                f"{path}: every line was read as one column ({cols[0][:60]!r}): the fields seem "
-                f"separated by {shown!r}, not {sep!r}; set sources.{table}.separator: "
-                f"'{shown}'.")
+                f"{path}: the file looks {other!r}-separated (every line was read as one column, "
+                f"line {spec.skip_rows + 1}: {cols[0][:60]!r}): the fields seem separated by "
+                f"{other!r}, not {shown(sep)!r}; set `separator: '{other}'` under "
+                f"sources.{table} (sources.{table}.separator: '{other}').")
 
 
 def _read_excel(spec: SourceSpec, table: str) -> list[tuple[pl.DataFrame, str]]:
@@ -313,10 +378,12 @@ def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) 
     tmp = Path(tmpdir) if tmpdir is not None else Path(tempfile.mkdtemp(prefix="workbench-ingest-"))
     try:
         parts: list[tuple[pl.DataFrame, str, str, int]] = []  # frame, label, encoding, first line
+        read: _Csv | None = None
         if spec.format in ("csv", "tsv"):
-            df, enc = _read_csv(spec, table, tmp)
+            read = _read_text(spec, table, tmp)
             header = 0 if spec.column_names else 1
-            parts.append((df, str(spec.path), enc, spec.skip_rows + header + 1))
+            parts.append((read.frame, str(spec.path), read.encoding,
+                          spec.skip_rows + header + 1))
         elif spec.format == "excel":
             for df, sheet in _read_excel(spec, table):
                 parts.append((df, f"{spec.path}#{sheet}", "xlsx", spec.skip_rows + 2))
@@ -336,17 +403,24 @@ def read_source(spec: SourceSpec, tmpdir: str | os.PathLike[str] | None = None) 
         frames, sources, ignored = [], [], []
         for df, label, enc, first in parts:
             frame, ign = text_table(df, table, spec, label, first, label)
+            if read is not None and read.lines is not None:  # rows found by the tolerant scan
+                frame = frame.with_columns(read.lines)
             if spec.line_level:
                 frame = fill_order_fields(frame, str(spec.order_key))
             frame = apply_derived(frame, spec.derive, f"{label} (sources.{table})")
             frames.append(frame)
-            sources.append({"label": label, "encoding": enc, "rows": frame.height})
+            entry: dict[str, Any] = {"label": label, "encoding": enc, "rows": frame.height}
+            if read is not None and read.unparseable is not None:
+                entry["unparseable_lines"] = read.unparseable.height
+            sources.append(entry)
             ignored += [h for h in ign if h not in ignored]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         return RawTable(table=table, frame=frame, sources=sources,
                         date_formats=spec.date_formats, datetime_formats=spec.datetime_formats,
                         excel_serial_dates=spec.format == "excel", ignored_columns=ignored,
-                        order_key=spec.order_key)
+                        order_key=spec.order_key,
+                        unparseable=read.unparseable if read is not None
+                        and read.unparseable is not None else None)
     finally:
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
