@@ -191,3 +191,17 @@ def test_clean_files_take_the_fast_path(tmp_path):
     rt = ingest.read_source(SourceSpec(table="orders", path=path))
     assert rt.unparseable is None and rt.frame["_line"].to_list() == [2, 3, 4, 5, 6]
     assert ingest.scan.line_stats(path) == (6, None)
+
+
+def test_report_masks_the_raw_text_of_an_unparseable_line():
+    from workbench.clean import present
+
+    q = pl.DataFrame({"table": ["orders"], "reason": ["unparseable_line"], "source": ["/x/o.csv"],
+                      "line": [8], "detail": ["line 8: 7 fields where the header has 6"],
+                      "record": [json.dumps({"line_text": "SO5,张伟,13812345678"},
+                                            ensure_ascii=False)]})
+    masked = present.quarantine_examples(q)
+    assert json.loads(masked["record"][0]) == {"line_text": "S" + "*" * 17}
+    assert json.loads(present.quarantine_examples(q, show_pii=True)["record"][0]) == \
+        {"line_text": "SO5,张伟,13812345678"}
+    assert present.label("unparseable_line", "en") == "Unreadable line"

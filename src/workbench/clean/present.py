@@ -56,6 +56,7 @@ i18n.register({
     "unparseable_date": {"zh": "日期无法识别", "en": "Unreadable date"},
     "unparseable_amount": {"zh": "金额无法识别", "en": "Unreadable amount"},
     "invalid_value": {"zh": "取值无效", "en": "Invalid value"},
+    "unparseable_line": {"zh": "整行无法解析", "en": "Unreadable line"},
     "is_outlier": {"zh": "异常大额", "en": "Outlier"},
     "encoding": {"zh": "编码", "en": "Encoding"},
     "ignored_columns": {"zh": "未使用的列", "en": "Unused columns"},
@@ -270,6 +271,8 @@ def _mask_record(record: str, show_pii: bool) -> str:
     for k, f in maskers.items():
         if isinstance(data.get(k), str):
             data[k] = f(data[k])
+    if isinstance(data.get("line_text"), str):  # an unparseable line: any field may be personal
+        data["line_text"] = privacy.mask_name(data["line_text"])
     return json.dumps(data, ensure_ascii=False)
 
 
