@@ -205,3 +205,24 @@ def test_report_masks_the_raw_text_of_an_unparseable_line():
     assert json.loads(present.quarantine_examples(q, show_pii=True)["record"][0]) == \
         {"line_text": "SO5,张伟,13812345678"}
     assert present.label("unparseable_line", "en") == "Unreadable line"
+
+
+def test_the_share_of_unparseable_lines_is_configurable(tmp_path, capsys):
+    rows = _rows(50)
+    for i in (9, 19, 29):
+        rows[i] += ",x"
+    _project(tmp_path, "\n".join([HEADER, *rows]) + "\n", max_unparseable=0.1)
+    code, err = _clean(tmp_path, capsys)
+    assert code == 0, err
+    ledger, q, _ = _outputs(tmp_path)
+    bad = q.filter(pl.col("reason") == "unparseable_line")
+    assert bad["line"].to_list() == [11, 21, 31] and ledger["orders"]["rows_in"] == 50
+    e = ledger["orders"]
+    assert e["rows_kept"] + e["rows_quarantined"] == 50 and e["reasons"]["unparseable_line"] == 3
+    _project(tmp_path, "\n".join([HEADER, *_rows(5), _rows(1, 6)[0] + ",x"]) + "\n",
+             max_unparseable=0)
+    code, err = _clean(tmp_path, capsys)
+    assert code == 3 and "1 of 6 lines cannot be parsed" in err and "max_unparseable: 0" in err
+    _project(tmp_path, "\n".join([HEADER, *_rows(5)]) + "\n", max_unparseable=2)
+    code, err = _clean(tmp_path, capsys)
+    assert code == 2 and "sources.orders.max_unparseable: 2 is not a share" in err

@@ -43,7 +43,7 @@ _TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segment
              "churn", "service", "report"}
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
                 "sheet", "sheets", "separator", "columns", "skip_rows", "preset", "lines",
-                "derive", "column_names", "_preset_columns"}
+                "derive", "column_names", "max_unparseable", "_preset_columns"}
 _FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
 
 
@@ -96,6 +96,8 @@ class SourceSpec:
             column (``order_id``) groups lines into orders; None: one row per order.
         derive: derived columns (``workbench.sources.Derived``), by canonical column.
         column_names: the names of the columns of a file without a header row.
+        max_unparseable: the share of a CSV/TSV file's lines that may be set aside as
+            ``unparseable_line`` (more refuses the file; ``workbench.ingest.scan``).
     """
 
     table: str
@@ -116,6 +118,7 @@ class SourceSpec:
     order_key: str | None = None
     derive: Mapping[str, Derived] = field(default_factory=dict)
     column_names: tuple[str, ...] = ()
+    max_unparseable: float = 0.01
 
     @property
     def line_level(self) -> bool:
@@ -289,6 +292,7 @@ def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> Sourc
         order_key=order_key,
         derive=derive,
         column_names=tuple(str(c) for c in raw.get("column_names") or ()),
+        max_unparseable=float(raw.get("max_unparseable", 0.01)),
     )
 
 

@@ -76,7 +76,7 @@ _LINE_TYPES: dict[str, Any] = {"unit_price": pl.Float64, "discount": pl.Float64,
 _SOURCE_TYPES: dict[str, Any] = {
     "path": str, "url": str, "query": str, "format": str, "encoding": str, "sheet": str | int,
     "sheets": tuple[str | int, ...], "separator": str, "columns": Mapping[str, str],
-    "skip_rows": int, "preset": str, "column_names": tuple[str, ...],
+    "skip_rows": int, "preset": str, "column_names": tuple[str, ...], "max_unparseable": float,
 }
 _EXAMPLES = {
     "path": "a file path such as data/raw/orders.csv",
@@ -84,6 +84,7 @@ _EXAMPLES = {
     "skip_rows": "a whole number of rows above the header, e.g. 2",
     "sheets": "a list of sheet names, e.g. ['2024', '2025']",
     "column_names": "a list of column names for a file without a header row",
+    "max_unparseable": "a share of the lines between 0 and 1, e.g. 0.01",
 }
 
 
@@ -109,6 +110,10 @@ def check_source_types(raw: Mapping[str, Any], table: str, where: str) -> None:
     skip = raw.get("skip_rows")
     if isinstance(skip, int) and skip < 0:
         raise _fail(where, f"sources.{table}.skip_rows", skip, "a whole number 0 or more")
+    share = raw.get("max_unparseable")
+    if isinstance(share, (int, float)) and not 0 <= share <= 1:
+        raise _fail(where, f"sources.{table}.max_unparseable", share,
+                    "a share of the lines between 0 and 1, e.g. 0.01")
     sep = raw.get("separator")
     if isinstance(sep, str) and sep != "whitespace" and len(sep) != 1:
         raise _fail(where, f"sources.{table}.separator", sep,

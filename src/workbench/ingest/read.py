@@ -190,7 +190,7 @@ def _read_text(spec: SourceSpec, table: str, tmpdir: Path) -> _Csv:
     dest = tmpdir / f"{table}.{uuid.uuid4().hex[:8]}.scan.csv"
     try:
         found = scan_csv(read_path, dest, sep, spec.skip_rows, list(spec.column_names) or None,
-                         table)
+                         table, spec.max_unparseable)
         # The scan's output is well-formed, so polars reads it as it reads a clean file.
         good = pl.read_csv(dest, infer_schema=False, separator=sep, encoding="utf8",
                            has_header=not spec.column_names,

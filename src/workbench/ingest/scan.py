@@ -171,7 +171,8 @@ def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] 
         skip_rows: physical lines above the header.
         names: the column names of a file without a header (None: the file has one).
         table: the canonical table, for messages.
-        max_share: the share of data lines that may be unparseable.
+        max_share: the share of data lines that may be unparseable (at least one line
+            when above 0; ``sources.<table>.max_unparseable``).
 
     Raises:
         DataError: an unclosed quote, a bad header, or too many bad lines (the first named).
@@ -249,11 +250,13 @@ def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] 
             out.lines.append(start)
     if out.bad:
         assert first_bad is not None
-        allowed = max(1, int(max_share * rows))
+        # At least one line may be set aside (unless the share is 0), never every line.
+        allowed = max(1, int(max_share * rows)) if max_share > 0 else 0
         if len(out.bad) == rows or len(out.bad) > allowed:
             share = f"{len(out.bad)} of {rows} lines"
             raise DataError(
                 f"{path}: {share} cannot be parsed (at most {allowed} may be set aside as "
-                f"unparseable_line); the first is {first_bad.detail}: {first_bad.text[:80]!r}. "
+                f"unparseable_line, sources.{table}.max_unparseable: {max_share:g} of the "
+                f"lines); the first is {first_bad.detail}: {first_bad.text[:80]!r}. "
                 f"Fix the file, or check sources.{table}.separator and encoding.")
     return out
