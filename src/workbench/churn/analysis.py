@@ -43,6 +43,7 @@ from .groups import FeatureSet, feature_groups_map
 from .importance import permutation_importances
 from .models import MODELS, build_pipeline, check_model, one_thread
 from .reasons import explain
+from .sampling import stratified_rows
 from .settings import ChurnSettings
 from .text import ROOM
 from .window import ChurnWindow, window_from_log
@@ -71,6 +72,8 @@ class ChurnAnalysis:
         flag_share: the capacity share used for the threshold (None: max F1).
         importance: permutation importance on the test cut-off (seeded).
         train_size, test_size, train_churn_rate, test_churn_rate: sizes and base rates.
+        train_fitted: training rows the evaluated models were fitted on (``train_size``, or the
+            ``settings.train_sample`` stratified sample of them).
         model: the scoring pipeline (refitted on ``final_cutoffs``).
         scores: per customer at ``as_of``: probability, flag, baselines, 12-month net
             revenue (``net_revenue_12m``), reasons.
@@ -106,6 +109,7 @@ class ChurnAnalysis:
     scores: pl.DataFrame
     features: FeatureSet
     settings: ChurnSettings = field(default_factory=ChurnSettings)
+    train_fitted: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -209,10 +213,14 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         if len(np.unique(y)) < 2:
             raise DataError(f"the {what} labels hold a single class (churn rate {y.mean():.0%}); "
                             f"choose another window or as-of date.")
-    Xtr, Xte = train.to_pandas(), test.to_pandas()
+    # The models fit on a seeded, label-stratified sample of the stacked training rows
+    # (settings.train_sample); the test cut-off and the scoring date keep every customer.
+    fit_rows = stratified_rows(y_train, st.train_sample, seed)
+    y_fit = y_train[fit_rows]
+    Xtr, Xte = train.take(fit_rows).to_pandas(), test.to_pandas()
     num, cat = train.numeric, train.categorical
 
-    pipes = {kind: build_pipeline(kind, num, cat, seed).fit(Xtr, y_train) for kind in MODELS}
+    pipes = {kind: build_pipeline(kind, num, cat, seed).fit(Xtr, y_fit) for kind in MODELS}
     scorers = {k: pipes[k].predict_proba(Xte)[:, 1] for k in MODELS}
     scorers["recency"] = test.frame.get_column("recency_days").to_numpy().astype(float)
     if "p_alive" in test.frame.columns:
@@ -231,9 +239,9 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     if st.flag_share is None:
         # Out-of-fold predictions on the training rows: only the max-F1 threshold needs them.
         folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
-        oof = cross_val_predict(build_pipeline(model, num, cat, seed), Xtr, y_train, cv=folds,
+        oof = cross_val_predict(build_pipeline(model, num, cat, seed), Xtr, y_fit, cv=folds,
                                 method="predict_proba")[:, 1]
-        threshold = threshold_max_f1(y_train, oof)
+        threshold = threshold_max_f1(y_fit, oof)
         test_flags = chosen >= threshold
     else:
         test_flags = top_share(chosen, st.flag_share)
@@ -247,7 +255,10 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     if final.features != train.features:
         raise DataError("feature groups of the refit differ from the evaluated model's; "
                         "the data is too thin early on.")
-    final_pipe = build_pipeline(model, num, cat, seed).fit(final.to_pandas(), y_final)
+    final_rows = stratified_rows(y_final, st.train_sample, seed)
+    final_pipe = build_pipeline(model, num, cat, seed).fit(final.take(final_rows).to_pandas(),
+                                                          y_final[final_rows])
+    del Xtr, final
     now = build_features(known, as_of, lapsed, **kw)
     if now.features != train.features:
         raise DataError(f"feature groups at {as_of} ({now.groups}) differ from training ({train.groups}).")
@@ -269,11 +280,11 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         calibration=pd.DataFrame({"predicted": mean_pred, "observed": frac_pos}),
         confusion=pd.DataFrame(cm, index=["stays", "churned"], columns=["stays", "churned"]),
         threshold=threshold, flag_share=st.flag_share, importance=importance,
-        train_size=int(y_train.size), test_size=int(y_test.size),
+        train_size=int(y_train.size), train_fitted=int(fit_rows.size), test_size=int(y_test.size),
         train_churn_rate=float(y_train.mean()), test_churn_rate=float(y_test.mean()),
         model=final_pipe, scores=scores, features=now, settings=st,
     )
-    analysis.metadata = _metadata(analysis, int(y_final.size))
+    analysis.metadata = _metadata(analysis, int(y_final.size), int(final_rows.size))
     return analysis
 
 
@@ -304,7 +315,7 @@ def _versions() -> dict[str, str]:
                                        "lifetimes", "joblib")}}
 
 
-def _metadata(a: ChurnAnalysis, final_rows: int) -> dict[str, Any]:
+def _metadata(a: ChurnAnalysis, final_rows: int, final_fitted: int) -> dict[str, Any]:
     metrics = {r["scorer"]: {k: r[k] for k in ("roc_auc", "pr_auc", "brier", "lift_at_10")}
                for r in a.evaluation.to_dict("records")}
     return {
@@ -315,6 +326,7 @@ def _metadata(a: ChurnAnalysis, final_rows: int) -> dict[str, Any]:
             "cutoffs": [c.isoformat() for c in a.final_cutoffs],
             "labels_until": (a.final_cutoffs[0] + timedelta(days=a.window.days)).isoformat(),
             "rows": final_rows,
+            "rows_fitted": final_fitted,
         },
         "evaluation": {"train_cutoffs": [c.isoformat() for c in a.train_cutoffs],
                        "test_cutoff": a.test_cutoff.isoformat(), "metrics": metrics},

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import polars as pl
 
@@ -76,6 +78,10 @@ class FeatureSet:
     @property
     def features(self) -> list[str]:
         return self.numeric + self.categorical
+
+    def take(self, rows: np.ndarray) -> FeatureSet:
+        """These features at the row positions ``rows`` only (e.g. a training sample)."""
+        return dataclasses.replace(self, frame=self.frame[rows])
 
     def to_pandas(self) -> pd.DataFrame:
         """The features as pandas for scikit-learn: floats, and categoricals as object strings."""

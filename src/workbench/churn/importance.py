@@ -8,31 +8,32 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import rankdata
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from ..errors import DataError, UsageError
 from .models import one_thread
+from .sampling import stratified_rows
 
 __all__ = ["permutation_importances"]
 
 
 def _subsample(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
     """Row positions of a seeded subsample of at most ``max_rows`` rows, stratified on ``y`` (sorted)."""
-    n = y.size
-    if max_rows is None or n <= max_rows:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    classes = np.unique(y)
-    take = [np.flatnonzero(y == c) for c in classes]
-    # Each class keeps its share of the rows (largest remainders get the rounding).
-    exact = np.array([len(t) * max_rows / n for t in take])
-    k = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - k), kind="stable")[: max_rows - int(k.sum())]:
-        k[i] += 1
-    return np.sort(np.concatenate([rng.choice(t, size=ki, replace=False) for t, ki in zip(take, k, strict=True)]))
+    return stratified_rows(y, max_rows, seed)
+
+
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic on average ranks: ``roc_auc_score``'s value (ties
+    count one half), without its input checks, which cost more than the statistic on a few
+    thousand rows scored hundreds of times."""
+    ranks = rankdata(scores)
+    pos = y == 1
+    n_pos = int(pos.sum())
+    n_neg = y.size - n_pos
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _preprocessed_blocks(pipeline: Any, features: Sequence[str]) -> list[np.ndarray] | None:
@@ -128,7 +129,7 @@ def permutation_importances(pipeline: Any, X: pd.DataFrame, y: npt.ArrayLike, se
             data = np.asfortranarray(data)  # the trees read one column at a time: faster, same values
 
         def score() -> float:
-            return roc_auc_score(ys, clf.predict_proba(data)[:, 1])
+            return _auc(ys, clf.predict_proba(data)[:, 1])
 
         def get(j: int) -> np.ndarray:
             return data[:, blocks[j]].copy()
@@ -139,7 +140,7 @@ def permutation_importances(pipeline: Any, X: pd.DataFrame, y: npt.ArrayLike, se
         frame = X.iloc[rows].reset_index(drop=True).copy()
 
         def score() -> float:
-            return roc_auc_score(ys, pipeline.predict_proba(frame)[:, 1])
+            return _auc(ys, pipeline.predict_proba(frame)[:, 1])
 
         def get(j: int) -> np.ndarray:
             return frame[features[j]].to_numpy().copy()

@@ -24,6 +24,9 @@ class ChurnSettings(Settings):
         importance_repeats: shuffles per feature for the permutation importance.
         importance_max_rows: test rows (seeded, stratified subsample) for the permutation
             importance (None: all of them).
+        train_sample: training rows (customer x cut-off) the models are fitted on: a seeded
+            subsample stratified on the label when the stacked cut-offs hold more (None: every
+            row).  Only the fits sample; every customer in the population is scored.
         flag_share: share of the population the retention team can contact (None: max-F1
             threshold).
         with_p_alive: add the BG/NBD probability alive as a feature (group ``clv``).
@@ -38,6 +41,7 @@ class ChurnSettings(Settings):
     cutoff_step_days: int = 30
     importance_repeats: int = 5
     importance_max_rows: int | None = 5000
+    train_sample: int | None = 200_000
     flag_share: float | None = 0.2
     with_p_alive: bool = True
 
@@ -53,6 +57,8 @@ class ChurnSettings(Settings):
                 self.fail(key, getattr(self, key), "at least 1")
         if self.importance_max_rows is not None and self.importance_max_rows < 2:
             self.fail("importance_max_rows", self.importance_max_rows, "at least 2 (e.g. 5000), or null")
+        if self.train_sample is not None and self.train_sample < 100:
+            self.fail("train_sample", self.train_sample, "at least 100 (e.g. 200000), or null")
         if self.flag_share is not None and not 0 < self.flag_share < 1:
             self.fail("flag_share", self.flag_share, "strictly between 0 and 1 (e.g. 0.2), or null")
 
