@@ -29,7 +29,10 @@ class RFMClusterer(BaseEstimator):
     each standardised (mean 0, sd 1).  For every k in ``k_range`` a k-means with
     ``n_init`` starts and ``random_state`` is fitted; the silhouette is computed on a
     random sample of at most ``silhouette_sample`` customers (the same sample for every
-    k); the k with the highest silhouette wins (the smallest k on a tie).  Clusters are
+    k).  With more than ``fit_sample`` customers (None: never) the k-means models are
+    fitted on a seeded sample of that many and every customer gets the nearest centre
+    (k-means costs rows x k x starts; a hundred thousand rows place three-feature centres
+    as well as a million).  The k with the highest silhouette wins (the smallest k on a tie).  Clusters are
     renumbered 0, 1, ... by mean monetary, highest first, so cluster 0 is always the
     highest-spending group.
 
@@ -41,11 +44,13 @@ class RFMClusterer(BaseEstimator):
     FEATURES = ("recency_days", "frequency", "monetary")
 
     def __init__(self, k_range: Sequence[int] = range(3, 9), random_state: int = 0,
-                 silhouette_sample: int = 3000, n_init: int = 10):
+                 silhouette_sample: int = 3000, n_init: int = 10,
+                 fit_sample: int | None = None):
         self.k_range = k_range
         self.random_state = random_state
         self.silhouette_sample = silhouette_sample
         self.n_init = n_init
+        self.fit_sample = fit_sample
 
     def _features(self, metrics: Any) -> np.ndarray:
         m = as_polars(metrics, "metrics", list(self.FEATURES))
@@ -63,6 +68,8 @@ class RFMClusterer(BaseEstimator):
                              f"more.")
         if self.silhouette_sample < 2:
             raise UsageError(f"silhouette_sample {self.silhouette_sample} must be 2 or more.")
+        if self.fit_sample is not None and self.fit_sample < 2:
+            raise UsageError(f"fit_sample {self.fit_sample} must be 2 or more, or None.")
         x = self._features(metrics)
         n = len(x)
         ks = [k for k in ks if k < n]
@@ -85,24 +92,30 @@ class RFMClusterer(BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         sample = (rng.choice(n, size=self.silhouette_sample, replace=False)
                   if n > self.silhouette_sample else np.arange(n))
+        # The fit sample has its own seeded stream: the silhouette sample stays as before.
+        fit_rows = (np.sort(np.random.default_rng([self.random_state, 1]).choice(
+            n, size=self.fit_sample, replace=False))
+            if self.fit_sample is not None and n > self.fit_sample else None)
         silhouettes: dict[int, float] = {}
         models: dict[int, Any] = {}
+        labels_by_k: dict[int, np.ndarray] = {}
         for k in ks:
             if k >= distinct:
                 break
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(z)
-            found = km.labels_
+            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
+            found = km.fit(z).labels_ if fit_rows is None else km.fit(z[fit_rows]).predict(z)
             if len(np.unique(found[sample])) < 2:
                 continue
             silhouettes[k] = float(silhouette_score(z[sample], found[sample]))
             models[k] = km
+            labels_by_k[k] = found
         if not silhouettes:
             raise ModelError("clustering: no k gave two or more clusters; the customers are "
                              "too alike.")
         self.silhouettes_ = silhouettes
         self.k_ = max(silhouettes, key=lambda k: (silhouettes[k], -k))
         self.model_ = models[self.k_]
-        raw = self.model_.labels_
+        raw = labels_by_k[self.k_]
         means = [x[raw == j, 2].mean() for j in range(self.k_)]
         ranking = np.argsort(-np.asarray(means), kind="stable")
         self.order_ = {int(j): int(pos) for pos, j in enumerate(ranking)}

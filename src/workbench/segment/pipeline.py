@@ -94,7 +94,7 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
     clusterer = None
     if cluster:
         clusterer = RFMClusterer(range(st.k_min, st.k_max + 1), st.random_state,
-                                 st.silhouette_sample).fit(buyers)
+                                 st.silhouette_sample, fit_sample=st.cluster_sample).fit(buyers)
         m = m.join(pl.DataFrame({customer_id_col: buyers.get_column(customer_id_col),
                                  "cluster": clusterer.labels_}), on=customer_id_col, how="left")
     else:

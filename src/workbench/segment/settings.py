@@ -100,6 +100,9 @@ class SegmentSettings(Settings):
         k_min, k_max: range of cluster counts tried (default 3..8: the silhouette nearly
             always prefers 2 groups on RFM data, buyers vs one-off buyers, which says little).
         silhouette_sample: customers sampled to compute the silhouette (default 3000).
+        cluster_sample: customers (seeded sample) the k-means models are fitted on when there
+            are more (default 100,000; None: all); every customer is then assigned to its
+            nearest centre.
         random_state: seed of k-means and of the silhouette sample (default 0).
         sensitivity_delta: weight change (in weight points, 0.05 = 5 points) for
             :func:`tier_sensitivity` (default 0.05).
@@ -126,6 +129,7 @@ class SegmentSettings(Settings):
     k_min: int = 3
     k_max: int = 8
     silhouette_sample: int = 3000
+    cluster_sample: int | None = 100_000
     random_state: int = 0
     sensitivity_delta: float = 0.05
     migration_months: int = 3
@@ -155,6 +159,8 @@ class SegmentSettings(Settings):
             self.fail("k_min", self.k_min, f"from 2 to k_max ({self.k_max})")
         if self.silhouette_sample < 2:
             self.fail("silhouette_sample", self.silhouette_sample, "2 or more")
+        if self.cluster_sample is not None and self.cluster_sample < 1000:
+            self.fail("cluster_sample", self.cluster_sample, "at least 1000 (e.g. 100000), or null")
         if not 0 < self.sensitivity_delta < 1:
             self.fail("sensitivity_delta", self.sensitivity_delta, "between 0 and 1 (e.g. 0.05)")
         if self.migration_months < 1:
