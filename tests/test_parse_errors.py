@@ -226,3 +226,21 @@ def test_the_share_of_unparseable_lines_is_configurable(tmp_path, capsys):
     _project(tmp_path, "\n".join([HEADER, *_rows(5)]) + "\n", max_unparseable=2)
     code, err = _clean(tmp_path, capsys)
     assert code == 2 and "sources.orders.max_unparseable: 2 is not a share" in err
+
+
+def test_line_level_source_counts_the_unparseable_line_in_the_order_lines_ledger(tmp_path, capsys):
+    lines = [HEADER, "SO1,C1,2024-03-01,10,completed,a", "SO1,C1,2024-03-01,5,completed,b",
+             "SO2,C2,2024-03-02,7,completed,a,extra", "SO2,C2,2024-03-02,8,completed,b",
+             *[f"SO{i},C3,2024-03-{i:02d},{i},completed,a" for i in range(3, 12)]]
+    _project(tmp_path, "\n".join(lines) + "\n", lines={"order_key": "order_id"})
+    code, err = _clean(tmp_path, capsys)
+    assert code == 0, err
+    out = tmp_path / "processed"
+    ledger = json.loads((out / "ledger.json").read_text(encoding="utf-8"))
+    e = ledger["order_lines"]
+    assert (e["rows_in"], e["rows_kept"], e["rows_quarantined"]) == (13, 12, 1)
+    assert e["reasons"] == {"unparseable_line": 1}
+    assert e["amount_in"] == e["amount_kept"] + e["amount_quarantined"] == 15 + 8 + sum(range(3, 12))
+    q = pl.read_parquet(out / "quarantine.parquet").filter(pl.col("table") == "order_lines")
+    assert q.select("line", "reason").rows() == [(4, "unparseable_line")]
+    assert ledger["orders"]["rows_in"] == 11  # SO2 built from its one good line
