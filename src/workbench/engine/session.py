@@ -65,6 +65,16 @@ class Engine:
         """A frame of this engine collected on the driver as polars (through Arrow)."""
         return to_polars(frame)
 
+    def keep(self, frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+        """``frame`` computed once and kept for the queries that follow (a log that several
+        per-customer tables read): cached by Spark, collected by polars; DuckDB reruns
+        its plan, which is quicker than copying it."""
+        if self.name == "spark":
+            return nw.from_native(nw.to_native(frame).cache())
+        if self.name == "polars":
+            return nw.from_native(nw.to_native(frame).collect().lazy())
+        return frame
+
     def from_native(self, native: Any) -> nw.LazyFrame[Any]:
         """A native frame of the engine (DuckDB relation, Spark DataFrame, polars) as narwhals."""
         out = nw.from_native(native)
