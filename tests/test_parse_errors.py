@@ -129,7 +129,7 @@ def test_semicolon_file_read_with_the_default_separator_names_the_setting(tmp_pa
 
 def test_nul_byte_quarantines_the_line(tmp_path, capsys):
     lines = [HEADER, *_rows(6), "SO7,C\x001,2024-03-07,70,completed,ok", *_rows(5, 8)]
-    _project(tmp_path, "\n".join(lines) + "\n")
+    _project(tmp_path, ("\n".join(lines) + "\n").encode("utf-8-sig"))  # with a BOM
     code, err = _clean(tmp_path, capsys)
     assert code == 0, err
     ledger, q, orders = _outputs(tmp_path)
@@ -244,3 +244,15 @@ def test_line_level_source_counts_the_unparseable_line_in_the_order_lines_ledger
     q = pl.read_parquet(out / "quarantine.parquet").filter(pl.col("table") == "order_lines")
     assert q.select("line", "reason").rows() == [(4, "unparseable_line")]
     assert ledger["orders"]["rows_in"] == 11  # SO2 built from its one good line
+
+
+def test_invalid_utf8_after_the_sample_names_the_line(tmp_path, capsys):
+    # The first megabyte is UTF-8, so the file is read as UTF-8; a GBK line further down is
+    # named by its line.
+    rows = _rows(1)[0]
+    n = 1024 * 1024 // len(rows) + 10
+    text = "\n".join([HEADER, *[rows] * n]).encode("utf-8") + b"\n"
+    _project(tmp_path, text + "SO9,C1,2024-03-09,90,completed,北京\n".encode("gbk"))
+    code, err = _clean(tmp_path, capsys)
+    assert code == 3 and f"line {n + 2} is not valid UTF-8 text" in err
+    assert "sources.orders.encoding" in err

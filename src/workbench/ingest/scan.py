@@ -101,7 +101,7 @@ def sniff_separator(path: Path, sep: str, skip_rows: int, table: str) -> None:
         DataError: naming the separator and the setting.
     """
     head: list[str] = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         for i, line in enumerate(fh):
             if i >= skip_rows + _SNIFF_LINES:
                 break
@@ -159,6 +159,17 @@ def _quote_line(start: int, row: list[str]) -> int:
     return start
 
 
+def _bad_utf8_line(path: Path) -> int:
+    """The first physical line of ``path`` that is not valid UTF-8 (0: none)."""
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return n
+    return 0
+
+
 def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] | None,
              table: str, max_share: float = MAX_BAD_SHARE) -> Scan:
     """Scan a UTF-8 CSV file record by record (see the module doc); write the header and
@@ -182,7 +193,7 @@ def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] 
     width = len(names) if names else None
     first_bad: BadLine | None = None
     rows = 0
-    with open(path, encoding="utf-8", newline="") as fh, \
+    with open(path, encoding="utf-8-sig", newline="") as fh, \
             open(dest, "w", encoding="utf-8", newline="") as sink:
         for _ in range(skip_rows):
             if not fh.readline():
@@ -198,6 +209,11 @@ def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] 
                 error = None
             except StopIteration:
                 break
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"{path}: line {_bad_utf8_line(path)} is not valid UTF-8 text; set "
+                    f"sources.{table}.encoding to the file's real encoding (e.g. gb18030), or "
+                    f"fix the file.") from None
             except csv.Error as exc:
                 row, error = [], str(exc)
             done = skip_rows + reader.line_num
