@@ -45,3 +45,25 @@ def small_processed(small_config) -> Path:
 
     clean.run(config.load(small_config))
     return small_config
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One Spark session in local mode for the whole test run (started on first use).
+
+    Java is required: without it the session cannot start and the tests that use it fail.
+    """
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (SparkSession.builder.master("local[2]").appName("workbench-tests")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.warehouse.dir", str(warehouse))
+               .config("spark.driver.memory", "1g")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -126,7 +126,9 @@ def _db_api(backend: str, spark: Any = None) -> Any:
             raise UsageError("cleaning.linkage_backend: spark needs a running Spark session "
                              "(pass spark=SparkSession); install pyspark to use it.")
         from splink import SparkAPI  # in the function: needs pyspark, an optional engine
-        return SparkAPI(spark_session=spark)
+        # Intermediate tables are persisted (cached) rather than checkpointed, so no checkpoint
+        # folder has to be configured on the session; the plan's lineage is still cut.
+        return SparkAPI(spark_session=spark, break_lineage_method="persist")
     raise UsageError(f"cleaning.linkage_backend: '{backend}' is not 'duckdb' or 'spark'.")
 
 
@@ -163,7 +165,9 @@ def score_pairs(features: pl.DataFrame, seed: int = 0, backend: str = "duckdb",
         return empty, LinkageModel(0.0, pl.DataFrame(), 0)
     logging.getLogger("splink").setLevel(logging.ERROR)
     db = _db_api(backend, spark)
-    table = db.register(features.to_arrow() if backend == "duckdb" else features.to_pandas())
+    # To Spark through Arrow, never pandas (PySpark does not support pandas 3 fully).
+    table = db.register(features.to_arrow() if backend == "duckdb"
+                        else spark.createDataFrame(features.to_arrow()))
     linker = Linker(table, settings(), log_level=None)
     train = linker.training
     try:
