@@ -136,7 +136,7 @@ def test_nul_byte_quarantines_the_line(tmp_path, capsys):
     assert (ledger["orders"]["rows_in"], ledger["orders"]["rows_kept"]) == (12, 11)
     row = q.row(0, named=True)
     assert (row["line"], row["reason"]) == (8, "unparseable_line")
-    assert "NUL byte" in row["detail"] and "field 2" in row["detail"]
+    assert "line 8: holds a NUL byte (\\0) in field 2 (客户编号)" in row["detail"]
     assert json.loads(row["record"])["line_text"] == "SO7,C\x001,2024-03-07,70,completed,ok"
     assert "SO7" not in orders["order_id"].to_list()
 

@@ -231,13 +231,15 @@ def scan_csv(path: Path, dest: Path, sep: str, skip_rows: int, names: list[str] 
             elif "\x00" in text:
                 col = next(i for i, v in enumerate(row) if "\x00" in v) if any(
                     "\x00" in v for v in row) else 0
-                detail = f"holds a NUL byte (\\0) in field {col + 1}"
+                name = f" ({out.header[col]})" if col < len(out.header) else ""
+                detail = (f"holds a NUL byte (\\0) in field {col + 1}{name}: the export is damaged "
+                          f"there; export the line again or remove the byte")
             if width is None:  # the header
                 if detail is not None or not row:
                     raise DataError(
                         f"{path}: line {start} (the header) cannot be read: "
-                        f"{detail or 'it is empty'}; fix the header line"
-                        + (" or set sources.<table>.skip_rows." if skip_rows == 0 else "."))
+                        f"{detail or 'it is empty'}; fix the header line, or set "
+                        f"sources.{table}.skip_rows to the number of lines above it.")
                 out.header, width = row, len(row)
                 writer.writerow(row)
                 continue
