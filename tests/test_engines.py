@@ -282,3 +282,31 @@ def test_spark_timings(results):
     for key, seconds in TIMINGS.items():
         print(f"{key:<16} {seconds:6.1f} s")
     assert TIMINGS["spark demo"] > 0
+
+
+def test_the_report_context_on_duckdb_gives_the_polars_clv(small_processed, monkeypatch):
+    """`workbench report --engine duckdb` sets $WORKBENCH_ENGINE: the notebooks' context then
+    builds the log and the RFM summary on DuckDB, and CLV comes out as on polars."""
+    from workbench import clv, context
+
+    monkeypatch.delenv(context.ENGINE_VAR, raising=False)
+    ctx = context.resolve(small_processed)
+    assert ctx.engine_settings.name == "polars"
+    ref_log = ctx.transactions().collect()
+    ref = clv.analyse(ctx.transactions(), ctx.as_of)
+    ref_summary = rfm.summary(transactions.purchases(ref_log).collect(), "customer_id", "day",
+                              "value", ctx.as_of)
+    monkeypatch.setenv(context.ENGINE_VAR, "duckdb")
+    assert ctx.engine_settings.name == "duckdb"
+    log = ctx.transactions().collect()
+    assert log.equals(ref_log.sort("customer_id", "day", "order_id"))
+    _money_close(ctx.rfm_summary(), ref_summary, RFM, ["monetary_value"])
+    got = clv.analyse(ctx.transactions(), ctx.as_of)
+    assert got.model == ref.model and got.predictions.height == ref.predictions.height > 100
+    assert got.predictions.columns == ref.predictions.columns
+    for c, dtype in ref.predictions.schema.items():
+        if dtype.is_float():
+            diff = (got.predictions[c] - ref.predictions[c]).abs().max()
+            assert diff is not None and diff <= 1e-6, (c, diff)
+        else:
+            assert got.predictions[c].to_list() == ref.predictions[c].to_list(), c

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import report  # lazy: keeps `workbench --help` fast (see above)
+    from .context import ENGINE_VAR  # lazy: keeps `workbench --help` fast (see above)
 
+    if getattr(args, "engine", None):  # the notebooks' kernels inherit the environment
+        os.environ[ENGINE_VAR] = args.engine
     return report.main(args)
 
 
@@ -203,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reports folder (default: the configuration's paths.reports)")
     p.add_argument("--lang", choices=("zh", "en"), default=None,
                    help="report language (default: the configuration's report.lang)")
+    p.add_argument("--engine", choices=("polars", "duckdb", "spark"), default=None,
+                   help="engine of the transaction log and the per-customer RFM tables "
+                        "(default: the configuration's engine.name, polars)")
     p.add_argument("--alerts-exit-code", type=int, default=None, metavar="N",
                    help="exit with N (1-125) when the run succeeded and at least one "
                         "management alert fired (for cron: mail only then)")

@@ -40,7 +40,7 @@ ENV_VAR = "WORKBENCH_CONFIG"
 CONFIG_NAME = "workbench.yaml"
 
 _TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segmentation", "clv",
-             "churn", "service", "report"}
+             "churn", "service", "report", "engine"}
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
                 "sheet", "sheets", "separator", "columns", "skip_rows", "preset", "lines",
                 "derive", "column_names", "max_unparseable", "_preset_columns"}
@@ -331,7 +331,8 @@ def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> 
             )
         sources[table] = _source(table, raw, root, where)
     sections = {k: _mapping(k) for k in
-                ("cleaning", "transactions", "segmentation", "clv", "churn", "service", "report")}
+                ("cleaning", "transactions", "segmentation", "clv", "churn", "service", "report",
+                 "engine")}
     company = _mapping("company")
     if company.get("founded") is not None:
         try:

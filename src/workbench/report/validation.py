@@ -24,6 +24,7 @@ from .. import config as config_mod
 from ..churn import ChurnSettings
 from ..clean import CleaningRules
 from ..clv import CLVSettings
+from ..engine.settings import EngineSettings
 from ..errors import ConfigError, UsageError
 from ..manage import ManagementSettings
 from ..segment import SegmentSettings
@@ -46,6 +47,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 SECTION_SETTINGS: dict[str, type[Settings]] = {
     "cleaning": CleaningRules,
     "transactions": TransactionSettings,
+    "engine": EngineSettings,
     "segmentation": SegmentSettings,
     "clv": CLVSettings,
     "churn": ChurnSettings,
