@@ -1,0 +1,92 @@
+"""Churn trained on a stratified sample of the training rows: as accurate, seeded, and every customer scored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench import churn, config, demo
+from workbench.churn.sampling import stratified_rows
+from workbench.errors import UsageError
+from workbench.report import validation
+
+DEMO_END = date(2026, 10, 31)
+#: A sampled fit's test ROC AUC stays within this of the fit on every training row.
+AUC_TOLERANCE = 0.03
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return demo.generate(3000, seed=5)
+
+
+def _analyse(tables, train_sample, seed=7):
+    st = churn.ChurnSettings(importance_repeats=1, train_sample=train_sample)
+    return churn.analyse(tables, DEMO_END, st, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def full(tables):
+    return _analyse(tables, None)
+
+
+@pytest.fixture(scope="module")
+def sampled(tables, full):
+    return _analyse(tables, full.train_size // 2)
+
+
+def test_stratified_rows_keep_the_base_rate_and_are_seeded():
+    y = np.r_[np.ones(300, dtype=int), np.zeros(700, dtype=int)]
+    rows = stratified_rows(y, 101, seed=1)
+    assert rows.size == 101 and np.all(np.diff(rows) > 0)
+    assert int(y[rows].sum()) == 30                       # 30.3 churned rows round to 30
+    np.testing.assert_array_equal(rows, stratified_rows(y, 101, seed=1))
+    assert not np.array_equal(rows, stratified_rows(y, 101, seed=2))
+    np.testing.assert_array_equal(stratified_rows(y, None, seed=1), np.arange(1000))
+    np.testing.assert_array_equal(stratified_rows(y, 5000, seed=1), np.arange(1000))
+
+
+def test_a_sampled_fit_is_as_accurate_as_the_full_one(full, sampled):
+    assert full.train_fitted == full.train_size > 2000
+    assert sampled.train_fitted == full.train_size // 2
+    assert sampled.train_size == full.train_size and sampled.test_size == full.test_size
+    assert abs(sampled.train_churn_rate - full.train_churn_rate) < 1e-9   # same stacked rows
+    for model in ("hgb", "logreg"):
+        a, b = full.metric(model, "roc_auc"), sampled.metric(model, "roc_auc")
+        assert a is not None and b is not None
+        assert abs(a - b) < AUC_TOLERANCE, (model, a, b)
+        assert b > sampled.metric("recency", "roc_auc") + 0.02
+    window = sampled.metadata["training_window"]
+    assert window["rows_fitted"] == min(window["rows"], full.train_size // 2)
+
+
+def test_every_customer_is_scored_whatever_the_sample(full, sampled):
+    assert sampled.scores.height == full.scores.height == full.features.frame.height
+    assert sampled.scores.get_column("churn_probability").null_count() == 0
+    assert set(sampled.scores.get_column("customer_id")) == set(full.scores.get_column("customer_id"))
+    assert int(sampled.scores.get_column("flagged").sum()) == int(np.ceil(0.2 * sampled.scores.height))
+    # The sampled model ranks customers much like the full one (fitted on half of ~4,000
+    # training rows here).
+    joined = full.scores.select("customer_id", pl.col("churn_probability").alias("a")).join(
+        sampled.scores.select("customer_id", pl.col("churn_probability").alias("b")), on="customer_id")
+    assert joined.select(pl.corr("a", "b", method="spearman")).item() > 0.8
+
+
+def test_the_same_seed_gives_the_same_scores(tables, sampled):
+    again = _analyse(tables, sampled.train_fitted)
+    assert again.scores.equals(sampled.scores)
+    assert again.evaluation.equals(sampled.evaluation)
+
+
+def test_train_sample_setting_is_checked_up_front(tmp_path):
+    assert churn.ChurnSettings().train_sample == 200_000
+    assert churn.ChurnSettings.from_mapping({"train_sample": None}).train_sample is None
+    with pytest.raises(UsageError, match="churn.train_sample"):
+        churn.ChurnSettings.from_mapping({"train_sample": 10})
+    cfg = tmp_path / "workbench.yaml"
+    cfg.write_text("churn:\n  train_sample: 5\n", encoding="utf-8")
+    assert validation.config_problems(config.load(cfg)) == [
+        "workbench.yaml churn.train_sample: 5 must be at least 100 (e.g. 200000), or null."]
