@@ -560,3 +560,23 @@ def test_clean_stale_removes_staging_and_restores_an_interrupted_swap(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".clean-backup-1a2b3c4d", "2026-09-30", "2026-10-31"]  # a backup is never removed
     assert (tmp_path / "2026-10-31" / "segments.parquet").read_bytes() == b"previous"
+
+
+def test_a_step_outliving_its_run_writes_nothing(tmp_path):
+    """A kernel that outlives its killed run (it notices its parent died only after a moment)
+    must not re-create the run's staging folder once a later run has removed it."""
+    staging = tmp_path / ".2026-10-31.running-abc123"
+    staging.mkdir()
+    wio.atomic_write_json({"a": 1}, staging / "results" / "x.json")  # the run is alive: fine
+    assert (staging / "results" / "x.json").is_file()
+    import shutil
+
+    shutil.rmtree(staging)  # a later run cleaned up what the killed run left
+    with pytest.raises(wio.OutputError, match=r"running-abc123 no longer exists"):
+        wio.atomic_write_parquet(pl.DataFrame({"a": [1]}), staging / "segments.parquet")
+    with pytest.raises(wio.OutputError, match="no longer exists"):
+        wio.save_step_results(staging / "results", "segmentation", {"customers": 1})
+    assert not staging.exists()
+    # An ordinary folder is still created as needed.
+    wio.atomic_write_json({"a": 1}, tmp_path / "new" / "deep" / "x.json")
+    assert (tmp_path / "new" / "deep" / "x.json").is_file()

@@ -26,7 +26,9 @@ import polars as pl
 from .errors import DataError, WorkbenchError
 
 __all__ = [
+    "STAGING_MARK",
     "OutputError",
+    "ensure_folder",
     "disk_fault",
     "disk_faults",
     "atomic_write_bytes",
@@ -114,8 +116,37 @@ def disk_faults(folder: str | os.PathLike[str], what: str) -> Iterator[None]:
         raise fault from exc
 
 
+#: The mark in the name of a run's staging folder (``.<name>.running-<random>``).  Only the run
+#: that owns it creates it; a writer never re-creates one that is gone.
+STAGING_MARK = ".running-"
+
+
+def _staging_gone(folder: Path) -> Path | None:
+    for p in (folder, *folder.parents):
+        if p.name.startswith(".") and STAGING_MARK in p.name:
+            return None if p.is_dir() else p
+    return None
+
+
+def ensure_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` (and its parents) unless it lies in a run's staging folder that no
+    longer exists: that run was stopped (killed, or its staging removed by a later run), and
+    a step still running for it (a kernel outliving its run) must write nothing.
+
+    Raises:
+        OutputError: the staging folder is gone.
+    """
+    folder = Path(folder)
+    gone = _staging_gone(folder)
+    if gone is not None:
+        raise OutputError(f"{gone} no longer exists: the run this step belongs to was stopped "
+                          f"or cleaned up; nothing was written. Run the report again.")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _tmp_path(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     return Path(tmp)

@@ -150,7 +150,7 @@ def _umask() -> int:
     return mask
 
 
-_STAGING = ".running-"
+_STAGING = wio.STAGING_MARK
 _OLD = ".old-"
 
 
