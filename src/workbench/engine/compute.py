@@ -11,7 +11,7 @@ same code as :func:`workbench.rfm.summary`.
 Money is added in whole cents on every engine (:func:`transactions.cents_sum`) and
 turned back into money on the driver (:func:`transactions.from_cents`), so the net
 revenue, cohort and KPI figures are the same to the last bit on every engine;
-the RFM ``monetary_value`` is the mean of cent sums (within 1e-12 of
+the RFM ``monetary_value`` is the mean of cent sums (within 1e-9 of
 :func:`workbench.rfm.summary`, which adds the amounts' exact binary values).
 """
 
