@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from . import config as config_mod
-from . import io, schema, transactions
+from . import engine, io, schema, transactions
 from .errors import DataError, UsageError
 from .periods import (
     last_complete_month_end,
@@ -29,7 +29,10 @@ from .transactions import DATE_COLUMNS, TransactionSettings
 
 # month_end, last_complete_month_end, period_of, period_bounds and DATE_COLUMNS live in
 # workbench.periods and workbench.transactions; they are re-exported here for notebooks.
-__all__ = ["DATE_COLUMNS", "Context", "last_complete_month_end", "load_processed", "month_end",
+#: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
+ENGINE_VAR = "WORKBENCH_ENGINE"
+
+__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "last_complete_month_end", "load_processed", "month_end",
            "parse_date", "period_bounds", "period_of", "resolve"]
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
@@ -67,6 +70,14 @@ class Context:
         return self.cfg.currency
 
     @property
+    def engine_settings(self) -> engine.EngineSettings:
+        """The engine of the transaction-level work (``engine:`` in ``workbench.yaml``;
+        ``workbench report --engine`` sets ``$WORKBENCH_ENGINE``, which wins)."""
+        settings = engine.EngineSettings.from_mapping(self.cfg.section("engine"))
+        name = os.environ.get(ENGINE_VAR)
+        return settings.with_name(name) if name else settings
+
+    @property
     def transaction_settings(self) -> TransactionSettings:
         """The house's outlier policy (``transactions:`` in ``workbench.yaml``)."""
         return TransactionSettings.from_mapping(self.cfg.section("transactions"))
@@ -74,7 +85,27 @@ class Context:
     def transactions(self, as_of: date | None = None) -> pl.LazyFrame:
         """The transaction log known at the as-of date (:func:`workbench.transactions.transactions`)."""
         day = as_of or self.as_of
-        return transactions.transactions(self.load("orders", day), day, self.transaction_settings)
+        settings = self.engine_settings
+        if settings.name == "polars":
+            return transactions.transactions(self.load("orders", day), day,
+                                             self.transaction_settings)
+        self.load("orders", day)  # the clean table exists (or the error says what to run)
+        with engine.open_engine(settings) as eng:
+            orders = engine.read_orders(eng, Path(self.processed_dir) / "orders.parquet")
+            log = engine.transactions(orders, day, self.transaction_settings)
+            out = engine.to_polars(log)
+            return out.sort([c for c in ("customer_id", "day", "order_id") if c in out.columns]
+                            ).lazy()
+
+    def rfm_summary(self, as_of: date | None = None) -> pl.DataFrame:
+        """Per-customer frequency, recency, T and monetary value at the as-of date, in days,
+        computed on the configured engine (:func:`workbench.engine.rfm_summary`)."""
+        day = as_of or self.as_of
+        self.load("orders", day)
+        with engine.open_engine(self.engine_settings) as eng:
+            orders = engine.read_orders(eng, Path(self.processed_dir) / "orders.parquet")
+            log = engine.transactions(orders, day, self.transaction_settings)
+            return engine.rfm_summary(engine.purchases(log), observation_period_end=day)
 
     def load(self, table: str, as_of: date | None = None) -> pl.DataFrame:
         """A clean canonical table, restricted to what was known at the as-of date.
