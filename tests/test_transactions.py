@@ -214,3 +214,36 @@ def test_open_complaints_and_reproducible_sums():
     one = transactions.net_revenue(rows, AS_OF).collect().item(0, 1)
     two = transactions.net_revenue(rows.reverse(), AS_OF).collect().item(0, 1)
     assert one == two
+
+
+def test_the_rules_build_the_same_expression_in_narwhals():
+    """The rule helpers take the expression namespace: narwhals gives polars' answers."""
+    import narwhals as nw
+
+    orders = _orders()
+    frame = nw.from_native(orders.lazy())
+    rules = {"cancelled": transactions.is_cancelled, "return": transactions.is_return,
+             "purchase": transactions.is_purchase, "signed": transactions.signed_amount,
+             "kind": transactions.transaction_kind}
+    for name, rule in rules.items():
+        ns_call = rule(ns=nw) if name == "cancelled" else rule("amount", "status", ns=nw)
+        got = frame.select(ns_call.alias("x")).collect("polars").to_native().get_column("x")
+        ref = orders.select(rule().alias("x")).get_column("x")
+        assert got.to_list() == ref.to_list(), name
+    assert orders.select(transactions.transaction_kind().alias("k"))["k"].to_list() == [
+        "purchase", "purchase", "return", "other", "purchase", "purchase", "other", "return",
+        "purchase"]  # o4 is cancelled: neither a purchase nor a return
+    month = frame.select(periods.period_index("order_date", "month", ns=nw).alias("m"))
+    assert month.collect("polars").to_native()["m"].to_list() == orders.select(
+        periods.period_index("order_date", "month"))["order_date"].to_list()
+    window = transactions.window_filter(date(2024, 2, 1), date(2024, 5, 1), ns=nw)
+    kept = frame.rename({"order_date": "day"}).filter(window).collect("polars").to_native()
+    assert kept["order_id"].to_list() == ["o3", "o4", "o6", "o7"]  # 2024-02-01 < day <= 2024-05-01
+
+
+def test_money_is_summed_in_cents_and_divided_once():
+    values = pl.DataFrame({"v": [0.1, 0.2, 19.99, -5.01]})
+    cents = values.select(transactions.cents_sum(pl.col("v"))).item()
+    assert cents == 1528
+    assert values.select(transactions.money_sum(pl.col("v"))).item() == 15.28
+    assert values.select(transactions.from_cents(pl.lit(cents))).item() == 15.28
