@@ -2,7 +2,8 @@
 
 Every source named in the configuration (CSV, TSV, Excel with one or several
 sheets, Parquet, or a SQL query against DuckDB or any SQLAlchemy database) is
-read **as text first** (:mod:`.read`), with its headers mapped onto canonical
+read **as text first** (:mod:`.read`; a CSV/TSV file polars cannot read as it is goes
+through the tolerant scan of :mod:`.scan`, which sets unparseable lines aside), with its headers mapped onto canonical
 column names (:mod:`.mapping`), and each row keeps its source label (``_source``)
 and 1-based line number (``_line``, header = line 1).  :func:`coerce`
 (:mod:`.coercion`, with the fast parsers of :mod:`.parse`) then turns the text into
@@ -18,7 +19,7 @@ Only :mod:`.read` touches the disk; the rest are pure functions on DataFrames.
 
 from __future__ import annotations
 
-from . import coercion, engine, mapping, normalize, parse, raw, read
+from . import coercion, engine, mapping, normalize, parse, raw, read, scan
 from .coercion import Coerced, coerce
 from .engine import STREAM_ROWS, collect_rows, select_rows
 from .mapping import map_columns, text_table
@@ -42,7 +43,7 @@ from .parse import (
     parse_dates,
     parse_ints,
 )
-from .raw import LINE, SOURCE, RawTable
+from .raw import LINE, SOURCE, UNPARSEABLE_SCHEMA, RawTable
 from .read import (
     detect_encoding,
     from_frame,
@@ -59,6 +60,7 @@ __all__ = [
     "LINE",
     "SOURCE",
     "STREAM_ROWS",
+    "UNPARSEABLE_SCHEMA",
     "VALUE_ALIASES",
     "Coerced",
     "RawTable",
@@ -89,6 +91,7 @@ __all__ = [
     "read",
     "read_source",
     "read_sources",
+    "scan",
     "select_rows",
     "text_table",
     "transcode_to_utf8",
