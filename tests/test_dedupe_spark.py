@@ -1,47 +1,46 @@
-"""The de-duplication's match model on Spark (local mode): the same settings as on DuckDB give
-the same candidates, prior and decisions within the sampling noise of the u estimates, and meet
-the same targets against the demo truth.  Spark runs for real (Java is required: a missing Java
-fails these tests)."""
+"""The de-duplication's match model on Spark (local mode): ``cleaning.linkage_backend: spark``
+runs the real cleaning with the same settings as on DuckDB; it finds the same candidates,
+placeholders and prior, nearly the same merges (u is estimated from a random sample, which each
+engine draws itself), and meets the same targets against the demo truth.  Spark runs for real:
+a missing Java fails this test."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
-import pytest
+import yaml
 
 from workbench import clean, config, ingest
 from workbench.clean.dedupe import dedupe_customers
 from workbench.clean.evaluate import merge_accuracy
 
 
-@pytest.fixture(scope="module")
-def archive(small_demo, small_config):
-    cfg = config.load(small_config)
-    raw = ingest.read_sources({"customers": cfg.sources["customers"]})
-    typed = ingest.coerce(raw["customers"]).typed
-    truth = json.loads((small_demo / "truth.json").read_text(encoding="utf-8"))
-    return typed, truth
+def _pairs(log) -> set[tuple[str, str]]:
+    return set(zip(log["duplicate_id"], log["kept_id"], strict=True))
 
 
-def _pairs(result) -> set[tuple[str, str]]:
-    return set(zip(result.merge_log["duplicate_id"], result.merge_log["kept_id"], strict=True))
+def test_cleaning_with_the_linkage_on_spark(small_demo, small_config, tmp_path, spark):
+    cfg_map = yaml.safe_load(small_config.read_text(encoding="utf-8"))
+    cfg_map.setdefault("cleaning", {})["linkage_backend"] = "spark"
+    cfg_map["paths"] = {**cfg_map.get("paths", {}), "processed": str(tmp_path / "processed")}
+    path = tmp_path / "workbench.yaml"
+    path.write_text(yaml.safe_dump(cfg_map, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    cfg = config.load(path)
+    assert clean.CleaningRules.from_config(cfg).linkage_backend == "spark"
 
-
-def test_spark_backend_runs_the_same_settings(archive, spark):
-    typed, truth = archive
+    on_spark = clean.run(cfg)  # the cleaning's own check: the ledger balances exactly
+    typed = ingest.coerce(ingest.read_sources(
+        {"customers": cfg.sources["customers"]})["customers"]).typed
     duck = dedupe_customers(typed, clean.CleaningRules())
-    rules = dataclasses.replace(clean.CleaningRules(), linkage_backend="spark")
-    sp = dedupe_customers(typed, rules, spark=spark)
-    # Blocking, placeholders and the prior do not depend on the engine.
-    assert sp.info["candidate_pairs"] == duck.info["candidate_pairs"] > 0
-    assert sp.placeholders == duck.placeholders
-    assert sp.info["prior_weight"] == pytest.approx(duck.info["prior_weight"], abs=1e-6)
-    # u is estimated from a random sample, and each engine draws its own: the decisions agree
-    # on nearly every pair and meet the same targets.
-    a, b = _pairs(duck), _pairs(sp)
-    assert len(a & b) / len(a | b) >= 0.9, (a ^ b)
-    acc = merge_accuracy(sp.merge_log, truth)
+    info = on_spark.ledger["customers"]["dedupe"]
+    assert info["candidate_pairs"] == duck.info["candidate_pairs"] > 0
+    assert info["placeholders"] == duck.placeholders
+    assert abs(info["prior_weight"] - duck.info["prior_weight"]) < 1e-6
+    a, b = _pairs(duck.merge_log), _pairs(on_spark.merge_log)
+    assert len(a & b) / len(a | b) >= 0.9, a ^ b
+    truth = json.loads((small_demo / "truth.json").read_text(encoding="utf-8"))
+    acc = merge_accuracy(on_spark.merge_log, truth)
     assert acc["precision"] >= 0.99 and acc["recall"] >= 0.9, acc
     assert acc["stranger_merges"] == []
-    assert sp.kept.height + sp.merge_log.height == typed.height
+    assert (tmp_path / "processed" / "customers.parquet").is_file()
+    assert spark.sparkContext._jsc is not None  # the shared session was left running

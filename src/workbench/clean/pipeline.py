@@ -38,6 +38,7 @@ import polars as pl
 from .. import io as wio
 from .. import schema, transactions
 from ..config import Config, ConfigError
+from ..engine import EngineSettings, open_engine
 from ..errors import DataError
 from ..ingest import LINE, SOURCE, RawTable, coerce, from_frame, read_sources, select_rows
 from .dedupe import M_SCHEMA, R_SCHEMA, dedupe_customers, repoint
@@ -115,7 +116,8 @@ class _Work:
     review: pl.DataFrame | None = None  # customers: the de-duplication's review queue
 
 
-def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Work:
+def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date,
+             spark: Any = None) -> _Work:
     """What a table needs of no other table: types, duplicates and its own rules (all of
     them for customers, which then also merges its duplicates)."""
     key = schema.get(table).key
@@ -152,7 +154,7 @@ def _prepare(table: str, rt: RawTable, rules: CleaningRules, today: date) -> _Wo
         w.drop = apply_rules(typed, w.pending, w.drop, q)
         w.pending = []
         df = typed.filter(~w.drop) if w.drop.any() else typed
-        dd = dedupe_customers(df, rules)  # docs/dedupe.md
+        dd = dedupe_customers(df, rules, spark=spark)  # docs/dedupe.md
         df, log, w.id_map, w.review = dd.kept, dd.merge_log, dd.id_map, dd.review
         w.extra["dedupe"] = dd.info
         w.merge_log, w.rows_merged = log, log.height
@@ -199,7 +201,7 @@ def _flag_outliers(w: _Work, rules: CleaningRules) -> None:
 
 
 def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRules | None = None,
-                 today: date | None = None) -> CleanResult:
+                 today: date | None = None, spark: Any = None) -> CleanResult:
     """Clean the five canonical tables (pure: no disk access).
 
     The tables are worked on side by side in threads (polars releases the GIL): each
@@ -211,6 +213,7 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             wrapped with :func:`workbench.ingest.from_frame`); absent tables are empty.
         rules: business choices (default :class:`CleaningRules`).
         today: the run date, used when ``rules.max_date`` is None (default: today).
+        spark: a Spark session for the customer linkage (``cleaning.linkage_backend: spark``).
 
     Returns:
         A :class:`CleanResult` whose ledger balances (checked by :func:`check_ledger`).
@@ -239,7 +242,7 @@ def clean_tables(raw: Mapping[str, RawTable | pl.DataFrame], rules: CleaningRule
             as pool:
         # Every _prepare is queued before any `rest`, so a `rest` waiting for its table's
         # _prepare never waits for a task that no worker has taken.
-        prep = {t: pool.submit(_prepare, t, raws[t], rules, today) for t in TABLE_ORDER}
+        prep = {t: pool.submit(_prepare, t, raws[t], rules, today, spark) for t in TABLE_ORDER}
         customers = prep["customers"].result()
 
         def rest(table: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
@@ -356,7 +359,14 @@ def run(cfg: Config, today: date | None = None) -> CleanResult:
                           f"configuration for an export).")
     rules = CleaningRules.from_config(cfg)
     raw = read_sources(cfg.sources)
-    result = clean_tables(raw, rules, today)
+    if rules.linkage_backend == "spark":
+        # The customer linkage runs on the Spark of the ``engine:`` section (local mode, a
+        # cluster master or Spark Connect); the session is stopped afterwards if it started here.
+        spark = EngineSettings.from_mapping(cfg.section("engine")).with_name("spark")
+        with open_engine(spark) as eng:
+            result = clean_tables(raw, rules, today, spark=eng.native)
+    else:
+        result = clean_tables(raw, rules, today)
     write_outputs(result, cfg.processed_dir)
     return result
 
