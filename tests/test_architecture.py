@@ -18,8 +18,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "workbench"
 FLOORS: list[set[str]] = [
     {"errors", "io", "formatting", "periods", "i18n", "privacy", "settings", "frames", "exports"},
     {"schema", "config", "sources", "transactions"},
+    {"rfm"}, {"engine"},
     {"ingest", "clean", "demo", "datasets", "onboarding"},
-    {"rfm"}, {"engine"}, {"segment"}, {"clv"}, {"churn", "service"},
+    {"segment"}, {"clv"}, {"churn", "service"},
     {"manage"},
     {"plots"},
     {"context", "report", "cli", "__main__", "notebooks", "templates"},

@@ -205,9 +205,12 @@ def test_a_hive_partitioned_parquet_dataset_gives_the_same_summary(opened, tmp_p
                                                                   name):
     root = tmp_path_factory.getbasetemp() / "orders_hive"
     orders = _demo_orders()
-    if not root.exists():
-        (orders.with_columns(pl.col("order_date").dt.year().alias("year"))
-         .write_parquet(root, partition_by="year"))
+    if not root.exists():  # hive layout: the partition key lives in the folder names only
+        parts = orders.with_columns(pl.col("order_date").dt.year().alias("year")).partition_by(
+            "year", as_dict=True, include_key=False)
+        for (year,), part in parts.items():
+            (root / f"year={year}").mkdir(parents=True)
+            part.write_parquet(root / f"year={year}" / "part-0.parquet")
     assert len(list(root.glob("year=*/*.parquet"))) >= 3
     src = E.read_orders(opened[name], {"path": str(root)})
     assert "year" in src.collect_schema().names()
@@ -310,3 +313,20 @@ def test_the_report_context_on_duckdb_gives_the_polars_clv(small_processed, monk
             assert diff is not None and diff <= 1e-6, (c, diff)
         else:
             assert got.predictions[c].to_list() == ref.predictions[c].to_list(), c
+
+
+def test_the_engine_section_is_checked_up_front(tmp_path):
+    import yaml
+
+    from workbench import config, report
+
+    path = tmp_path / "workbench.yaml"
+    path.write_text(yaml.safe_dump({"engine": {"name": "sparkk", "spark": {"master": "local[2]"}}}),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="engine.name: 'sparkk' is not one of"):
+        report.validate_config(config.load(path))
+    path.write_text(yaml.safe_dump({"engine": {"name": "duckdb", "duckdb": {"threads": 2}}}),
+                    encoding="utf-8")
+    cfg = config.load(path)
+    report.validate_config(cfg)
+    assert EngineSettings.from_mapping(cfg.section("engine")).duckdb == {"threads": 2}
