@@ -21,12 +21,17 @@ from .data import truncate
 __all__ = ["default_segmenter", "p_alive_at"]
 
 
-def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001) -> pl.DataFrame:
+def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, *,
+               sample: int | None = None, seed: int = 0) -> pl.DataFrame:
     """Probability each customer is still active at ``cutoff`` under a BG/NBD model fitted on data up to it.
 
     The RFM summary (lifetimes' definitions, daily periods) comes from
     :func:`workbench.rfm.summary` on purchases (``customer_id, day``) on or before
     ``cutoff``; the model from :func:`workbench.clv.fit` (``model="bgnbd"``, no spend model).
+    With more than ``sample`` customers (None: never) the four parameters are fitted on a
+    seeded random sample of that many (the likelihood costs one term per distinct
+    ``frequency, recency, T``, nearly one per customer in days); every customer then gets
+    the probability under those parameters.
 
     Returns:
         ``customer_id, p_alive`` for every customer with a purchase by ``cutoff``.
@@ -41,7 +46,11 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001) 
     # Customers whose first purchase is on the cut-off day have T = 0: nothing to fit on,
     # and they have just bought, so they are alive.
     fit_on = summary.filter(pl.col("T") > 0)
-    model = _purchase_model(fit_on, penalizer_coef)
+    if sample is not None and fit_on.height > sample:
+        rows = np.sort(np.random.default_rng(seed).choice(fit_on.height, size=sample, replace=False))
+        model = _purchase_model(fit_on[rows], penalizer_coef)
+    else:
+        model = _purchase_model(fit_on, penalizer_coef)
     p = np.ones(summary.height)
     pos = (summary.get_column("T") > 0).to_numpy()
     p[pos] = model.conditional_probability_alive(fit_on.get_column("frequency").to_numpy(),

@@ -203,6 +203,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     # the test cut-off c2 is also the first cut-off of the refit.
     cache: dict[date, FeatureSet] = {}
     kw: dict[str, Any] = {"segmenter": segmenter, "with_p_alive": st.with_p_alive,
+                          "p_alive_sample": st.p_alive_sample, "seed": seed,
                           "settings": tx_settings, "columns": cols}
     train, y_train = training_frame(known, train_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
     test, y_test = training_frame(known, [c2], n, lapsed, buys=buys, feature_cache=cache, **kw)

@@ -227,6 +227,7 @@ def _segment_group(frame: pl.DataFrame, seg: pl.DataFrame | None, switched_on: b
 
 def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, lapsed_days: int, *,
                    segmenter: Segmenter | None = default_segmenter, with_p_alive: bool = True,
+                   p_alive_sample: int | None = None, seed: int = 0,
                    settings: tx.TransactionSettings | None = None,
                    columns: OrderColumns | None = None) -> FeatureSet:
     """Features of every customer who can churn at ``cutoff``, from data on or before it.
@@ -238,6 +239,8 @@ def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, laps
         lapsed_days: customers silent for longer are outside the population.
         segmenter: tiers, RFM segments and lifecycle stages at the cut-off, or None.
         with_p_alive: add the BG/NBD probability alive (feature group ``clv``).
+        p_alive_sample, seed: the BG/NBD parameters are fitted on a seeded sample of at most
+            this many customers (None: all); every customer gets its probability.
         settings: the house's outlier policy (default :class:`TransactionSettings`).
         columns: order column names (canonical by default).
 
@@ -284,7 +287,8 @@ def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, laps
 
     if with_p_alive:
         try:
-            frame = frame.join(p_alive_at(buys, cutoff), on="customer_id", how="left")
+            frame = frame.join(p_alive_at(buys, cutoff, sample=p_alive_sample, seed=seed),
+                               on="customer_id", how="left")
             groups.append("clv")
         except ModelError as exc:
             missing["clv"] = f"the BG/NBD model could not be fitted at {cutoff}: {exc}"

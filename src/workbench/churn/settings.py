@@ -30,6 +30,9 @@ class ChurnSettings(Settings):
         flag_share: share of the population the retention team can contact (None: max-F1
             threshold).
         with_p_alive: add the BG/NBD probability alive as a feature (group ``clv``).
+        p_alive_sample: customers (seeded sample) the BG/NBD parameters of that feature are
+            fitted on at each cut-off when there are more (None: all); every customer gets
+            its probability.
     """
 
     SECTION: ClassVar[str] = "churn"
@@ -44,6 +47,7 @@ class ChurnSettings(Settings):
     train_sample: int | None = 200_000
     flag_share: float | None = 0.2
     with_p_alive: bool = True
+    p_alive_sample: int | None = 100_000
 
     def check(self) -> None:
         if self.window_days is not None and self.window_days <= 0:
@@ -59,6 +63,8 @@ class ChurnSettings(Settings):
             self.fail("importance_max_rows", self.importance_max_rows, "at least 2 (e.g. 5000), or null")
         if self.train_sample is not None and self.train_sample < 100:
             self.fail("train_sample", self.train_sample, "at least 100 (e.g. 200000), or null")
+        if self.p_alive_sample is not None and self.p_alive_sample < 1000:
+            self.fail("p_alive_sample", self.p_alive_sample, "at least 1000 (e.g. 100000), or null")
         if self.flag_share is not None and not 0 < self.flag_share < 1:
             self.fail("flag_share", self.flag_share, "strictly between 0 and 1 (e.g. 0.2), or null")
 
