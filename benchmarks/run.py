@@ -2,6 +2,8 @@
 
 Each benchmark prints a table with its timings and the ratio against a baseline
 measured in the same run.  Pass names to run only some: ``python benchmarks/run.py rfm clv``.
+``bench_report`` (clean + the whole report at 20,000, 200,000 and 1,000,000 customers, the
+real command line) is the long one: about half an hour on two cores.
 Benchmarks are never part of the test suite: speed targets are met here.
 """
 
