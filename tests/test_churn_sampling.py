@@ -90,3 +90,15 @@ def test_train_sample_setting_is_checked_up_front(tmp_path):
     cfg.write_text("churn:\n  train_sample: 5\n", encoding="utf-8")
     assert validation.config_problems(config.load(cfg)) == [
         "workbench.yaml churn.train_sample: 5 must be at least 100 (e.g. 200000), or null."]
+
+
+def test_p_alive_fitted_on_a_sample_of_customers(tables):
+    buys = churn.purchases(tables["orders"], DEMO_END)[0]
+    full = churn.p_alive_at(buys, DEMO_END)
+    part = churn.p_alive_at(buys, DEMO_END, sample=1000, seed=7)
+    assert full.height > 2000 and part.height == full.height      # every customer gets one
+    assert part.get_column("customer_id").equals(full.get_column("customer_id"))
+    diff = (part.get_column("p_alive") - full.get_column("p_alive")).abs()
+    assert diff.mean() < 0.03 and diff.max() < 0.15
+    assert part.equals(churn.p_alive_at(buys, DEMO_END, sample=1000, seed=7))
+    assert not part.equals(churn.p_alive_at(buys, DEMO_END, sample=1000, seed=8))
