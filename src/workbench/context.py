@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -37,13 +38,19 @@ __all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "last_complete_month_end", "
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
     """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before ``as_of``."""
+    path = _clean_table(processed_dir, table)
+    return transactions.as_of_filter(pl.scan_parquet(path), table, as_of).collect()
+
+
+def _clean_table(processed_dir: Path, table: str) -> Path:
+    """The path of a clean canonical table; it must exist (the error says to run the cleaning)."""
     schema.get(table)
     path = Path(processed_dir) / f"{table}.parquet"
     if not path.is_file():
         raise DataError(
             f"{path} does not exist; run `workbench clean` (or the report) to produce the clean tables."
         )
-    return transactions.as_of_filter(pl.scan_parquet(path), table, as_of).collect()
+    return path
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,8 @@ class Context:
         if settings.name == "polars":
             return transactions.transactions(self.load("orders", day), day,
                                              self.transaction_settings)
-        self.load("orders", day)  # the clean table exists (or the error says what to run)
         with engine.open_engine(settings) as eng:
-            orders = engine.read_orders(eng, Path(self.processed_dir) / "orders.parquet")
-            log = engine.transactions(orders, day, self.transaction_settings)
-            out = engine.to_polars(log)
+            out = engine.to_polars(self._engine_log(eng, day))
             return out.sort([c for c in ("customer_id", "day", "order_id") if c in out.columns]
                             ).lazy()
 
@@ -101,11 +105,26 @@ class Context:
         """Per-customer frequency, recency, T and monetary value at the as-of date, in days,
         computed on the configured engine (:func:`workbench.engine.rfm_summary`)."""
         day = as_of or self.as_of
-        self.load("orders", day)
         with engine.open_engine(self.engine_settings) as eng:
-            orders = engine.read_orders(eng, Path(self.processed_dir) / "orders.parquet")
-            log = engine.transactions(orders, day, self.transaction_settings)
+            log = self._engine_log(eng, day)
             return engine.rfm_summary(engine.purchases(log), observation_period_end=day)
+
+    def _engine_log(self, eng: engine.Engine, day: date) -> Any:
+        """The transaction log at ``day`` on the open engine, read there from the clean orders
+        (never collected on the driver)."""
+        orders = engine.read_orders(eng, self._table_path("orders"))
+        return engine.transactions(orders, day, self.transaction_settings)
+
+    def _table_path(self, table: str) -> Path:
+        """The clean table's path; the error says whether the configuration has no source
+        for it or the cleaning has not run."""
+        path = Path(self.processed_dir) / f"{table}.parquet"
+        if not path.is_file() and table in schema.TABLES and table not in self.cfg.sources:
+            raise DataError(
+                f"this needs the {table} table, and the configuration has no source for it "
+                f"({self.cfg.path or 'workbench.yaml'} sources.{table}); add the {table} export "
+                f"there to include it.")
+        return _clean_table(self.processed_dir, table)
 
     def load(self, table: str, as_of: date | None = None) -> pl.DataFrame:
         """A clean canonical table, restricted to what was known at the as-of date.
@@ -114,12 +133,7 @@ class Context:
             DataError: the clean table does not exist; the message says whether the
                 configuration has no source for it or the cleaning has not run.
         """
-        path = Path(self.processed_dir) / f"{table}.parquet"
-        if not path.is_file() and table in schema.TABLES and table not in self.cfg.sources:
-            raise DataError(
-                f"this needs the {table} table, and the configuration has no source for it "
-                f"({self.cfg.path or 'workbench.yaml'} sources.{table}); add the {table} export "
-                f"there to include it.")
+        self._table_path(table)
         return load_processed(self.processed_dir, table, as_of or self.as_of)
 
     def load_optional(self, table: str, as_of: date | None = None) -> pl.DataFrame | None:
