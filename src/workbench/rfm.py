@@ -568,11 +568,7 @@ def calibration_holdout(
         obs_end = pd.Timestamp(prof["dt_max"])
     else:
         obs_end = _to_timestamp(observation_period_end, "observation_period_end", datetime_format)
-    if cal_end > obs_end:
-        raise UsageError(
-            f"calibration_period_end ({cal_end:%Y-%m-%d}) comes after observation_period_end "
-            f"({obs_end:%Y-%m-%d}); the calibration period must end before the holdout ends."
-        )
+    duration = _holdout_duration(cal_end, obs_end, freq, freq_multiplier)
     if pd.Timestamp(prof["dt_min"]) > cal_end:
         raise DataError(
             f"no purchase on or before calibration_period_end ({cal_end:%Y-%m-%d}); the first "
@@ -598,8 +594,18 @@ def calibration_holdout(
 
     cal_agg, hold = _collect(inp, prof["rows"], queries)
     cal = _summary_columns(cal_agg, seconds, freq_multiplier, inp.has_m, "_cal")
-    duration = (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
     return _finish(_cal_hold(cal, hold, inp.has_m, duration, cal_end, obs_end), inp)
+
+
+def _holdout_duration(cal_end: pd.Timestamp, obs_end: pd.Timestamp, freq: str,
+                      freq_multiplier: float) -> float:
+    """The holdout's length in periods; the calibration must not end after the holdout."""
+    if cal_end > obs_end:
+        raise UsageError(
+            f"calibration_period_end ({cal_end:%Y-%m-%d}) comes after observation_period_end "
+            f"({obs_end:%Y-%m-%d}); the calibration period must end before the holdout ends."
+        )
+    return (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
 
 
 def _cal_hold(cal: pl.DataFrame, hold: pl.DataFrame, has_m: bool, duration: float,
@@ -678,10 +684,7 @@ def calibration_holdout_from_periods(cal_agg: pl.DataFrame, hold_agg: pl.DataFra
     _, seconds = _check_freq(freq, freq_multiplier)
     cal_end = _to_timestamp(calibration_period_end, "calibration_period_end", None)
     obs_end = _to_timestamp(observation_period_end, "observation_period_end", None)
-    if cal_end > obs_end:
-        raise UsageError(
-            f"calibration_period_end ({cal_end:%Y-%m-%d}) comes after observation_period_end "
-            f"({obs_end:%Y-%m-%d}); the calibration period must end before the holdout ends.")
+    duration = _holdout_duration(cal_end, obs_end, freq, freq_multiplier)
     cal = _from_periods(cal_agg, id_col, period_start(cal_end, freq), seconds,
                         freq_multiplier, "_cal")
     has_m = "repeat_total" in cal_agg.columns
@@ -690,6 +693,5 @@ def calibration_holdout_from_periods(cal_agg: pl.DataFrame, hold_agg: pl.DataFra
     if has_m:
         cols += [pl.col("holdout_total").cast(pl.Float64).alias("__sum"),
                  pl.col("holdout_rows").alias("__rows")]
-    duration = (obs_end.to_period(freq) - cal_end.to_period(freq)).n / freq_multiplier
     res = _cal_hold(cal, hold_agg.select(cols), has_m, duration, cal_end, obs_end)
     return res.sort(_ID, multithreaded=False).rename({_ID: id_col})
