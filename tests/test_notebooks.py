@@ -10,6 +10,7 @@ pass (nbval's exit code 5, nothing collected, is a failure).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -48,6 +49,10 @@ def test_notebooks_are_committed_without_outputs():
         assert "parameters" in code[0].metadata.get("tags", []), f"{name}: first code cell is not tagged 'parameters'"
         dirty = [i for i, c in enumerate(code) if c.outputs or c.execution_count is not None]
         assert not dirty, f"{name}: clear the outputs of code cells {dirty} before committing"
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        no_id = [i for i, c in enumerate(raw["cells"]) if "id" not in c]
+        assert not no_id, (f"{name}: cells {no_id} have no id (nbformat 4.5 requires one); "
+                           f"normalise the notebook (nbformat.validator.normalize)")
 
 
 def test_notebooks_run_with_nbval(small_processed):
