@@ -210,17 +210,24 @@ def dedupe_customers(customers: pl.DataFrame, rules: CleaningRules | None = None
     feats = linkage_features(customers, rules.suffixes).with_columns(*[pl.when(~pl.col(f"{f}_n").is_in(v.implode()))
                                .then(pl.col(f"{f}_n")).alias(f"{f}_n")
                                for f, v in bad.items() if v.len()])
-    pairs, model = score_pairs(feats, seed=rules.linkage_seed, backend=rules.linkage_backend,
-                               spark=spark, min_probability=0.0)
     ids = feats.get_column("customer_id")
+    position = {c: i for i, c in enumerate(ids.to_list())}
+    always = _pairs_by_id(list(rules.always_merge), position)
+    low = rules.review_band[0]
+    # Only the pairs the decisions read leave the engine: those from the review band's low
+    # bound up (a hair below, so a pair at the bound is not lost to rounding), and the weaker
+    # pairs between records that a link (or an always_merge pair) touches, which are the
+    # chain guard's contradictions (decide() reads no others).
+    pairs, model = score_pairs(feats, seed=rules.linkage_seed, backend=rules.linkage_backend,
+                               spark=spark, min_probability=low * (1 - 1e-9),
+                               context_probability=rules.match_probability,
+                               context_ids=[x for pair in always for x in pair])
     rank = (feats.select("unique_id", "customer_id", "signup_date")
             .sort(["signup_date", "customer_id"], nulls_last=True)
             .with_row_index("_rank").sort("unique_id").get_column("_rank").to_list())
-    position = {c: i for i, c in enumerate(ids.to_list())}
-    d = decide(pairs, rank, rules.match_probability, (rules.review_band[0],
-                                                      rules.review_band[1]),
+    d = decide(pairs, rank, rules.match_probability, (low, rules.review_band[1]),
                rules.chain_probability, _pairs_by_id(list(rules.never_merge), position),
-               _pairs_by_id(list(rules.always_merge), position))
+               always)
     dups = d.links.select(ids.gather(d.links.get_column("duplicate")).alias("duplicate_id"),
                           ids.gather(d.links.get_column("survivor")).alias("kept_id"),
                           "matched_on", pl.col("match_probability").round(9), "decided_by")

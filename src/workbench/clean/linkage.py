@@ -25,6 +25,7 @@ comparison and each field's match weight (log2 Bayes factor).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,14 +148,21 @@ _PAIR_COLS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 
 def score_pairs(features: pl.DataFrame, seed: int = 0, backend: str = "duckdb",
                 spark: Any = None, min_probability: float = 0.01,
+                context_probability: float | None = None, context_ids: Sequence[int] = (),
                 ) -> tuple[pl.DataFrame, LinkageModel]:
     """Train the model on ``features`` and score every candidate pair.
+
+    Only the pairs at or above ``min_probability`` leave the engine, plus the *context* of the
+    strong pairs: every weaker candidate pair between two records that a pair at or above
+    ``context_probability`` touches (or that ``context_ids`` lists).  Those are the pairs that
+    can contradict a chain (:func:`.decide.decide`); the millions of weak pairs between
+    strangers who merely share a common name never leave the engine.
 
     Returns:
         ``(pairs, model)``: pairs with ``unique_id_l < unique_id_r``, ``match_probability``,
         ``match_weight``, per field ``gamma_<field>`` (the level: -1 missing, 0 different,
         higher more similar) and ``mw_<field>`` (the field's match weight), sorted by the two
-        ids; only pairs with a probability of at least ``min_probability``.
+        ids.  ``model.candidate_pairs`` counts every candidate pair scored.
     """
     if features.height < 2:
         empty = pl.DataFrame(schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64,
@@ -192,33 +200,82 @@ def score_pairs(features: pl.DataFrame, seed: int = 0, backend: str = "duckdb",
         except Exception as exc:  # noqa: BLE001 - a session with no pairs trains nothing
             if "no" not in str(exc).lower() and "empty" not in str(exc).lower():
                 raise DataError(f"customer linkage: training on {rule} failed: {exc}") from exc
-    pred = linker.inference.predict(threshold_match_probability=min_probability or None,
-                                    warning_mode="never")
-    raw = pl.from_arrow(pred.as_pyarrow_table())
-    assert isinstance(raw, pl.DataFrame)
-    # The engine leaves out a comparison it could not train (no pair ever agreed on it): its
-    # level is then unknown and its weight 0.
-    for f in FIELDS:
-        if f"gamma_{f}" not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.Int64).alias(f"gamma_{f}"),
-                                   pl.lit(0.0).alias(f"mw_{f}"))
-    gammas = [pl.col(f"gamma_{f}").cast(pl.Int64) for f in FIELDS]
-    # A field's match weight includes its term-frequency adjustment (a rare name weighs more).
-    weights = [(pl.col(f"mw_{f}").cast(pl.Float64)
-                + (pl.col(f"mw_tf_adj_{f}").cast(pl.Float64).fill_null(0.0)
-                   if f"mw_tf_adj_{f}" in raw.columns else pl.lit(0.0))).alias(f"mw_{f}")
-               for f in FIELDS]
-    pairs = (raw.select(pl.min_horizontal("unique_id_l", "unique_id_r").cast(pl.Int64)
-                        .alias("unique_id_l"),
-                        pl.max_horizontal("unique_id_l", "unique_id_r").cast(pl.Int64)
-                        .alias("unique_id_r"),
-                        pl.col("match_probability").cast(pl.Float64),
-                        pl.col("match_weight").cast(pl.Float64), *gammas, *weights)
-             .sort(["unique_id_l", "unique_id_r"]))
+    pairs, candidates = _predict(linker, db, min_probability, context_probability,
+                                 context_ids, backend, spark)
     model = LinkageModel(prior=float(linker._settings_obj._probability_two_random_records_match),
-                         parameters=_parameters(linker), candidate_pairs=pairs.height)
+                         parameters=_parameters(linker), candidate_pairs=candidates)
     linker.table_management.delete_tables_created_by_splink_from_db()
     return pairs, model
+
+
+def _query(linker: Linker, sql: str) -> pl.DataFrame:
+    """The result of ``sql`` on the engine, to polars through Arrow (the engine's table is
+    dropped once read)."""
+    sdf = linker.misc.query_sql(sql, output_type="splink_df")
+    try:
+        out = pl.from_arrow(sdf.as_pyarrow_table())
+    finally:
+        sdf.drop_table_from_database_and_remove_from_cache()
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def _scored(linker: Linker, blocked: Any, threshold: float | None) -> pl.DataFrame:
+    """Score the registered candidate pairs ``blocked`` and read only the columns the
+    decisions need (never the records' own columns): ids, probability, weight, per field the
+    level and the weight including its term-frequency adjustment."""
+    linker.table_management.register_blocked_pairs_for_predict(blocked)
+    pred = linker.inference.predict(threshold_match_probability=threshold or None,
+                                    warning_mode="never")
+    try:
+        have = {c.unquote().name for c in pred.columns}
+        # The engine leaves out a comparison it could not train (no pair ever agreed on it):
+        # its level is then unknown and its weight 0.
+        cols = ["least(unique_id_l, unique_id_r) as unique_id_l",
+                "greatest(unique_id_l, unique_id_r) as unique_id_r",
+                "cast(match_probability as double) as match_probability",
+                "cast(match_weight as double) as match_weight"]
+        for f in FIELDS:
+            tf = (f" + coalesce(cast(mw_tf_adj_{f} as double), 0.0)"
+                  if f"mw_tf_adj_{f}" in have else "")
+            cols += ([f"cast(gamma_{f} as bigint) as gamma_{f}",
+                      f"cast(mw_{f} as double){tf} as mw_{f}"] if f"gamma_{f}" in have
+                     else [f"cast(null as bigint) as gamma_{f}", f"0.0d as mw_{f}"])
+        return _query(linker, f"select {', '.join(cols)} from {pred.physical_name}")
+    finally:
+        pred.drop_table_from_database_and_remove_from_cache()
+
+
+def _predict(linker: Linker, db: Any, min_probability: float,
+             context_probability: float | None, context_ids: Sequence[int], backend: str,
+             spark: Any) -> tuple[pl.DataFrame, int]:
+    """The scored pairs of :func:`score_pairs` and the number of candidate pairs."""
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    candidates = int(_query(linker, f"select count(*) as n from {blocked.physical_name}")
+                     .item())
+    pairs = _scored(linker, blocked, min_probability)
+    if min_probability > 0 and (context_probability is not None or len(context_ids)):
+        strong = (pairs.filter(pl.col("match_probability") >= context_probability)
+                  if context_probability is not None else pairs.clear())
+        touched = pl.concat([strong.get_column("unique_id_l"), strong.get_column("unique_id_r"),
+                             pl.Series(list(context_ids), dtype=pl.Int64)]).unique()
+        if touched.len() > 1:
+            ids = pl.DataFrame({"uid": touched.sort()}).to_arrow()
+            t = db.register(ids if backend == "duckdb" else spark.createDataFrame(ids))
+            b = blocked.physical_name
+            among = linker.misc.query_sql(
+                f"select b.* from {b} as b where b.join_key_l in (select uid from "
+                f"{t.physical_name}) and b.join_key_r in (select uid from {t.physical_name})",
+                output_type="splink_df")
+            try:
+                weak = _scored(linker, among, None)
+            finally:
+                among.drop_table_from_database_and_remove_from_cache()
+                t.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+            pairs = pl.concat([pairs, weak.join(pairs, on=["unique_id_l", "unique_id_r"],
+                                                how="anti")])
+    blocked.drop_table_from_database_and_remove_from_cache()
+    return pairs.sort(["unique_id_l", "unique_id_r"]), candidates
 
 
 def _parameters(linker: Linker) -> pl.DataFrame:
