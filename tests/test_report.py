@@ -758,3 +758,32 @@ def test_wheel_ships_notebooks_and_templates(tmp_path):
     assert got["notebooks"] == str(target / "workbench" / "notebooks")
     assert got["found"] == list(report.NOTEBOOKS)
     assert got["css"] > 0
+
+
+def test_report_on_spark_publishes_the_polars_results(small_report, request, tmp_path):
+    """``engine="spark"`` (``workbench report --engine spark``) runs the notebooks' transaction
+    log on Spark local mode in their kernels; the CLV results it publishes equal the polars
+    run's (model parameters to 1e-6), and each manifest says which engine ran.  Both runs use
+    an as-of date of their own, so the published report of the period is left alone."""
+    _code, out, _ = small_report
+    folder = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    published = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert published["engine"] == {"name": "polars"}
+    as_of = date.fromisoformat(published["as_of"])
+    as_of = as_of.replace(day=as_of.day - 2)
+    config = request.getfixturevalue("small_processed")
+    results = {}
+    for name in ("polars", "spark"):
+        (run,) = report.run(config, as_of=as_of, notebooks=["02_segmentation", "03_clv"],
+                            clean=False, out=tmp_path / name, progress_stream=io.StringIO(),
+                            live=False, engine=name)
+        assert run.manifest["status"] == "ok"
+        assert run.manifest["engine"]["name"] == name
+        results[name] = run.manifest["results"]
+    assert results["spark"].keys() == results["polars"].keys() == {"segmentation", "clv"}
+    assert results["polars"]["clv"]["customers"] > 0
+    for step in ("segmentation", "clv"):
+        assert _close(results["spark"][step], results["polars"][step], rel=1e-6), step
+    assert os.environ.get("WORKBENCH_ENGINE") is None  # the run restores the environment
+    with pytest.raises(UsageError, match="engine 'sparkk' is not one of polars, duckdb, spark"):
+        report.run(config, notebooks=["03_clv"], clean=False, out=tmp_path, engine="sparkk")

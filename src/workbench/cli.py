@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -90,11 +89,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import report  # lazy: keeps `workbench --help` fast (see above)
-    from .context import ENGINE_VAR  # lazy: keeps `workbench --help` fast (see above)
 
-    if getattr(args, "engine", None):  # the notebooks' kernels inherit the environment
-        os.environ[ENGINE_VAR] = args.engine
-    return report.main(args)
+    return report.main(args)  # --engine reaches the notebooks' kernels through report.run
 
 
 def _seconds(text: str) -> float:

@@ -23,16 +23,18 @@ from typing import Any
 from .. import __version__
 from .. import config as config_mod
 from .. import io as wio
+from ..engine.settings import EngineSettings
 from .planning import Period
 from .steps import RESULT_STEPS
 
-__all__ = ["VERSION_PACKAGES", "StepRecord", "build_manifest", "file_sha256", "gather_results",
+__all__ = ["VERSION_PACKAGES", "StepRecord", "build_manifest", "engine_record", "file_sha256",
+           "gather_results",
            "git_commit", "input_files", "ledger_tables", "load_ledger", "now", "package_versions",
            "rows_from_ledger"]
 
 #: The packages whose versions the manifest records.
 VERSION_PACKAGES = ("pandas", "polars", "numpy", "scipy", "scikit-learn", "lifetimes",
-                    "matplotlib", "papermill", "nbconvert")
+                    "matplotlib", "papermill", "nbconvert", "narwhals", "duckdb", "pyspark")
 
 
 def now() -> str:
@@ -91,6 +93,20 @@ def input_files(cfg: config_mod.Config) -> list[dict[str, Any]]:
     return out
 
 
+def engine_record(settings: EngineSettings) -> dict[str, Any]:
+    """What the manifest says about the engine of a run: its name and where it ran (the
+    Spark master or Connect URL, DuckDB's threads and memory limit when set)."""
+    out: dict[str, Any] = {"name": settings.name}
+    if settings.name == "spark":
+        if settings.spark_connect:
+            out["connect"] = settings.spark_connect
+        else:
+            out["master"] = settings.spark_master
+    elif settings.name == "duckdb":
+        out.update({k: v for k, v in settings.duckdb.items() if v is not None})
+    return out
+
+
 def package_versions() -> dict[str, str | None]:
     """Versions of Python, the workbench and the libraries that shape the numbers."""
     out: dict[str, str | None] = {"python": platform.python_version(), "workbench": __version__}
@@ -139,7 +155,8 @@ def build_manifest(*, period: Period, status: str, parameters: Mapping[str, Any]
                    versions: Mapping[str, Any], commit: str | None,
                    reports: Sequence[str] = (), error: Mapping[str, Any] | None = None,
                    config: Mapping[str, Any] | None = None,
-                   sections: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+                   sections: Mapping[str, Mapping[str, Any]] | None = None,
+                   engine: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Assemble ``manifest.json`` (pure): the shape monitoring scripts rely on.
 
     ``status`` is ``ok`` (every section ran), ``partial`` (published, some sections
@@ -165,6 +182,7 @@ def build_manifest(*, period: Period, status: str, parameters: Mapping[str, Any]
         "rows": rows_from_ledger(ledger),
         "versions": dict(versions),
         "git_commit": commit,
+        "engine": dict(engine or {"name": "polars"}),
         "steps": [s.as_dict() for s in steps],
         "sections": {k: dict(v) for k, v in (sections or {}).items()},
         "reports": list(reports),

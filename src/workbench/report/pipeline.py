@@ -20,11 +20,14 @@ from .. import config as config_mod
 from .. import context as context_mod
 from .. import i18n
 from .. import io as wio
+from ..context import ENGINE_VAR
+from ..engine import ENGINES, EngineSettings
 from ..errors import StepFailed, UsageError, WorkbenchError
 from ..transactions import TransactionSettings
 from . import locking
 from .manifest import (
     StepRecord,
+    engine_record,
     git_commit,
     input_files,
     load_ledger,
@@ -83,7 +86,7 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         notebooks: Sequence[str] = NOTEBOOKS, notebook_dir: str | os.PathLike[str] | None = None,
         parameters: Mapping[str, Mapping[str, Any]] | None = None, clean: bool = True,
         progress_stream: TextIO | None = None, live: bool | None = None,
-        lock_wait: float | None = None) -> list[PeriodRun]:
+        lock_wait: float | None = None, engine: str | None = None) -> list[PeriodRun]:
     """Run the periodic report: cleaning once, then every notebook for each period.
 
     Args:
@@ -101,6 +104,9 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         progress_stream, live: where progress goes and whether it is a live terminal line.
         lock_wait: seconds to wait for another run holding the processed or reports folder
             (default: ``report.lock_wait_seconds``, 0).
+        engine: the engine of the transaction-level work (``polars``, ``duckdb``, ``spark``;
+            default: ``$WORKBENCH_ENGINE``, else the configuration's ``engine.name``).  The
+            notebooks' kernels get it as ``$WORKBENCH_ENGINE``; the manifest records it.
 
     Returns:
         One :class:`PeriodRun` per period, in order.
@@ -141,8 +147,11 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
     wait = settings.lock_wait_seconds if lock_wait is None else float(lock_wait)
     if wait < 0:
         raise UsageError(f"--lock-wait {wait:g}: the seconds to wait cannot be negative.")
+    engine_cfg = _engine_of(cfg, engine)
     progress = Progress(progress_stream, live)
     analyses = any(nb in ANALYSIS_STEPS for nb in notebooks)
+    saved_engine = os.environ.get(ENGINE_VAR)
+    os.environ[ENGINE_VAR] = engine_cfg.name  # the notebooks' kernels inherit the environment
     try:
         with locking.hold([cfg.processed_dir, reports_dir], wait):
             for folder in (cfg.processed_dir, reports_dir):
@@ -158,7 +167,8 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
                 reports_dir=reports_dir, lang=language, show_pii=cfg.show_pii,
                 notebooks=list(notebooks), notebook_dir=nb_dir, extra=extra,
                 clean_step=clean_step, ledger=ledger, progress=progress,
-                versions=package_versions(), commit=git_commit(), inputs=input_files(cfg))
+                versions=package_versions(), commit=git_commit(), inputs=input_files(cfg),
+                engine=engine_record(engine_cfg))
             runs = []
             tx = TransactionSettings.from_mapping(cfg.section("transactions"))
             for p in planned:
@@ -172,7 +182,22 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
                 runs.append(run_period(cfg, p, shared))
             return runs
     finally:
+        if saved_engine is None:
+            os.environ.pop(ENGINE_VAR, None)
+        else:
+            os.environ[ENGINE_VAR] = saved_engine
         progress.close()
+
+
+def _engine_of(cfg: config_mod.Config, name: str | None) -> EngineSettings:
+    """The engine this run uses: ``name`` (``--engine``), else ``$WORKBENCH_ENGINE``, else
+    the configuration's ``engine.name``; an unknown name is a usage error."""
+    settings = EngineSettings.from_mapping(cfg.section("engine"))
+    chosen = name or os.environ.get(ENGINE_VAR)
+    if chosen and chosen not in ENGINES:
+        raise UsageError(f"engine '{chosen}' is not one of {', '.join(ENGINES)} "
+                         f"(--engine or ${ENGINE_VAR}).")
+    return settings.with_name(chosen) if chosen else settings
 
 
 def _default_as_of(cfg: config_mod.Config, ledger: Mapping[str, Any], analyses: bool) -> date:
@@ -195,7 +220,7 @@ def main(args: argparse.Namespace) -> int:
                period_to=getattr(args, "period_to", None),
                freq=getattr(args, "freq", "month") or "month",
                out=getattr(args, "out", None), lang=getattr(args, "lang", None),
-               lock_wait=getattr(args, "lock_wait", None))
+               lock_wait=getattr(args, "lock_wait", None), engine=getattr(args, "engine", None))
     for r in runs:
         skipped = [n for n, s in r.manifest.get("sections", {}).items() if s["status"] != "ok"]
         note = f" (without {', '.join(skipped)}: see those pages)" if skipped else ""

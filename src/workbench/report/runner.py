@@ -25,7 +25,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -81,6 +81,7 @@ class RunInputs:
     versions: Mapping[str, Any]
     commit: str | None
     inputs: list[dict[str, Any]]
+    engine: Mapping[str, Any] = field(default_factory=lambda: {"name": "polars"})
 
 
 def _quiet_papermill() -> tuple[logging.Logger, int]:
@@ -439,6 +440,7 @@ def _run_period_in(staging: Path, stage_results: Path, final_results: Path,
             results=gather_results(stage_results), started=started, finished=now(),
             seconds=time.monotonic() - t_start, versions=shared.versions, commit=shared.commit,
             reports=pages.written, error=error, sections=sections_of(result.sections),
+            engine=shared.engine,
             config={"path": common["config_path"],
                     "sha256": file_sha256(cfg.path) if cfg.path else None})
         wio.atomic_write_json(manifest, staging / "manifest.json")
