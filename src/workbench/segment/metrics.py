@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from .. import transactions as tx
@@ -40,6 +41,17 @@ def no_nulls(df: pl.DataFrame, cols: Sequence[str], what: str) -> None:
             )
 
 
+def spread(mask: np.ndarray, frame: pl.DataFrame) -> list[pl.Series]:
+    """The columns of ``frame`` (one row per True of ``mask``, in order) spread over all
+    rows of ``mask``, null where it is False: the result of a join on row position,
+    without the join and the sort back."""
+    index = np.cumsum(mask) - 1
+    idx = pl.Series(np.where(mask, index, 0), dtype=pl.UInt32)
+    take = pl.DataFrame({"_i": idx, "_m": mask}).select(
+        pl.when(pl.col("_m")).then(pl.col("_i")).alias("_i")).to_series()
+    return [frame.get_column(c).gather(take) for c in frame.columns]
+
+
 def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | None = None, *,
                     customer_id_col: str = "customer_id", date_col: str = "order_date",
                     amount_col: str = "amount", status_col: str = "status",
@@ -55,23 +67,41 @@ def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | 
     day = parse_date(as_of, "as_of")
     o = as_polars(orders, "orders", [customer_id_col, date_col, amount_col])
     no_nulls(o, [customer_id_col, date_col, amount_col], "orders")
-    has_margin = margin_col in o.columns
-    if has_margin:
-        o = o.with_row_index("__row")
-    log = tx.transactions(o, day, settings, customer_id_col=customer_id_col, date_col=date_col,
-                          amount_col=amount_col, status_col=status_col, outlier_col=outlier_col,
-                          order_id_col="__row" if has_margin else None)
-    if not has_margin:
-        return log
-    margin = o.lazy().select(pl.col("__row").cast(pl.String).alias("order_id"),
-                             pl.col(margin_col).cast(pl.Float64).alias("_margin"))
+    if margin_col not in o.columns:
+        return tx.transactions(o, day, settings, customer_id_col=customer_id_col,
+                               date_col=date_col, amount_col=amount_col, status_col=status_col,
+                               outlier_col=outlier_col, order_id_col=None)
+    # The rows and columns of tx.transactions (its own expressions), with the order's margin
+    # carried along the same rows: no order id to make up and join back.
+    keep, cols = tx.log_columns(o.schema, customer_id_col=customer_id_col, date_col=date_col,
+                                amount_col=amount_col, status_col=status_col,
+                                outlier_col=outlier_col, order_id_col=None)
+    lf = tx.as_of_filter(o.lazy(), "orders", day, column=date_col)
     signed = (pl.when(pl.col("kind") == "return").then(-pl.col("_margin").abs())
               .otherwise(pl.col("_margin")))
     factor = (pl.when(pl.col("amount") != 0).then(pl.col("value") / pl.col("amount"))
               .otherwise(1.0))
-    return (log.join(margin, on="order_id", how="left")
+    return (lf.filter(keep).select(*cols, pl.col(margin_col).cast(pl.Float64).alias("_margin"))
+            .with_columns(tx.policy_value(settings or tx.TransactionSettings()).round(2)
+                          .alias("value"))
             .with_columns((signed * factor).fill_null(0.0).alias("margin"))
-            .drop("order_id", "_margin"))
+            .drop("_margin"))
+
+
+def _all_customers(act: pl.DataFrame, customers: Any, customer_id_col: str) -> pl.DataFrame:
+    """``act`` (one row per active customer, sorted by id) with a row for every customer
+    of the archive besides, sorted by id: the archive's ids in order, the activity
+    joined on, and any customer known only from the orders added."""
+    c = as_polars(customers, "customers", [customer_id_col])
+    no_nulls(c, [customer_id_col], "customers")
+    ids = c.get_column(customer_id_col).cast(pl.String).alias("customer_id")
+    ids = (ids if ids.is_sorted() else ids.sort()).set_sorted().unique(maintain_order=True)
+    frame = ids.to_frame()
+    out = frame.join(act, on="customer_id", how="left", maintain_order="left")
+    extra = act.join(frame, on="customer_id", how="anti")
+    if extra.height:
+        out = pl.concat([out, extra.select(out.columns)]).sort("customer_id")
+    return out
 
 
 def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *, as_of: Any,
@@ -82,16 +112,14 @@ def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *,
         raise UsageError(f"frequency_basis '{frequency_basis}' must be 'days' or 'orders'.")
     day = parse_date(as_of, "as_of")
     lf = tx.as_of_filter(log, "transactions", day, column="day")
-    act = tx.customer_activity(lf, None, day).collect()
+    activity = tx.customer_activity(lf, None, day)
     has_margin = "margin" in lf.collect_schema().names()
     if has_margin:
         margins = lf.group_by("customer_id").agg(pl.col("margin").sum().alias("gross_margin"))
-        act = act.join(margins.collect(), on="customer_id", how="left")
+        activity = activity.join(margins, on="customer_id", how="left", maintain_order="left")
+    act = activity.collect()
     if customers is not None:
-        c = as_polars(customers, "customers", [customer_id_col])
-        no_nulls(c, [customer_id_col], "customers")
-        ids = c.select(pl.col(customer_id_col).cast(pl.String).alias("customer_id")).unique()
-        act = ids.join(act, on="customer_id", how="full", coalesce=True)
+        act = _all_customers(act, customers, customer_id_col)
     as_of_lit = pl.lit(day)
     m = act.with_columns(
         pl.col("n_orders", "purchase_days", "outlier_orders").fill_null(0),
@@ -114,7 +142,10 @@ def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *,
         .otherwise(None).alias("avg_order_value"),
     )
     cols = ["customer_id", *METRIC_COLUMNS, *(["gross_margin"] if has_margin else [])]
-    return m.select(cols).sort("customer_id").rename({"customer_id": customer_id_col})
+    m = m.select(cols)
+    if not m.get_column("customer_id").is_sorted():
+        m = m.sort("customer_id")
+    return m.rename({"customer_id": customer_id_col})
 
 
 def customer_metrics(

@@ -10,10 +10,10 @@ import polars as pl
 from .. import transactions as tx
 from ..errors import DataError, UsageError
 from ..periods import parse_date
-from .abc import abc_classify, pareto_curve
+from .abc import abc_and_pareto
 from .clusters import RFMClusterer
 from .lifecycle import lifecycle_stage
-from .metrics import latest_nps, metrics_from_log, transaction_log
+from .metrics import latest_nps, metrics_from_log, spread, transaction_log
 from .migration import Migration, tier_migration
 from .present import key_results
 from .result import Segmentation
@@ -72,38 +72,39 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
     if m.filter(pl.col("frequency") > 0).height == 0:
         raise DataError(f"no customer has a purchase on or before {day}; choose a later as_of "
                         f"date.")
-    net12 = tx.net_revenue(log, day, 12).collect().rename({"customer_id": customer_id_col})
-    m = (m.join(net12, on=customer_id_col, how="left")
-         .with_columns(pl.col("net_revenue_12m").fill_null(0.0)))
+    net12 = tx.net_revenue(log, day, 12).rename({"customer_id": customer_id_col})
+    m = (m.lazy().join(net12, on=customer_id_col, how="left", maintain_order="left")
+         .with_columns(pl.col("net_revenue_12m").fill_null(0.0)).collect())
     if surveys is not None:
         nps = latest_nps(surveys, as_of=day, customer_id_col=customer_id_col)
         m = m.join(nps.with_columns(pl.col(customer_id_col).cast(m.schema[customer_id_col])),
-                   on=customer_id_col, how="left")
+                   on=customer_id_col, how="left", maintain_order="left")
     else:
         m = m.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
-    m = abc_classify(m, shares=st.abc_shares, customer_id_col=customer_id_col)
+    m, pareto = abc_and_pareto(m, shares=st.abc_shares, customer_id_col=customer_id_col)
     m = rfm_scores(m, n=st.n_scores, customer_id_col=customer_id_col)
     rules = segment_rules(st.rules, st.n_scores)
     m = assign_segments(m, rules, n=st.n_scores)
     m = lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
                         churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
                         min_purchases_own_gap=st.min_purchases_own_gap)
-    buyers = m.filter(pl.col("frequency") > 0)
+    bought = (m.get_column("frequency") > 0).fill_null(False).to_numpy()
+    buyers = m.filter(pl.Series(bought))
     scorer = TierScorer(st.tier_weights, st.tier_cuts, st.tier_method, customer_id_col)
-    m = m.join(scorer.fit_transform(buyers), on=customer_id_col, how="left")
+    m = m.with_columns(spread(bought, scorer.fit_transform(buyers).drop(customer_id_col)))
     clusterer = None
     if cluster:
         clusterer = RFMClusterer(range(st.k_min, st.k_max + 1), st.random_state,
                                  st.silhouette_sample, fit_sample=st.cluster_sample).fit(buyers)
-        m = m.join(pl.DataFrame({customer_id_col: buyers.get_column(customer_id_col),
-                                 "cluster": clusterer.labels_}), on=customer_id_col, how="left")
+        m = m.with_columns(spread(bought, pl.DataFrame({"cluster": clusterer.labels_})))
     else:
         m = m.with_columns(pl.lit(None, dtype=pl.Int64).alias("cluster"))
     first = [customer_id_col if c == "customer_id" else c for c in SEGMENT_COLUMNS]
     rest = [c for c in m.columns if c not in first]
-    table = m.select(*first, *rest).sort(customer_id_col)
-    seg = Segmentation(table=table, results={},
-                       pareto=pareto_curve(m, customer_id_col=customer_id_col), rules=rules,
+    table = m.select(*first, *rest)
+    if not table.get_column(customer_id_col).is_sorted():
+        table = table.sort(customer_id_col)
+    seg = Segmentation(table=table, results={}, pareto=pareto, rules=rules,
                        scorer=scorer, clusterer=clusterer, settings=st, as_of=day,
                        transaction_settings=ts, outliers=_outliers(log))
     seg.results = key_results(seg)

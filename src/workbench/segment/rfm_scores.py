@@ -11,16 +11,19 @@ import polars as pl
 from ..errors import UsageError
 from ..frames import as_polars
 from . import labels
-from .metrics import no_nulls
+from .metrics import no_nulls, spread
 
 __all__ = ["DEFAULT_RULES", "assign_segments", "rfm_grid", "rfm_scores", "segment_rules"]
 
 
 def _level_scores(values: np.ndarray, n: int, higher_is_better: bool) -> np.ndarray:
-    """Score = 1 + floor(n * (customers with a strictly worse value) / N); ties share a score."""
+    """Score = 1 + floor(n * (customers with a strictly worse value) / N); ties share a score.
+
+    The customers with a strictly worse value are the minimum rank minus one: one sort,
+    not a search per customer.
+    """
     x = values if higher_is_better else -values
-    s = np.sort(x)
-    worse = np.searchsorted(s, x, side="left")
+    worse = pl.Series(x).rank("min").cast(pl.Int64).to_numpy() - 1
     return (1 + np.floor(n * worse / len(x) + 1e-9)).astype(np.int64).clip(1, n)
 
 
@@ -40,18 +43,16 @@ def rfm_scores(metrics: Any, *, n: int = 5, customer_id_col: str = "customer_id"
     Adds ``r_score, f_score, m_score`` and ``fm_score`` = round-half-up of (F + M) / 2.
     """
     m = as_polars(metrics, "metrics", [customer_id_col, recency_col, frequency_col, monetary_col])
-    m = m.with_row_index("_pos")
-    p = m.filter(pl.col(frequency_col) > 0)
+    buyer = (m.get_column(frequency_col) > 0).fill_null(False).to_numpy()
+    p = m.filter(pl.Series(buyer))
     if p.height:
         no_nulls(p, [recency_col, monetary_col], "metrics")
     r = _level_scores(p.get_column(recency_col).to_numpy().astype(float), n, False)
     f = _level_scores(p.get_column(frequency_col).to_numpy().astype(float), n, True)
     mm = _level_scores(p.get_column(monetary_col).to_numpy().astype(float), n, True)
-    sc = pl.DataFrame({
-        "_pos": p.get_column("_pos"),
-        "r_score": r, "f_score": f, "m_score": mm, "fm_score": (f + mm + 1) // 2,
-    })
-    return m.join(sc, on="_pos", how="left").sort("_pos").drop("_pos")
+    sc = pl.DataFrame({"r_score": r, "f_score": f, "m_score": mm, "fm_score": (f + mm + 1) // 2},
+                      schema={k: pl.Int64 for k in ("r_score", "f_score", "m_score", "fm_score")})
+    return m.with_columns(spread(buyer, sc))
 
 
 # Default 11-segment map on R (rows) and FM (cols), for n = 5.  First matching rule wins.
@@ -165,12 +166,11 @@ def assign_segments(scores: Any, rules: Any = None, *, n: int = 5) -> pl.DataFra
             match = next((x for x in ordered if _covers(x, rs, fm)), None)
             if match is not None:
                 cells[(rs, fm)] = match["segment"]
-    lookup = pl.DataFrame({
-        "r_score": [k[0] for k in cells], "fm_score": [k[1] for k in cells],
-        "rfm_segment": list(cells.values()),
-    }, schema={"r_score": pl.Int64, "fm_score": pl.Int64, "rfm_segment": pl.String})
-    s = s.with_row_index("_pos")
-    return s.join(lookup, on=["r_score", "fm_score"], how="left").sort("_pos").drop("_pos")
+    width = n + 1  # one whole number per (R, FM) cell
+    key = pl.col("r_score").cast(pl.Int64) * width + pl.col("fm_score").cast(pl.Int64)
+    lookup = {r * width + fm: seg for (r, fm), seg in cells.items()}
+    return s.with_columns(key.replace_strict(lookup, default=None, return_dtype=pl.String)
+                          .alias("rfm_segment"))
 
 
 def rfm_grid(table: Any, *, value: str = "customers", n: int = 5, row: str = "r_score",
