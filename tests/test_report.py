@@ -780,9 +780,10 @@ def test_report_on_spark_publishes_the_polars_results(small_report, request, tmp
         assert run.manifest["status"] == "ok"
         assert run.manifest["engine"]["name"] == name
         results[name] = run.manifest["results"]
-    assert results["spark"].keys() == results["polars"].keys() == {"segmentation", "clv"}
+    assert results["spark"].keys() == results["polars"].keys() == {"cleaning", "segmentation",
+                                                                   "clv"}
     assert results["polars"]["clv"]["customers"] > 0
-    for step in ("segmentation", "clv"):
+    for step in ("cleaning", "segmentation", "clv"):
         assert _close(results["spark"][step], results["polars"][step], rel=1e-6), step
     assert os.environ.get("WORKBENCH_ENGINE") is None  # the run restores the environment
     with pytest.raises(UsageError, match="engine 'sparkk' is not one of polars, duckdb, spark"):
