@@ -19,6 +19,7 @@ import numpy as np
 
 from .backend import _lifetimes
 from .inputs import MODEL_NAMES
+from .likelihood import bgnbd_nll_factory, gammagamma_nll_factory
 from .pareto import _pareto_nll_factory
 
 __all__ = ["FTOL", "GRAD_TOL", "LOG_BOUND", "RESTART_SEED", "ROUTES", "SAME_POINT"]
@@ -109,7 +110,7 @@ class _Problem:
         self.nll: Any
         if kind == "gammagamma":
             self.cls = lt.GammaGammaFitter
-            self.nll = lt.GammaGammaFitter._negative_log_likelihood
+            self.nll = gammagamma_nll_factory()  # lifetimes' sum, terms once per frequency
         elif kind == "paretonbd":
             self.cls = lt.ParetoNBDFitter
             self.nll = _pareto_nll_factory()  # same sum as lifetimes', distinct pairs only
@@ -122,7 +123,9 @@ class _Problem:
                            "maxiter": maxiter or 20000}
         else:
             self.cls = {"bgnbd": lt.BetaGeoFitter, "mbgnbd": lt.ModifiedBetaGeoFitter}[kind]
-            self.nll = self.cls._negative_log_likelihood
+            # BG/NBD: lifetimes' sum, each term once per distinct frequency, recency or T
+            self.nll = (bgnbd_nll_factory() if kind == "bgnbd"
+                        else self.cls._negative_log_likelihood)
         self.k = len(self.x0)
         #: log-parameters of the best point the last lifetimes fit evaluated (None: none finite)
         self.last: np.ndarray | None = None

@@ -28,8 +28,8 @@ from .inputs import _as_date, _column
 from .predict import _cond_expected, _p_alive
 from .validate import frequency_bin
 
-__all__ = ["alive_history", "cumulative_tracking", "expected_purchases_matrix",
-           "period_transactions", "probability_alive_matrix"]
+__all__ = ["alive_history", "bgnbd_count_probabilities", "cumulative_tracking",
+           "expected_purchases_matrix", "period_transactions", "probability_alive_matrix"]
 
 
 def expected_purchases_matrix(fit: CLVFit, horizon_periods: float = 1.0, T: float | None = None,
@@ -66,6 +66,32 @@ def _matrix(fit: CLVFit, T: float | None, max_frequency: int | None, n_recency: 
     return out
 
 
+def bgnbd_count_probabilities(params: dict[str, float], t: Any, max_n: int) -> np.ndarray:
+    """BG/NBD ``P(X(t) = n)`` for every ``t`` and ``n = 0 .. max_n - 1`` (rows: t, columns: n).
+
+    lifetimes' ``BetaGeoFitter.probability_of_n_purchases_up_to_time`` (Fader, Hardie &
+    Lee 2005, eq. 8), the same operations for a whole array of ages at once (lifetimes'
+    takes one age at a time).
+    """
+    from scipy.special import beta, gamma
+
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    t = np.asarray(t, dtype=float)
+    out = np.empty((len(t), max_n))
+    p0 = (alpha / (alpha + t)) ** r
+    q = t / (alpha + t)
+    for n in range(max_n):
+        first = (beta(a, b + n) / beta(a, b) * gamma(r + n) / gamma(r) / gamma(n + 1)
+                 * p0 * q ** n)
+        if n > 0:
+            finite = np.zeros(len(t))
+            for j in range(n):
+                finite = finite + gamma(r + j) / gamma(r) / gamma(j + 1) * q ** j
+            first = first + beta(a + 1, b + n - 1) / beta(a, b) * (1 - p0 * finite)
+        out[:, n] = first
+    return out
+
+
 def period_transactions(fit: CLVFit, summary: Any, max_frequency: int = 7, *,
                         frequency_col: str = "frequency", T_col: str = "T",
                         id_col: str = "customer_id") -> pd.DataFrame:
@@ -85,15 +111,21 @@ def period_transactions(fit: CLVFit, summary: Any, max_frequency: int = 7, *,
     uniq_T, counts = np.unique(T, return_counts=True)
     probs = np.zeros((len(uniq_T), max_frequency))
     with _quiet():
-        for j, t in enumerate(uniq_T):
-            if t <= 0:  # no time to repeat yet (lifetimes' Pareto/NBD gives 0 for every n here)
-                probs[j, 0] = 1.0
-                continue
-            for x in range(max_frequency):
-                if fit.model == "paretonbd":
-                    probs[j, x] = pm.conditional_probability_of_n_purchases_up_to_time(x, float(t), 0, 0, 0)
-                else:
-                    probs[j, x] = pm.probability_of_n_purchases_up_to_time(float(t), x)
+        if fit.model == "bgnbd":
+            pos = uniq_T > 0
+            probs[pos] = bgnbd_count_probabilities(fit.params, uniq_T[pos], max_frequency)
+            probs[~pos, 0] = 1.0
+        else:
+            for j, t in enumerate(uniq_T):
+                if t <= 0:  # no time to repeat yet (lifetimes' Pareto/NBD gives 0 for every n here)
+                    probs[j, 0] = 1.0
+                    continue
+                for x in range(max_frequency):
+                    if fit.model == "paretonbd":
+                        probs[j, x] = pm.conditional_probability_of_n_purchases_up_to_time(
+                            x, float(t), 0, 0, 0)
+                    else:
+                        probs[j, x] = pm.probability_of_n_purchases_up_to_time(float(t), x)
     expected = (probs * counts[:, None]).sum(axis=0)
     expected = np.append(expected, len(T) - expected.sum())
     labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
@@ -150,7 +182,8 @@ def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, en
     cohorts = first.group_by("first").len().sort("first")
     fdays = np.array([(x - start).days for x in cohorts.get_column("first").to_list()], dtype=float)
     fcount = cohorts.get_column("len").to_numpy().astype(float)
-    rep_days = np.sort(np.array([(x - start).days for x in rep.get_column(date_col).to_list()], dtype=float))
+    rep_days = np.sort(rep.select((pl.col(date_col) - pl.lit(start)).dt.total_days()
+                                  .cast(pl.Float64)).to_series().to_numpy())
     total_days = (last - start).days
     cal_day = (cal_end - start).days
     ends = np.unique(np.concatenate([np.arange(step_days, total_days + 1, step_days, dtype=float),
