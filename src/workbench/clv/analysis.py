@@ -103,7 +103,8 @@ def analyse(orders: Any, as_of: Any, settings: CLVSettings | None = None, *,
     cal_hold = rfm.calibration_holdout(buys, "customer_id", "day", cal_end, day, s.period,
                                        s.freq_multiplier)
     validation = validate(cal_hold, dict.fromkeys([model, *s.compare]), period=s.period,
-                          freq_multiplier=s.freq_multiplier, penalizer=s.penalizer)
+                          freq_multiplier=s.freq_multiplier, penalizer=s.penalizer,
+                          sample=s.validation_sample)
     pred = predict(fitted, rfm_only, horizon, rate)
     tracking = cumulative_tracking(validation.fits[model], buys, cal_end, day, date_col="day")
     result = CLVAnalysis(as_of=day, calibration_end=cal_end, model=model, horizon_months=horizon,

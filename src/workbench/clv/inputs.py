@@ -19,7 +19,7 @@ import polars as pl
 from ..errors import DataError, ModelError, UsageError
 from ..periods import DAYS_PER_MONTH
 
-__all__ = ["DAYS_PER_MONTH", "MODELS", "MODEL_NAMES", "PERIOD_DAYS"]
+__all__ = ["DAYS_PER_MONTH", "MODELS", "MODEL_NAMES", "PERIOD_DAYS", "sample_customers"]
 
 MODELS = ("bgnbd", "paretonbd", "mbgnbd")
 MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD",
@@ -166,3 +166,22 @@ def _as_date(value: Any, what: str) -> date:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise UsageError(f"{what} '{value}' is not a date; write it as YYYY-MM-DD.") from None
+
+
+def sample_customers(summary: Any, sample: int | None, seed: int = 0,
+                     id_col: str = "customer_id") -> Any:
+    """At most ``sample`` rows of ``summary`` (seeded); all of them when None or fewer.
+
+    The rows are drawn from the summary in customer order (``id_col``, or a pandas
+    index), so the sample depends on the customers and the seed only, not on the order
+    the rows came in.  polars in, polars out; pandas in, pandas out.
+    """
+    n = summary.height if isinstance(summary, pl.DataFrame) else len(summary)
+    if sample is None or n <= sample:
+        return summary
+    rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
+    if isinstance(summary, pl.DataFrame):
+        return summary.sort(id_col)[rows]
+    ordered = (summary.sort_values(id_col, kind="stable") if id_col in summary.columns
+               else summary.sort_index(kind="stable"))
+    return ordered.iloc[rows]

@@ -25,6 +25,9 @@ class CLVSettings(Settings):
         penalizer: lifetimes' penalizer (default 0; see :func:`workbench.clv.fit`
             for what happens when lifetimes gives up).
         compare: purchase models compared out of sample (default bgnbd, paretonbd).
+        validation_sample: the calibration fits of the out-of-sample comparison are fitted
+            on a seeded sample of at most this many customers (every customer's holdout is
+            predicted); null: on all of them.  The model valued is always fitted on all.
         model, horizon_months, discount_rate_monthly, holdout_months: the defaults
             of notebook 03's parameters of the same names (``bgnbd``, 12, 0.01, 6).
 
@@ -44,6 +47,7 @@ class CLVSettings(Settings):
     horizon_months: int = 12
     discount_rate_monthly: float = 0.01
     holdout_months: int = 6
+    validation_sample: int | None = 100_000
 
     def check(self) -> None:
         if self.period not in PERIOD_DAYS:
@@ -63,5 +67,8 @@ class CLVSettings(Settings):
         if not 0 <= self.discount_rate_monthly < 1:
             self.fail("discount_rate_monthly", self.discount_rate_monthly,
                       "a monthly rate from 0 to below 1 (0.01 = 1% a month)")
+        if self.validation_sample is not None and self.validation_sample < 100:
+            self.fail("validation_sample", self.validation_sample,
+                      "a whole number of customers of at least 100 (or null: all)")
         if self.holdout_months < 1:
             self.fail("holdout_months", self.holdout_months, "a whole number of months >= 1")

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..errors import DataError, ModelError, UsageError
 from .fit import CLVFit, fit
-from .inputs import MODELS, _collapse, _to_arrays
+from .inputs import MODELS, _collapse, _to_arrays, sample_customers
 from .predict import _cond_expected
 
 __all__ = ["Validation", "frequency_bin", "holdout_predictions", "holdout_table", "validate"]
@@ -118,7 +118,8 @@ class Validation:
 
 def validate(cal_hold: Any, models: Iterable[str] = ("bgnbd", "paretonbd"), *, period: str = "D",
              freq_multiplier: float = 1, max_frequency: int = 7, penalizer: float = 0.0,
-             min_repeat_customers: int = 10, id_col: str = "customer_id") -> Validation:
+             min_repeat_customers: int = 10, id_col: str = "customer_id",
+             sample: int | None = None, seed: int = 0) -> Validation:
     """Fit each purchase model on the calibration period and compare holdout purchases.
 
     Error measures (all in purchases per customer over the holdout):
@@ -131,6 +132,10 @@ def validate(cal_hold: Any, models: Iterable[str] = ("bgnbd", "paretonbd"), *, p
       ``total_error`` = predicted / actual - 1.
 
     The naive ``baseline`` predicts ``frequency_cal / T_cal * duration_holdout``.
+
+    With ``sample``, the models are fitted on a seeded sample of at most that many
+    customers (:func:`~workbench.clv.inputs.sample_customers`); every customer's holdout
+    is predicted and compared.
     """
     models = list(models)
     for m in models:
@@ -143,7 +148,8 @@ def validate(cal_hold: Any, models: Iterable[str] = ("bgnbd", "paretonbd"), *, p
     else:
         cal_summary = cal_hold.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency",
                                                "T_cal": "T"})
-    fits = {m: fit(cal_summary, m, spend=False, period=period, freq_multiplier=freq_multiplier,
+    fit_on = sample_customers(cal_summary, sample, seed, id_col)
+    fits = {m: fit(fit_on, m, spend=False, period=period, freq_multiplier=freq_multiplier,
                    penalizer=penalizer, min_repeat_customers=min_repeat_customers, id_col=id_col)
             for m in models}
     per = holdout_predictions(fits, cal, id_col=id_col)
