@@ -249,19 +249,29 @@ def repeat_complainers(complaints: Any, customers: Any = None, min_complaints: i
 
 
 def _draw_controls(keep: pl.DataFrame, candidates: pl.DataFrame, seed: int) -> list[str | None]:
-    """One control per complainer: same tier, first purchase before the reference day."""
+    """One control per complainer: same tier, first purchase before the reference day.
+
+    The complainers draw in their order, one uniform number each (``rng.random``), the
+    control being the ``int(draw * k)``-th of the ``k`` candidates of the tier who bought
+    before the reference day (sorted by first purchase and id).
+    """
     rng = np.random.default_rng(seed)
-    pools = {}
+    draws = rng.random(keep.height)  # the same numbers as one rng.random() per complainer
+    out = np.full(keep.height, None, dtype=object)
+    tiers = keep.get_column("tier")
+    refs = keep.get_column("ref_date").cast(pl.Date).to_numpy()
     for (t,), g in candidates.group_by("tier"):
+        rows = np.flatnonzero((tiers == t).to_numpy())
+        if rows.size == 0:
+            continue
         g = g.sort(["first_purchase", "customer_id"])
-        pools[t] = (g.get_column("first_purchase").to_numpy(), g.get_column("customer_id").to_list())
-    ids_out: list[str | None] = []
-    for tier, ref in keep.select("tier", "ref_date").iter_rows():
-        firsts, ids = pools.get(tier, (np.array([], dtype="datetime64[D]"), []))
-        k = int(np.searchsorted(firsts, np.datetime64(ref), side="left"))
-        draw = rng.random()
-        ids_out.append(ids[int(draw * k)] if k > 0 else None)
-    return ids_out
+        firsts = g.get_column("first_purchase").cast(pl.Date).to_numpy()
+        ids = np.asarray(g.get_column("customer_id").to_list(), dtype=object)
+        k = np.searchsorted(firsts, refs[rows], side="left")
+        pick = (draws[rows] * k).astype(np.int64)
+        ok = k > 0
+        out[rows[ok]] = ids[pick[ok]]
+    return out.tolist()
 
 
 def complaint_aftermath(orders: Any, complaints: Any, customers: Any, as_of: date,

@@ -62,8 +62,9 @@ def nps_score(scores: Iterable[float | None], confidence: float = 0.95) -> dict[
         ``{"n", "promoters", "passives", "detractors", "nps", "se", "ci_low", "ci_high"}``
         (``se`` in NPS points); scores are null when ``n`` is 0.
     """
-    arr = np.asarray([s for s in scores if s is not None and not (isinstance(s, float)
-                                                                    and math.isnan(s))], dtype=float)
+    arr = np.asarray(scores.to_numpy() if isinstance(scores, pl.Series) else list(scores),
+                     dtype=float)  # None -> NaN
+    arr = arr[~np.isnan(arr)]
     if arr.size and ((arr < 0) | (arr > 10)).any():
         raise DataError(f"NPS answers must be 0-10; found {sorted(set(arr[(arr < 0) | (arr > 10)]))}.")
     n = int(arr.size)

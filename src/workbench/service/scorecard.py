@@ -61,9 +61,15 @@ def kpi_label(key: str, lang: str = "en") -> str:
     return i18n.t(f"kpi.{key}", lang, room=ROOM)
 
 
+def _first_purchases(log: pl.DataFrame) -> pl.DataFrame:
+    """``customer_id, first_purchase`` of every customer with a purchase in ``log``."""
+    return (transactions.customer_activity(log).filter(pl.col("first_purchase").is_not_null())
+            .select("customer_id", "first_purchase").collect())
+
+
 def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tiers: Any,
                 start: date, end: date, freq: str = "month", *,
-                settings: TransactionSettings | None = None
+                settings: TransactionSettings | None = None, first: pl.DataFrame | None = None
                 ) -> dict[str, tuple[float | None, int]]:
     """The scorecard KPIs of one period ``start`` .. ``end`` (both days), each with its base count.
 
@@ -89,6 +95,9 @@ def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tier
       (base: purchases).  They are purchases like any other; their amount enters the
       money KPIs as ``transactions.outlier_amounts`` says.
 
+    ``first`` (``customer_id, first_purchase`` of everyone who bought, from
+    ``transactions.customer_activity``) may be given when several periods share one log.
+
     Returns:
         ``{kpi: (value or None, base count)}``.
     """
@@ -101,23 +110,26 @@ def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tier
     out: dict[str, tuple[float | None, int]] = {}
     o = in_period(log, "day", start, end)
     buys = o.filter(pl.col("kind") == "purchase")
-    active = set(buys.get_column("customer_id").unique().to_list())
-    n_active = len(active)
+    active = buys.select(pl.col("customer_id").unique())
+    n_active = active.height
     out["active_customers"] = (float(n_active), n_active)
-    first = (transactions.customer_activity(log).filter(pl.col("first_purchase").is_not_null())
-             .select("customer_id", "first_purchase").collect())
+    if first is None:
+        first = _first_purchases(log)
+    else:
+        first = first.filter(pl.col("first_purchase") <= end)
     new = first.filter((pl.col("first_purchase") >= start) & (pl.col("first_purchase") <= end))
     out["new_customers"] = (float(new.height), new.height)
     pstart, pend = periods.period_bounds(end, freq, -1)
-    prev_active = set(in_period(log, "day", pstart, pend).filter(pl.col("kind") == "purchase")
-                      .get_column("customer_id").unique().to_list())
-    out["retention_rate"] = ((len(prev_active & active) / len(prev_active)) if prev_active else None,
-                             len(prev_active))
+    prev_active = (in_period(log, "day", pstart, pend).filter(pl.col("kind") == "purchase")
+                   .select(pl.col("customer_id").unique()))
+    n_prev = prev_active.height
+    kept = prev_active.join(active, on="customer_id", how="semi").height
+    out["retention_rate"] = ((kept / n_prev) if n_prev else None, n_prev)
     out["outlier_orders"] = (float(buys.get_column("is_outlier").sum()), buys.height)
     revenue = float(o.get_column("value").sum()) if o.height else 0.0
     out["revenue"] = (revenue, o.height)
     seg = seg.select("customer_id", pl.col("tier").cast(pl.String).fill_null(NO_TIER))
-    tier_list = sorted(set(seg.get_column("tier").to_list()) - {NO_TIER})
+    tier_list = sorted(set(seg.get_column("tier").unique().to_list()) - {NO_TIER})
     by_tier = (o.join(seg, on="customer_id", how="left")
                .with_columns(pl.col("tier").fill_null(NO_TIER))
                .group_by("tier").agg(pl.col("value").sum()))
@@ -128,8 +140,9 @@ def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tier
         out[f"revenue_share_{t}"] = ((shares.get(t, 0.0) / revenue) if revenue else None, n_active)
     out["aov"] = (float(buys.get_column("value").to_numpy().mean()) if buys.height else None,
                   buys.height)
-    before = set(first.filter(pl.col("first_purchase") < start).get_column("customer_id").to_list())
-    out["repeat_rate"] = ((len(active & before) / n_active) if n_active else None, n_active)
+    n_before = active.join(first.filter(pl.col("first_purchase") < start), on="customer_id",
+                           how="semi").height
+    out["repeat_rate"] = ((n_before / n_active) if n_active else None, n_active)
     resp = latest_responses(in_period(surv, "survey_date", start, end), None)
     r = nps_score(resp.get_column("nps").to_list())
     out["nps"] = (r["nps"], r["n"])
@@ -216,7 +229,8 @@ def scorecard(orders: Any, customers: Any, complaints: Any, surveys: Any, tiers:
     cur_end = min(cur_end, as_of)
     prev = periods.period_bounds(as_of, freq, -1)
     ly = periods.period_bounds(as_of, freq, _YEAR_SHIFT[freq])
-    vals = [period_kpis(log, customers, complaints, surveys, tiers, s, e, freq)
+    first = _first_purchases(log)
+    vals = [period_kpis(log, customers, complaints, surveys, tiers, s, e, freq, first=first)
             for s, e in ((cur_start, cur_end), prev, ly)]
     spec = {k.key: k for k in KPIS}
     keys = [k.key for k in KPIS]
