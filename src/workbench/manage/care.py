@@ -33,7 +33,7 @@ from ..frames import as_polars
 from ..segment import ROOM as SEGMENT_ROOM
 from .text import ROOM
 
-__all__ = ["ACTION_KINDS", "BIRTHDAY_COLUMNS", "care_plan"]
+__all__ = ["ACTION_KINDS", "BIRTHDAY_COLUMNS", "anniversaries", "care_plan", "say_column"]
 
 #: Kinds of action, most urgent first (``priority`` is the position).
 ACTION_KINDS = ("complaint_follow_up", "win_back_call", "retention_call", "visit_overdue",
@@ -45,12 +45,34 @@ _COLUMNS = {"owner": pl.String, "team": pl.String, "region": pl.String,
             "due_date": pl.Date, "reason": pl.String}
 
 
-def _policy(policy: Mapping[str, Mapping[str, Any]], tier: str, key: str, default: int) -> int:
-    return int((policy.get(tier) or {}).get(key, default))
-
-
 def _say(key: str, lang: str, **values: Any) -> str:
     return i18n.say(f"reason.{key}", lang, room=ROOM, **values)
+
+
+def say_column(frame: pl.DataFrame, key: str | pl.Expr, lang: str,
+               values: Mapping[str, pl.Expr]) -> pl.Series:
+    """The sentence ``reason.<key>`` of every row of ``frame``, filled with ``values``.
+
+    ``key`` is a template name or an expression giving one per row; ``values`` map the
+    template's fields to expressions on ``frame`` (dates as ISO text, counts as integers).
+    Each distinct combination is formatted once (a plan of a million rows has a few
+    thousand distinct sentences), so the text is exactly what ``i18n.say`` writes.
+    """
+    if frame.height == 0:
+        return pl.Series("reason", [], dtype=pl.String)
+    key_expr = pl.lit(key) if isinstance(key, str) else key
+    v = frame.select(key_expr.alias("_key"), *[e.alias(n) for n, e in values.items()])
+    u = v.unique(maintain_order=True)
+    names = list(values)
+    texts = [_say(row[0], lang, **dict(zip(names, row[1:], strict=True)))
+             for row in u.iter_rows()]
+    u = u.with_columns(pl.Series("reason", texts, dtype=pl.String))
+    return v.join(u, on=["_key", *names], how="left", nulls_equal=True,
+                  maintain_order="left").get_column("reason")
+
+
+def _iso(col: str) -> pl.Expr:
+    return pl.col(col).dt.to_string("%Y-%m-%d")
 
 
 def _anniversary(day: date, start: date, end: date) -> date | None:
@@ -63,6 +85,35 @@ def _anniversary(day: date, start: date, end: date) -> date | None:
         if start < d <= end and d.year > day.year:
             return d
     return None
+
+
+def anniversaries(days: pl.Expr, start: date, end: date) -> pl.Expr:
+    """:func:`_anniversary` of a date column: the first anniversary in ``start < d <= end``."""
+    cands = []
+    for year in range(start.year, end.year + 1):
+        d = days.dt.offset_by(pl.concat_str((pl.lit(year) - days.dt.year()).cast(pl.String),
+                                            pl.lit("y")))
+        cands.append(pl.when((d > pl.lit(start)) & (d <= pl.lit(end))
+                             & (pl.lit(year) > days.dt.year())).then(d))
+    return pl.coalesce(cands) if cands else pl.lit(None, pl.Date)
+
+
+def _policy_frame(policy: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
+    """``tier, visit_days, response_days`` of the policy (tiers not listed: no cadence, 3 days)."""
+    rows = [{"tier": str(t), "visit_days": (int(p["visit_days"]) if (p or {}).get("visit_days")
+                                            else None),
+             "response_days": int((p or {}).get("response_days", 3))}
+            for t, p in policy.items()]
+    return pl.DataFrame(rows, schema={"tier": pl.String, "visit_days": pl.Int64,
+                                      "response_days": pl.Int64})
+
+
+def _rows(frame: pl.DataFrame, kind: str, due: pl.Expr, reason: pl.Series) -> pl.DataFrame:
+    """The plan's columns of ``frame`` (people columns joined) for one kind of action."""
+    return frame.select(
+        pl.col("owner"), pl.col("team"), pl.col("region"), pl.col("customer_id"), pl.col("tier"),
+        pl.lit(kind).alias("kind"), pl.lit(ACTION_KINDS.index(kind) + 1, pl.Int64).alias("priority"),
+        due.cast(pl.Date).alias("due_date"), reason.alias("reason"))
 
 
 def care_plan(book: Any, as_of: date, policy: Mapping[str, Mapping[str, Any]], *,
@@ -86,105 +137,144 @@ def care_plan(book: Any, as_of: date, policy: Mapping[str, Mapping[str, Any]], *
     people = as_polars(book, "book", ["customer_id", "owner", "tier"])
     if "signup_date" in people.columns:
         people = people.filter(pl.col("signup_date").cast(pl.Date) <= as_of)
+    people = people.unique("customer_id", keep="last", maintain_order=True)
+    for c in ("team", "region"):
+        if c not in people.columns:
+            people = people.with_columns(pl.lit(None, pl.String).alias(c))
     end = periods.next_period_end(as_of, freq)
-    info = {r["customer_id"]: r for r in people.iter_rows(named=True)}
-    rows: list[dict[str, Any]] = []
+    tomorrow = pl.lit(as_of + timedelta(days=1))
+    pol = _policy_frame(policy)
+    people = (people.with_columns(pl.col("tier").cast(pl.String))
+              .join(pol, on="tier", how="left", maintain_order="left")
+              .with_columns(pl.col("response_days").fill_null(3)))
+    if "signup_date" in people.columns:
+        people = people.with_columns(pl.col("signup_date").cast(pl.Date).alias("_signup"))
+    else:
+        people = people.with_columns(pl.lit(None, pl.Date).alias("_signup"))
+    base = ["owner", "team", "region", "customer_id", "tier"]
+    blocks: list[pl.DataFrame] = []
 
-    def add(cid: str, kind: str, due: date, reason: str) -> None:
-        p = info[cid]
-        rows.append({"owner": p["owner"], "team": p.get("team"), "region": p.get("region"),
-                     "customer_id": cid, "tier": p["tier"], "kind": kind,
-                     "priority": ACTION_KINDS.index(kind) + 1, "due_date": due, "reason": reason})
-
-    last_visit: dict[str, date] = {}
+    last_visit = pl.DataFrame(schema={"customer_id": pl.String, "_seen": pl.Date})
     if visits is not None:
         v = as_polars(visits, "visits", ["customer_id", "visit_date"]).filter(
             pl.col("visit_date").cast(pl.Date) <= as_of)
-        last_visit = dict(v.group_by("customer_id").agg(pl.col("visit_date").cast(pl.Date).max())
-                          .iter_rows())
-    for cid, p in info.items():
-        days = (policy.get(p["tier"]) or {}).get("visit_days")
-        if not days:
-            continue
-        seen = last_visit.get(cid)
-        since = seen or (p["signup_date"] if "signup_date" in p else None)
-        if since is None:
-            continue
-        since = since if isinstance(since, date) else since.date()
-        due = since + timedelta(days=int(days))
-        gap = (as_of - since).days
-        if gap > int(days):
-            key = "visit_overdue" if seen else "visit_overdue_never"
-            add(cid, "visit_overdue", as_of + timedelta(days=1),
-                _say(key, lang, days=gap, policy=int(days), tier=p["tier"], late=gap - int(days),
-                     last=since.isoformat()))
-        elif due <= end:
-            add(cid, "visit_due", due, _say("visit_due", lang, policy=int(days), tier=p["tier"],
-                                             last=since.isoformat()))
+        last_visit = v.group_by("customer_id").agg(
+            pl.col("visit_date").cast(pl.Date).max().alias("_seen")).with_columns(
+            pl.col("customer_id").cast(pl.String))
+    people = people.join(last_visit, on="customer_id", how="left", maintain_order="left")
+
+    # visits: overdue (due at once) or falling due inside the next period
+    vd = people.filter(pl.col("visit_days").is_not_null() & (pl.col("visit_days") != 0)
+                       ).with_columns(pl.coalesce("_seen", "_signup").alias("_since")
+                                      ).filter(pl.col("_since").is_not_null())
+    vd = vd.with_columns((pl.lit(as_of) - pl.col("_since")).dt.total_days().alias("_gap"),
+                         (pl.col("_since") + pl.duration(days=pl.col("visit_days"))).alias("_due"))
+    over = vd.filter(pl.col("_gap") > pl.col("visit_days"))
+    blocks.append(_rows(over, "visit_overdue", tomorrow, say_column(
+        over, pl.when(pl.col("_seen").is_not_null()).then(pl.lit("visit_overdue"))
+        .otherwise(pl.lit("visit_overdue_never")), lang,
+        {"days": pl.col("_gap"), "policy": pl.col("visit_days"), "tier": pl.col("tier"),
+         "late": pl.col("_gap") - pl.col("visit_days"), "last": _iso("_since")})))
+    due = vd.filter((pl.col("_gap") <= pl.col("visit_days")) & (pl.col("_due") <= end))
+    blocks.append(_rows(due, "visit_due", pl.col("_due"), say_column(
+        due, "visit_due", lang, {"policy": pl.col("visit_days"), "tier": pl.col("tier"),
+                                 "last": _iso("_since")})))
+
+    # complaints: open at as_of, or resolved this period with no visit since
     start_period = periods.period_bounds(as_of, freq, 0)[0]
     if complaint_status is not None:
         st = as_polars(complaint_status, "complaint status",
                        ["complaint_id", "customer_id", "opened_at", "resolved_at", "is_open"])
-        for r in st.sort("opened_at").iter_rows(named=True):
-            cid = r["customer_id"]
-            if cid not in info:
-                continue
-            resp = _policy(policy, info[cid]["tier"], "response_days", 3)
-            opened = r["opened_at"].date() if hasattr(r["opened_at"], "date") else r["opened_at"]
-            if r["is_open"]:
-                due = max(opened + timedelta(days=resp), as_of + timedelta(days=1))
-                add(cid, "complaint_follow_up", due,
-                    _say("complaint_open", lang, id=r["complaint_id"], opened=opened.isoformat(),
-                         days=(as_of - opened).days))
-                continue
-            res = r["resolved_at"]
-            res_day = res.date() if hasattr(res, "date") else res
-            seen = last_visit.get(cid)
-            if start_period <= res_day <= as_of and (seen is None or seen < res_day):
-                add(cid, "complaint_follow_up", max(res_day + timedelta(days=resp),
-                                                    as_of + timedelta(days=1)),
-                    _say("complaint_resolved", lang, id=r["complaint_id"],
-                         resolved=res_day.isoformat()))
-    called: set[str] = set()
+        st = st.sort("opened_at", maintain_order=True).select(
+            pl.col("complaint_id"), pl.col("customer_id").cast(pl.String),
+            pl.col("opened_at").cast(pl.Date).alias("_opened"),
+            pl.col("resolved_at").cast(pl.Date).alias("_resolved"), pl.col("is_open"),
+        ).join(people.select(*base, "response_days", "_seen"), on="customer_id", how="inner",
+               maintain_order="left")
+        resp = pl.duration(days=pl.col("response_days"))
+        is_open = st.filter(pl.col("is_open"))
+        resolved = st.filter(~pl.col("is_open") & (pl.col("_resolved") >= start_period)
+                             & (pl.col("_resolved") <= as_of)
+                             & (pl.col("_seen").is_null() | (pl.col("_seen") < pl.col("_resolved"))))
+        open_rows = _rows(is_open, "complaint_follow_up",
+                          pl.max_horizontal(pl.col("_opened") + resp, tomorrow),
+                          say_column(is_open, "complaint_open", lang,
+                                     {"id": pl.col("complaint_id"), "opened": _iso("_opened"),
+                                      "days": (pl.lit(as_of) - pl.col("_opened")).dt.total_days()}))
+        res_rows = _rows(resolved, "complaint_follow_up",
+                         pl.max_horizontal(pl.col("_resolved") + resp, tomorrow),
+                         say_column(resolved, "complaint_resolved", lang,
+                                    {"id": pl.col("complaint_id"),
+                                     "resolved": _iso("_resolved")}))
+        # in the order the complaints were opened, as they are followed up
+        order = pl.concat([is_open.select("complaint_id", pl.lit(0).alias("_b"),
+                                          pl.int_range(pl.len()).alias("_r")),
+                           resolved.select("complaint_id", pl.lit(1).alias("_b"),
+                                           pl.int_range(pl.len()).alias("_r"))])
+        both = pl.concat([open_rows, res_rows])
+        if both.height:
+            pos = st.select(pl.col("complaint_id"), pl.int_range(pl.len()).alias("_p"))
+            both = (both.with_columns(order.get_column("_b"), order.get_column("_r"))
+                    .with_columns(order.join(pos, on="complaint_id", how="left",
+                                             maintain_order="left").get_column("_p"))
+                    .sort("_p", maintain_order=True).drop("_b", "_r", "_p"))
+        blocks.append(both)
+
+    # the churn warning list, then the tiers' RFM segment actions
+    called = pl.DataFrame(schema={"customer_id": pl.String})
     if warning is not None:
         w = as_polars(warning, "warning list", ["customer_id"])
-        has_reasons = "reasons" in w.columns
-        for r in w.iter_rows(named=True):
-            cid = r["customer_id"]
-            if cid not in info:
-                continue
-            resp = _policy(policy, info[cid]["tier"], "response_days", 3)
-            prob = r.get("churn_probability")
-            add(cid, "win_back_call", as_of + timedelta(days=resp),
-                _say("win_back", lang, p=prob if prob is not None else float("nan"),
-                     why=(r["reasons"] if has_reasons and r["reasons"] else "-")))
-            called.add(cid)
+        prob = (pl.col("churn_probability").cast(pl.Float64).fill_null(float("nan"))
+                if "churn_probability" in w.columns else pl.lit(float("nan")))
+        why = (pl.when(pl.col("reasons").cast(pl.String).fill_null("") != "")
+               .then(pl.col("reasons").cast(pl.String)).otherwise(pl.lit("-"))
+               if "reasons" in w.columns else pl.lit("-"))
+        w = w.select(pl.col("customer_id").cast(pl.String), prob.alias("_p"), why.alias("_why")
+                     ).join(people.select(*base, "response_days"), on="customer_id",
+                            how="inner", maintain_order="left")
+        blocks.append(_rows(w, "win_back_call",
+                            pl.lit(as_of) + pl.duration(days=pl.col("response_days")),
+                            say_column(w, "win_back", lang, {"p": pl.col("_p"),
+                                                             "why": pl.col("_why")})))
+        called = w.select("customer_id").unique()
     if "rfm_segment" in people.columns:
-        for cid, p in info.items():
-            actions = (policy.get(p["tier"]) or {}).get("segment_actions") or {}
-            act = actions.get(p.get("rfm_segment") or "")
-            if not act or cid in called:
-                continue
-            kind = act if act in ACTION_KINDS else "retention_call"
-            if kind == "win_back_call":
-                called.add(cid)
-            resp = _policy(policy, p["tier"], "response_days", 3)
-            add(cid, kind, as_of + timedelta(days=resp),
-                _say("segment", lang, segment=i18n.t(str(p["rfm_segment"]), lang,
-                                                    room=SEGMENT_ROOM)))
+        acts = [{"tier": str(t), "_seg": str(s), "_act": str(a)}
+                for t, p in policy.items()
+                for s, a in ((p or {}).get("segment_actions") or {}).items() if a]
+        if acts:
+            seg = (people.with_columns(pl.col("rfm_segment").cast(pl.String).fill_null("")
+                                       .alias("_seg"))
+                   .join(pl.DataFrame(acts, schema={"tier": pl.String, "_seg": pl.String,
+                                                    "_act": pl.String}),
+                         on=["tier", "_seg"], how="inner", maintain_order="left")
+                   .join(called, on="customer_id", how="anti", maintain_order="left")
+                   .with_columns(pl.when(pl.col("_act").is_in(list(ACTION_KINDS)))
+                                 .then(pl.col("_act")).otherwise(pl.lit("retention_call"))
+                                 .alias("_kind")))
+            labels = {s: i18n.t(s, lang, room=SEGMENT_ROOM)
+                      for s in seg.get_column("_seg").unique().to_list()}
+            for kind in ACTION_KINDS:
+                part = seg.filter(pl.col("_kind") == kind)
+                if part.height:
+                    blocks.append(_rows(part, kind,
+                                        pl.lit(as_of) + pl.duration(days=pl.col("response_days")),
+                                        say_column(part, "segment", lang, {
+                                            "segment": pl.col("_seg").replace_strict(
+                                                labels, return_dtype=pl.String)})))
+
+    # signup anniversaries and birthdays inside the next period
+    ann = people.with_columns(anniversaries(pl.col("_signup"), as_of, end).alias("_d")
+                              ).filter(pl.col("_d").is_not_null())
+    blocks.append(_rows(ann, "anniversary", pl.col("_d"), say_column(
+        ann, "anniversary", lang, {"years": pl.col("_d").dt.year() - pl.col("_signup").dt.year(),
+                                   "since": _iso("_signup")})))
     bcol = next((c for c in BIRTHDAY_COLUMNS if c in people.columns), None)
-    for cid, p in info.items():
-        sd = p.get("signup_date")
-        if sd is not None:
-            sd = sd if not hasattr(sd, "date") or type(sd) is date else sd.date()
-            d = _anniversary(sd, as_of, end)
-            if d is not None:
-                add(cid, "anniversary", d, _say("anniversary", lang, years=d.year - sd.year,
-                                                since=sd.isoformat()))
-        if bcol and p.get(bcol) is not None:
-            bd = p[bcol] if type(p[bcol]) is date else p[bcol].date()
-            d = _anniversary(bd, as_of, end)
-            if d is not None:
-                add(cid, "birthday", d, _say("birthday", lang, day=d.isoformat()))
-    out = pl.DataFrame(rows, schema=_COLUMNS)
-    return out.sort(["owner", "priority", "due_date", "customer_id"])
+    if bcol:
+        bd = people.with_columns(anniversaries(pl.col(bcol).cast(pl.Date), as_of, end)
+                                 .alias("_d")).filter(pl.col("_d").is_not_null())
+        blocks.append(_rows(bd, "birthday", pl.col("_d"),
+                            say_column(bd, "birthday", lang, {"day": _iso("_d")})))
+    out = pl.concat([b.cast(pl.Schema(_COLUMNS)) for b in blocks]) if blocks else pl.DataFrame(
+        schema=_COLUMNS)
+    return out.select(list(_COLUMNS)).sort(["owner", "priority", "due_date", "customer_id"],
+                                           maintain_order=True)

@@ -14,11 +14,10 @@ from typing import Any
 
 import polars as pl
 
-from .. import i18n
 from .. import transactions as tx
 from ..frames import as_lazy, as_polars
 from .book import SHARED_POOL
-from .text import ROOM
+from .care import say_column
 
 __all__ = ["claim_list", "reclaim_candidates"]
 
@@ -58,11 +57,10 @@ def reclaim_candidates(book: Any, log: Any, visits: Any, as_of: date, reclaim_da
                        (pl.lit(as_of) - pl.coalesce(touched, pl.col("signup_date").cast(pl.Date)))
                        .dt.total_days().alias("days_idle"))
     d = d.filter(pl.col("days_idle") > reclaim_days)
-    reasons = [i18n.say("reason.reclaim_never" if never else "reason.reclaim", lang, room=ROOM,
-                        days=days, limit=reclaim_days)
-               for never, days in zip(d.get_column("_never").to_list(),
-                                      d.get_column("days_idle").to_list(), strict=True)]
-    d = d.with_columns(pl.Series("reason", reasons, dtype=pl.String))
+    reasons = say_column(d, pl.when(pl.col("_never")).then(pl.lit("reclaim_never"))
+                         .otherwise(pl.lit("reclaim")), lang,
+                         {"days": pl.col("days_idle"), "limit": pl.lit(reclaim_days)})
+    d = d.with_columns(reasons.alias("reason"))
     cols = ["owner", "team", "region", "customer_id", "tier", "last_visit", "last_purchase",
             "days_idle", "clv", "net_revenue_12m", "value", "reason"]
     return d.select([c for c in cols if c in d.columns]).sort(

@@ -112,10 +112,10 @@ def interactive_table(frame: Any, *, headers: Mapping[str, str] | None = None,
     df = as_polars(frame, "table")
     masks = dict(pii_columns) if pii_columns is not None else {
         c: k for c, k in _PII.items() if c in df.columns}
-    df = mask_frame(df, show_pii, masks) if masks else df
     total = df.height
     if max_rows is not None:
         df = df.head(max_rows)
+    df = mask_frame(df, show_pii, masks) if masks else df  # the rows shown only
     heads, fmts = dict(headers or {}), dict(formats or {})
     out = [f'<table class="wb-sortable dataframe" data-search="{html.escape(search_label)}">']
     note = caption or ""
