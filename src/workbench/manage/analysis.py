@@ -147,10 +147,11 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
                      complaint_status=status, warning=warning, freq=freq, lang=lang)
     bt = backtest(orders, as_of, st.forecast_cutoffs, freq, model=st.forecast_model,
                   clv_settings=clv_settings, transaction_settings=ts,
-                  seasonal_years=st.seasonal_years)
+                  seasonal_years=st.seasonal_years, sample=st.forecast_sample)
     pred, new, detail = forecast_customers(log, as_of, freq, model=st.forecast_model,
                                            clv_settings=clv_settings,
-                                           seasonal_years=st.seasonal_years)
+                                           seasonal_years=st.seasonal_years,
+                                           sample=st.forecast_sample)
     shares = category_shares(log, orders, as_of)
     rollups = {by: rollup(pred, book, by) for by in ("owner", "team", "region")}
     if shares is not None:

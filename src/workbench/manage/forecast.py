@@ -38,6 +38,7 @@ import polars as pl
 
 from .. import clv, periods
 from .. import transactions as tx
+from ..clv.inputs import sample_customers
 from ..errors import DataError, ModelError
 from ..frames import as_lazy, as_polars
 from ..transactions import TransactionSettings
@@ -142,18 +143,24 @@ def _new_buyer_rate(log: pl.DataFrame, cutoff: date, index: dict[int, float]) ->
     """Mean de-seasonalised monthly revenue of first-time buyers over the 3 months to ``cutoff``."""
     first = (tx.purchases(log).group_by("customer_id").agg(pl.col("day").min().alias("first"))
              .collect())
-    new = log.lazy().join(first.lazy(), on="customer_id").filter(
-        pl.col("day").dt.month_end() == pl.col("first").dt.month_end())
     months = [periods.month_end(periods.add_months(cutoff, -k)) for k in range(3)]
+    start = periods.month_end(periods.add_months(cutoff, -3))
+    new = (log.lazy().filter(pl.col("day") > start)  # only these three months are read
+           .join(first.lazy(), on="customer_id")
+           .filter(pl.col("day").dt.month_end() == pl.col("first").dt.month_end()))
     by = dict(monthly_revenue(new).iter_rows())
     return float(np.mean([float(by.get(d, 0.0)) / index[d.month] for d in months]))
 
 
 def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
                        model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
-                       index: dict[int, float] | None = None, seasonal_years: int = 3
+                       index: dict[int, float] | None = None, seasonal_years: int = 3,
+                       sample: int | None = None, seed: int = 0
                        ) -> tuple[pl.DataFrame, float, dict[str, Any]]:
     """The model's forecast of the period after ``cutoff``, from the log known at ``cutoff``.
+
+    With ``sample``, the models are fitted on a seeded sample of that many customers
+    (:func:`workbench.clv.inputs.sample_customers`); every customer is forecast with them.
 
     Returns:
         ``(per customer: customer_id, expected_purchases, expected_avg_spend, p_alive,
@@ -167,8 +174,8 @@ def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
     idx = index or seasonal_index(monthly, cutoff, seasonal_years)
     summary = clv.summary_from_orders(log, cutoff, s).drop("return_rate")
     try:
-        fitted = clv.fit(summary, model, period=s.period, freq_multiplier=s.freq_multiplier,
-                         penalizer=s.penalizer)
+        fitted = clv.fit(sample_customers(summary, sample, seed), model, period=s.period,
+                         freq_multiplier=s.freq_multiplier, penalizer=s.penalizer)
     except ModelError as exc:
         raise ModelError(f"order forecast at {cutoff}: {exc}") from exc
     horizon = len(months)
@@ -215,12 +222,12 @@ def _actual(log: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
 def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
              model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
              transaction_settings: TransactionSettings | None = None,
-             seasonal_years: int = 3) -> Backtest:
+             seasonal_years: int = 3, sample: int | None = None, seed: int = 0) -> Backtest:
     """Forecast each of the ``cutoffs`` periods before ``as_of`` from what was known before it.
 
     Each cut-off reads the log *at that cut-off* (``transactions(orders, c, settings)``), so
     the outlier cap and the models know nothing later; the actuals come from the log at
-    ``as_of``.
+    ``as_of``.  ``sample``, ``seed``: see :func:`forecast_customers`.
     """
     ts = transaction_settings or TransactionSettings()
     orders_df = as_polars(orders, "orders", ["customer_id", "order_date", "amount"])
@@ -236,11 +243,16 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
         try:
             pred, new, d = forecast_customers(log_c, c, freq, model=model,
                                               clv_settings=clv_settings,
-                                              seasonal_years=seasonal_years)
+                                              seasonal_years=seasonal_years, sample=sample,
+                                              seed=seed)
         except (DataError, ModelError):
             continue
         months = period_months(d["end"], freq)
-        by_cust = monthly_revenue(log_c, by_customer=True)
+        # the months the two baselines read: three to the cut-off, the target's a year earlier
+        needed = [periods.month_end(periods.add_months(c, -k)) for k in range(3)] + [
+            periods.month_end(periods.add_months(m, -12)) for m in months]
+        by_cust = monthly_revenue(log_c.filter(pl.col("day").dt.month_end().is_in(needed)),
+                                  by_customer=True)
         act = _actual(full, d["start"], d["end"])
         j = (pred.select("customer_id", pl.col("forecast").alias("model"))
              .join(practice_baseline(by_cust, c, len(months)), on="customer_id", how="full",

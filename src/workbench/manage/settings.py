@@ -49,6 +49,9 @@ class ManagementSettings(Settings):
         forecast_cutoffs: how many past month ends the forecast is backtested at.
         forecast_model: the CLV purchase model of the forecast (``bgnbd`` or ``paretonbd``).
         seasonal_years: years of history the seasonal index is learned from.
+        forecast_sample: the forecast's models (at every backtest cut-off and today) are
+            fitted on a seeded random sample of at most this many customers with a
+            purchase; every customer is then forecast (null: fit on all of them).
         alerts: thresholds, see :data:`DEFAULT_ALERTS`; null switches one off.
         min_base: the small-number guard of the owner scorecard (no rate or change on fewer
             customers than this); null: ``service.min_base``.
@@ -64,6 +67,7 @@ class ManagementSettings(Settings):
     forecast_cutoffs: int = 6
     forecast_model: str = "bgnbd"
     seasonal_years: int = 3
+    forecast_sample: int | None = 100_000
     alerts: Mapping[str, float | None] = field(default_factory=lambda: dict(DEFAULT_ALERTS))
     min_base: int | None = None
 
@@ -108,6 +112,9 @@ class ManagementSettings(Settings):
                 self.fail(f"alerts.{key}", value, f"a known alert; known are {list(DEFAULT_ALERTS)}")
             if value is not None and value < 0:
                 self.fail(f"alerts.{key}", value, "a threshold >= 0 (or null to switch it off)")
+        if self.forecast_sample is not None and self.forecast_sample < 100:
+            self.fail("forecast_sample", self.forecast_sample,
+                      "a whole number of customers of at least 100 (or null: all)")
         if self.min_base is not None and self.min_base <= 0:
             self.fail("min_base", self.min_base, "a positive whole number (or null)")
 
