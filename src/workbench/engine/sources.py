@@ -3,7 +3,8 @@
 A source for the engine is a mapping with one of:
 
 - ``path``: a Parquet file, a folder of Parquet files (hive partitions such as
-  ``year=2026/month=05/`` become columns) or a glob (``orders/*.parquet``);
+  ``year=2026/month=05/`` become columns; other files in it, such as Spark's
+  ``_SUCCESS``, are left alone) or a glob (``orders/*.parquet``);
 - ``table``: a table of the engine's catalogue (``sales.orders`` on Spark/Hive, a
   DuckDB table);
 - ``query``: SQL run by the engine (DuckDB or Spark).
@@ -69,10 +70,12 @@ def read_source(engine: Engine, source: Mapping[str, Any] | str | Path) -> nw.La
     hive = bool(spec.get("hive_partitioning", True))
     if spec.get("path"):
         path, folder = _parquet_path(str(spec["path"]))
+        # a folder is read as its Parquet files only: a dataset written by Spark or a
+        # warehouse export holds marker files (_SUCCESS, _metadata.json) next to them
+        pattern = f"{path.rstrip('/')}/**/*.parquet" if folder else path
         if engine.name == "polars":
-            native: Any = pl.scan_parquet(path, hive_partitioning=hive)
+            native: Any = pl.scan_parquet(pattern, hive_partitioning=hive)
         elif engine.name == "duckdb":
-            pattern = f"{path.rstrip('/')}/**/*.parquet" if folder else path
             native = engine.native.read_parquet(pattern, hive_partitioning=hive)
         else:
             native = engine.native.read.parquet(path)
