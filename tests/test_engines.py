@@ -211,6 +211,7 @@ def test_a_hive_partitioned_parquet_dataset_gives_the_same_summary(opened, tmp_p
         for (year,), part in parts.items():
             (root / f"year={year}").mkdir(parents=True)
             part.write_parquet(root / f"year={year}" / "part-0.parquet")
+        (root / "_SUCCESS").write_text("")  # a marker Spark writes next to its files
     assert len(list(root.glob("year=*/*.parquet"))) >= 3
     src = E.read_orders(opened[name], {"path": str(root)})
     assert "year" in src.collect_schema().names()
