@@ -11,20 +11,32 @@ e-mails, homophone typos, traditional characters, a new phone, missing phone and
 2. the probabilistic path (``cleaning.dedupe: probabilistic``: comparison columns, training,
    scoring, decisions), on DuckDB.
 
-and prints a table with each path's best and median time and the ratio to the baseline, and
-the precision and recall of both against the injected duplicates (target: the probabilistic
-path under 2 minutes at 500,000 customers).
+and prints a table with each path's best and median time, its CPU time and peak memory, the
+ratios to the baseline, and the precision and recall of both against the injected duplicates
+(target: the probabilistic path under 2 minutes at 500,000 customers).  Each round of each path
+runs in a fresh process (the table is handed over as Parquet), so its peak resident memory is
+its own.
 
-    python benchmarks/bench_dedupe.py [--customers 500000] [--repeat 1]
+``--demo FOLDER`` takes the customers of a dirty demo instead (``workbench demo-data --dirty``:
+``customers.csv`` read through ingest, the truth from its ``truth.json``), e.g. the
+1,000,000-customer demo (targets there: under a minute and under 3 GB).
+
+    python benchmarks/bench_dedupe.py [--customers 500000 | --demo FOLDER] [--repeat 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import opencc
@@ -94,37 +106,86 @@ def customers(n: int, seed: int = 7) -> tuple[pl.DataFrame, dict]:
                    "non_duplicates": [{"customer_id": c} for c in strangers["customer_id"]]}
 
 
+def demo_customers(folder: Path) -> tuple[pl.DataFrame, dict]:
+    """The typed customer table of a dirty demo and its truth."""
+    from workbench import config, ingest
+    cfg = config.from_dict({"company": {"founded": "2019-01-01"}, "sources": {
+        "customers": {"path": "customers.csv", "date_format": "%Y/%m/%d"},
+        "orders": {"path": "orders.csv"}}}, root=folder)
+    raw = ingest.read_sources({"customers": cfg.sources["customers"]})["customers"]
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return ingest.coerce(raw).typed, truth
+
+
+PATHS = {"exact keys (baseline)": "exact", "probabilistic (DuckDB)": "probabilistic"}
+
+
+def child(table: Path, truth: Path, method: str) -> None:
+    """One round of one path in this process: prints its figures as JSON."""
+    df = pl.read_parquet(table)
+    rules = dataclasses.replace(CleaningRules(), dedupe=method)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    res = dedupe_customers(df, rules)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    acc = merge_accuracy(res.merge_log, json.loads(truth.read_text(encoding="utf-8")))
+    print(json.dumps({"wall": wall, "cpu": after.ru_utime + after.ru_stime - before.ru_utime
+                      - before.ru_stime, "peak_gb": after.ru_maxrss / 1e6,
+                      "before_gb": before.ru_maxrss / 1e6, "merged": res.merge_log.height,
+                      "precision": acc["precision"], "recall": acc["recall"],
+                      "strangers": len(acc["stranger_merges"]),
+                      "candidate_pairs": res.info.get("candidate_pairs", 0),
+                      "review_pairs": res.info.get("review_pairs", 0)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--customers", type=int, default=500_000)
+    ap.add_argument("--demo", type=Path, default=None,
+                    help="a dirty demo folder (customers.csv, truth.json) instead of --customers")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--child", nargs=3, metavar=("TABLE", "TRUTH", "METHOD"), default=None,
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]), args.child[2])
+        return
     t = time.perf_counter()
-    table, truth = customers(args.customers)
-    print(f"{table.height:,} customer rows generated in {time.perf_counter() - t:.1f} s")
-    rules = CleaningRules()
-    paths = {"exact keys (baseline)": dataclasses.replace(rules, dedupe="exact"),
-             "probabilistic (DuckDB)": rules}
-    times: dict[str, list[float]] = {k: [] for k in paths}
-    acc = {}
-    for _ in range(args.repeat):
-        for name, r in paths.items():
-            t = time.perf_counter()
-            res = dedupe_customers(table, r)
-            times[name].append(time.perf_counter() - t)
-            acc[name] = (merge_accuracy(res.merge_log, truth), res.info)
-    base = statistics.median(times["exact keys (baseline)"])
-    best_base = min(times["exact keys (baseline)"])
-    print(f"\n{'path':<26}{'best s':>9}{'median s':>10}{'x baseline':>12}{'x (best)':>10}"
-          f"{'precision':>11}{'recall':>8}{'strangers':>11}")
-    for name, ts in times.items():
-        a, info = acc[name]
-        print(f"{name:<26}{min(ts):>9.2f}{statistics.median(ts):>10.2f}"
-              f"{statistics.median(ts) / base:>12.1f}{min(ts) / best_base:>10.1f}"
-              f"{a['precision']:>11.4f}{a['recall']:>8.4f}{len(a['stranger_merges']):>11}")
-    info = acc["probabilistic (DuckDB)"][1]
-    print(f"\ncandidate pairs {info.get('candidate_pairs', 0):,}; review queue "
-          f"{info.get('review_pairs', 0):,}; placeholders {info['placeholders']}")
+    table, truth = demo_customers(args.demo) if args.demo else customers(args.customers)
+    print(f"{table.height:,} customer rows {'read' if args.demo else 'generated'} in "
+          f"{time.perf_counter() - t:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:
+        tpath, jpath = Path(tmp) / "customers.parquet", Path(tmp) / "truth.json"
+        table.write_parquet(tpath)
+        jpath.write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+        del table
+        runs: dict[str, list[dict]] = {k: [] for k in PATHS}
+        for _ in range(args.repeat):
+            for name, method in PATHS.items():
+                out = subprocess.run([sys.executable, __file__, "--child", str(tpath), str(jpath),
+                                      method], check=True, capture_output=True, text=True)
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = runs["exact keys (baseline)"]
+    b_wall = statistics.median(r["wall"] for r in base)
+    b_best = min(r["wall"] for r in base)
+    b_cpu = statistics.median(r["cpu"] for r in base)
+    b_peak = max(r["peak_gb"] for r in base)
+    print(f"\n{'path':<24}{'best s':>8}{'median s':>10}{'x base':>8}{'x (best)':>9}{'CPU s':>8}"
+          f"{'x base':>8}{'peak GB':>9}{'x base':>8}{'merged':>8}{'precision':>10}{'recall':>8}"
+          f"{'strangers':>10}")
+    for name, rs in runs.items():
+        wall = [r["wall"] for r in rs]
+        cpu = statistics.median(r["cpu"] for r in rs)
+        peak = max(r["peak_gb"] for r in rs)
+        r = rs[-1]
+        print(f"{name:<24}{min(wall):>8.2f}{statistics.median(wall):>10.2f}"
+              f"{statistics.median(wall) / b_wall:>8.1f}{min(wall) / b_best:>9.1f}{cpu:>8.1f}"
+              f"{cpu / b_cpu:>8.1f}{peak:>9.2f}{peak / b_peak:>8.1f}{r['merged']:>8,}"
+              f"{r['precision']:>10.4f}{r['recall']:>8.4f}{r['strangers']:>10}")
+    r = runs["probabilistic (DuckDB)"][-1]
+    print(f"\ncandidate pairs {r['candidate_pairs']:,}; review queue {r['review_pairs']:,}; "
+          f"peak memory includes the table itself ({r['before_gb']:.2f} GB before the call)")
 
 
 if __name__ == "__main__":

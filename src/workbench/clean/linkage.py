@@ -5,7 +5,8 @@ returns every candidate pair with its match probability, the level of each field
 comparison and each field's match weight (log2 Bayes factor).
 
 - **Candidates** (blocking): pairs that share a normalised phone, e-mail, company (without
-  place names), or name and city, or name pinyin and province.
+  place names), or name and city, or name pinyin and province unless both cities are known
+  and differ (:data:`PINYIN_RULE`).
 - **Comparisons**, each with levels from exact through near to different (and missing):
   name (exact, same pinyin, Jaro-Winkler on characters), company (exact, same core
   or pinyin, near), phone (exact, one digit apart), e-mail (exact, same local part or one
@@ -33,6 +34,7 @@ import polars as pl
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 
 from ..errors import DataError, UsageError
 
@@ -103,9 +105,17 @@ def _comparisons() -> list[cl.CustomComparison]:
     ]
 
 
+#: The last candidate rule: the same name pinyin in the same province, unless both cities are
+#: known and differ (a common name's namesakes in the other cities of a province are millions
+#: of pairs at a million customers, and with nothing else shared they never reach the review
+#: band).
+PINYIN_RULE = ("l.name_py = r.name_py and l.province_n = r.province_n and "
+               "(l.city_n = r.city_n or l.city_n is null or r.city_n is null)")
+
+
 def _blocking() -> list[Any]:
     return [block_on("phone_n"), block_on("email_n"), block_on("company_core"),
-            block_on("name_n", "city_n"), block_on("name_py", "province_n")]
+            block_on("name_n", "city_n"), CustomRule(PINYIN_RULE)]
 
 
 def settings() -> SettingsCreator:
@@ -221,10 +231,12 @@ def _query(linker: Linker, sql: str) -> pl.DataFrame:
 
 
 def _scored(linker: Linker, blocked: Any, threshold: float | None) -> pl.DataFrame:
-    """Score the registered candidate pairs ``blocked`` and read only the columns the
-    decisions need (never the records' own columns): ids, probability, weight, per field the
-    level and the weight including its term-frequency adjustment."""
-    linker.table_management.register_blocked_pairs_for_predict(blocked)
+    """Score the candidate pairs ``blocked`` (None: those the engine holds from
+    ``compute_blocked_pairs_for_predict``) and read only the columns the decisions need (never
+    the records' own columns): ids, probability, weight, per field the level and the weight
+    including its term-frequency adjustment."""
+    if blocked is not None:
+        linker.table_management.register_blocked_pairs_for_predict(blocked)
     pred = linker.inference.predict(threshold_match_probability=threshold or None,
                                     warning_mode="never")
     try:
@@ -253,7 +265,7 @@ def _predict(linker: Linker, db: Any, min_probability: float,
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     candidates = int(_query(linker, f"select count(*) as n from {blocked.physical_name}")
                      .item())
-    pairs = _scored(linker, blocked, min_probability)
+    pairs = _scored(linker, None, min_probability)
     if min_probability > 0 and (context_probability is not None or len(context_ids)):
         strong = (pairs.filter(pl.col("match_probability") >= context_probability)
                   if context_probability is not None else pairs.clear())
