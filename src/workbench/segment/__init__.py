@@ -26,7 +26,7 @@ One concept per module (:func:`build_segments` runs them all and returns the
 
 from __future__ import annotations
 
-from .abc import abc_classify, pareto_curve, pareto_cut_points
+from .abc import abc_and_pareto, abc_classify, pareto_curve, pareto_cut_points
 from .clusters import RFMClusterer, cluster_profiles
 from .labels import LIFECYCLE_STAGES, ROOM, SEGMENT_ORDER
 from .lifecycle import lifecycle_stage
@@ -45,7 +45,7 @@ from .present import (
 from .profiles import profile_crosstab, segment_profile, with_attributes
 from .rfm_scores import DEFAULT_RULES, assign_segments, rfm_grid, rfm_scores, segment_rules
 from .settings import DEFAULT_TIER_CUTS, DEFAULT_TIER_WEIGHTS, LOWER_IS_BETTER, SegmentSettings
-from .tiers import TierScorer, tier_sensitivity
+from .tiers import TierScorer, percentile_scores, tier_sensitivity
 
 __all__ = [
     "DEFAULT_RULES",
@@ -61,6 +61,7 @@ __all__ = [
     "SegmentSettings",
     "Segmentation",
     "TierScorer",
+    "abc_and_pareto",
     "abc_classify",
     "assign_segments",
     "build_segments",
@@ -78,6 +79,7 @@ __all__ = [
     "narrative",
     "pareto_curve",
     "pareto_cut_points",
+    "percentile_scores",
     "profile_crosstab",
     "rfm_grid",
     "rfm_scores",

@@ -73,7 +73,7 @@ class RFMClusterer(BaseEstimator):
         x = self._features(metrics)
         n = len(x)
         ks = [k for k in ks if k < n]
-        distinct = len(np.unique(x, axis=0))
+        distinct = _distinct_rows(x)
         if not ks or distinct < 2:
             raise ModelError(
                 f"clustering needs more distinct customers than clusters: {n} customers "
@@ -119,14 +119,27 @@ class RFMClusterer(BaseEstimator):
         means = [x[raw == j, 2].mean() for j in range(self.k_)]
         ranking = np.argsort(-np.asarray(means), kind="stable")
         self.order_ = {int(j): int(pos) for pos, j in enumerate(ranking)}
-        self.labels_ = np.array([self.order_[int(j)] for j in raw], dtype=np.int64)
+        self.labels_ = self._renumber(raw)
+
+    def _renumber(self, raw: np.ndarray) -> np.ndarray:
+        """k-means labels -> cluster numbers (``order_``), by one lookup table."""
+        lut = np.array([self.order_[j] for j in range(len(self.order_))], dtype=np.int64)
+        return lut[raw]
 
     def predict(self, metrics: Any) -> np.ndarray:
         """Cluster number of each row of ``metrics``."""
         check_is_fitted(self, "model_")
         with threadpool_limits(limits=1):
             raw = self.model_.predict(self.scaler_.transform(self._features(metrics)))
-        return np.array([self.order_[int(j)] for j in raw], dtype=np.int64)
+        return self._renumber(raw)
+
+
+def _distinct_rows(x: np.ndarray) -> int:
+    """The number of distinct rows of ``x`` (like ``len(np.unique(x, axis=0))``, -0.0 equal
+    to 0.0), by hashing rather than a sort of all rows."""
+    frame = pl.DataFrame(x + 0.0, schema=[f"f{i}" for i in range(x.shape[1])], orient="row"
+                         ) if x.ndim == 2 else pl.DataFrame({"f0": x + 0.0})
+    return frame.n_unique()
 
 
 def _level(z: float) -> str:

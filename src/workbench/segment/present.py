@@ -156,7 +156,10 @@ def key_results(seg: Segmentation, *, migration: Migration | None = None,
     ``outlier_policy``, ``outliers{orders, customers, amount, counted}`` (flagged
     purchases, counted as purchases), and ``migration`` when ``migration`` is given.
     """
-    t = seg.table
+    # the few columns counted here, not the whole wide table, go through the filters
+    used = ("frequency", "lifecycle_stage", "monetary", "net_revenue_12m", "tier", "abc_class",
+            "rfm_segment", "cluster")
+    t = seg.table.select([c for c in used if c in seg.table.columns])
     tier_keys = list(seg.scorer.thresholds_)
     abc_keys = class_names(len(seg.settings.abc_shares))
     seg_keys = list(dict.fromkeys(seg.rules.get_column("segment").to_list()))
