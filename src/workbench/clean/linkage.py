@@ -252,7 +252,7 @@ def _scored(linker: Linker, blocked: Any, threshold: float | None) -> pl.DataFra
                   if f"mw_tf_adj_{f}" in have else "")
             cols += ([f"cast(gamma_{f} as bigint) as gamma_{f}",
                       f"cast(mw_{f} as double){tf} as mw_{f}"] if f"gamma_{f}" in have
-                     else [f"cast(null as bigint) as gamma_{f}", f"0.0d as mw_{f}"])
+                     else [f"cast(null as bigint) as gamma_{f}", f"cast(0.0 as double) as mw_{f}"])
         return _query(linker, f"select {', '.join(cols)} from {pred.physical_name}")
     finally:
         pred.drop_table_from_database_and_remove_from_cache()
