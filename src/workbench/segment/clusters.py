@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -99,11 +101,16 @@ class RFMClusterer(BaseEstimator):
         silhouettes: dict[int, float] = {}
         models: dict[int, Any] = {}
         labels_by_k: dict[int, np.ndarray] = {}
-        for k in ks:
-            if k >= distinct:
-                break
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
-            found = km.fit(z).labels_ if fit_rows is None else km.fit(z[fit_rows]).predict(z)
+        tried = [k for k in ks if k < distinct]
+        # The k are independent fits: one per core at a time, each single-threaded (the
+        # same models as one after the other, in the time of one per core).
+        workers = min(len(tried), os.cpu_count() or 1)
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                fitted = list(pool.map(lambda k: self._kmeans(z, fit_rows, k), tried))
+        else:
+            fitted = [self._kmeans(z, fit_rows, k) for k in tried]
+        for k, (km, found) in zip(tried, fitted, strict=True):
             if len(np.unique(found[sample])) < 2:
                 continue
             silhouettes[k] = float(silhouette_score(z[sample], found[sample]))
@@ -125,6 +132,14 @@ class RFMClusterer(BaseEstimator):
         """k-means labels -> cluster numbers (``order_``), by one lookup table."""
         lut = np.array([self.order_[j] for j in range(len(self.order_))], dtype=np.int64)
         return lut[raw]
+
+    def _kmeans(self, z: np.ndarray, fit_rows: np.ndarray | None,
+                k: int) -> tuple[KMeans, np.ndarray]:
+        """One k-means model with ``k`` clusters and the labels of every row of ``z``."""
+        with threadpool_limits(limits=1):  # OpenMP's limit holds for the calling thread
+            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
+            found = km.fit(z).labels_ if fit_rows is None else km.fit(z[fit_rows]).predict(z)
+        return km, found
 
     def predict(self, metrics: Any) -> np.ndarray:
         """Cluster number of each row of ``metrics``."""
