@@ -245,6 +245,10 @@ def test_text_exports_stay_on_the_single_machine_ingest(opened, tmp_path):
         E.read_orders(opened["polars"], {"table": "sales.orders"})
     with pytest.raises(DataError, match="does not exist"):
         E.read_orders(opened["spark"], {"path": str(tmp_path / "nothing")})
+    # a cluster's storage is checked by the engine where it runs, not on the driver
+    from workbench.engine.sources import _parquet_path
+    assert _parquet_path("s3a://bucket/orders/") == ("s3a://bucket/orders/", True)
+    assert _parquet_path("hdfs://nn/orders/part-0.parquet")[1] is False
 
 
 @pytest.mark.parametrize("name", ENGINES)

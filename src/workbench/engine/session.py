@@ -13,6 +13,7 @@ driver): PySpark does not fully support pandas 3, so pandas is never used.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,13 @@ def _open_duckdb(settings: EngineSettings) -> Any:
     return con
 
 
+def submitted() -> bool:
+    """True in a driver that ``spark-submit`` started: its JVM already runs, with the
+    master, deploy mode and driver memory of spark-submit's command line, which an
+    ``engine.spark.master`` left out of ``workbench.yaml`` does not override."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def _open_spark(settings: EngineSettings) -> tuple[Any, bool]:
     """A SparkSession and whether this call started it."""
     from pyspark.sql import SparkSession  # optional engine: loaded only when asked for
@@ -136,7 +144,10 @@ def _open_spark(settings: EngineSettings) -> tuple[Any, bool]:
     connect = settings.spark_connect
     running = None if connect else SparkSession.getActiveSession()
     builder = SparkSession.builder.appName("workbench")
-    builder = builder.remote(connect) if connect else builder.master(settings.spark_master)
+    if connect:
+        builder = builder.remote(connect)
+    elif "master" in settings.spark or not submitted():
+        builder = builder.master(settings.spark_master)
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:

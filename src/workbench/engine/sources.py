@@ -58,6 +58,8 @@ def _parquet_path(path: str) -> tuple[str, bool]:
             f"then point the engine at the clean Parquet (data/processed/orders.parquet) or a "
             f"Parquet dataset written from it.")
     glob = any(ch in path for ch in "*?[")
+    if "://" in path:  # hdfs://, s3a://, abfss://...: the engine checks it where it runs
+        return path, not glob and not lower.rstrip("/").endswith(".parquet")
     if not glob and not Path(path).exists():
         raise DataError(f"{path} does not exist; give a Parquet file, a folder of Parquet "
                         f"files or a glob.")
