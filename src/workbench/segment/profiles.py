@@ -55,8 +55,11 @@ def segment_profile(table: Any, by: str = "rfm_segment", *, customer_id_col: str
     by revenue, largest first.
     """
     t = as_polars(table, "table", [by, "monetary", "n_orders", "frequency", "recency_days"])
-    t = t.filter(pl.col(by).is_not_null())
     has_12m = "net_revenue_12m" in t.columns
+    used = [by, "monetary", "n_orders", "frequency", "recency_days"]
+    # only the columns used go through the filter, not the whole per-customer table
+    t = t.select(list(dict.fromkeys([*used, *(["net_revenue_12m"] if has_12m else [])])))
+    t = t.filter(pl.col(by).is_not_null())
     n = t.height or 1
     total = float(t.get_column("monetary").sum()) or 1.0
     p = t.group_by(by).agg(
@@ -93,7 +96,7 @@ def profile_crosstab(table: Any, by: str, dim: str, *, value: str = "customers",
     t = as_polars(table, "table", [by, dim, "monetary"])
     if value not in ("customers", "revenue"):
         raise UsageError(f"profile_crosstab value '{value}' must be 'customers' or 'revenue'.")
-    t = t.filter(pl.col(by).is_not_null())
+    t = t.select(list(dict.fromkeys([by, dim, "monetary"]))).filter(pl.col(by).is_not_null())
     measure = pl.len().cast(pl.Float64) if value == "customers" else pl.col("monetary").sum()
     ranks = t.group_by(dim).agg(measure.alias("_v")).sort(["_v", dim], descending=[True, False])
     if top is not None:
