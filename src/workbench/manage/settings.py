@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from ..settings import Settings, check_value
 
-__all__ = ["ALERT_KEYS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY", "ManagementSettings"]
+__all__ = ["ALERT_KEYS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY", "XLSX_ROW_LIMIT", "ManagementSettings"]
 
 #: Per tier: visit cadence (days between visits), days to follow up a complaint, and the
 #: actions owed to customers of some RFM segments (``segment_actions``, segment -> action).
@@ -20,6 +20,9 @@ DEFAULT_CARE_POLICY: dict[str, dict[str, Any]] = {
 
 #: Segment actions every tier gets unless its policy says otherwise (RFM segment -> action).
 DEFAULT_SEGMENT_ACTIONS: dict[str, str] = {"cant_lose": "retention_call", "at_risk": "win_back_call"}
+
+#: Rows of one XLSX sheet, less its header row.
+XLSX_ROW_LIMIT = 1_048_575
 
 #: Alert thresholds (``management.alerts``); a key absent or null is not checked.
 DEFAULT_ALERTS: dict[str, float] = {
@@ -52,6 +55,9 @@ class ManagementSettings(Settings):
         forecast_sample: the forecast's models (at every backtest cut-off and today) are
             fitted on a seeded random sample of at most this many customers with a
             purchase; every customer is then forecast (null: fit on all of them).
+        xlsx_max_rows: a list (care plan, customer 360, reclaim candidates...) longer than
+            this is written as CSV only, no XLSX (a spreadsheet holds 1,048,575 rows at
+            most, and a million-row XLSX takes minutes to write and to open).
         alerts: thresholds, see :data:`DEFAULT_ALERTS`; null switches one off.
         min_base: the small-number guard of the owner scorecard (no rate or change on fewer
             customers than this); null: ``service.min_base``.
@@ -68,6 +74,7 @@ class ManagementSettings(Settings):
     forecast_model: str = "bgnbd"
     seasonal_years: int = 3
     forecast_sample: int | None = 100_000
+    xlsx_max_rows: int = 100_000
     alerts: Mapping[str, float | None] = field(default_factory=lambda: dict(DEFAULT_ALERTS))
     min_base: int | None = None
 
@@ -115,8 +122,15 @@ class ManagementSettings(Settings):
         if self.forecast_sample is not None and self.forecast_sample < 100:
             self.fail("forecast_sample", self.forecast_sample,
                       "a whole number of customers of at least 100 (or null: all)")
+        if not 0 <= self.xlsx_max_rows <= XLSX_ROW_LIMIT:
+            self.fail("xlsx_max_rows", self.xlsx_max_rows,
+                      f"a whole number of rows from 0 to {XLSX_ROW_LIMIT:,} (0: never XLSX)")
         if self.min_base is not None and self.min_base <= 0:
             self.fail("min_base", self.min_base, "a positive whole number (or null)")
+
+    def export_formats(self, rows: int) -> tuple[str, ...]:
+        """The formats a list of ``rows`` rows is written in: CSV, and XLSX up to ``xlsx_max_rows``."""
+        return ("csv", "xlsx") if rows <= self.xlsx_max_rows else ("csv",)
 
     def visit_policy_days(self) -> dict[str, int]:
         """``{tier: visit_days}`` of the tiers with a visit cadence."""

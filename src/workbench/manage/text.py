@@ -133,4 +133,7 @@ i18n.register({
     "chart.x": {"zh": "客户数", "en": "Customers in the book"},
     "chart.y": {"zh": "留存率超出预期(百分点)", "en": "Retention above expected (points)"},
     "search": {"zh": "搜索", "en": "Search"},
+    "csv_only": {"zh": "以下清单超过 {limit:,} 行,只写 CSV(不写 XLSX):{names}",
+                 "en": "These lists have more than {limit:,} rows and are written as CSV only "
+                       "(no XLSX): {names}"},
 }, room=ROOM)

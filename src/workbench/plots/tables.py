@@ -97,8 +97,8 @@ class InteractiveTable:
 def interactive_table(frame: Any, *, headers: Mapping[str, str] | None = None,
                       formats: Mapping[str, Any] | None = None, show_pii: bool = False,
                       pii_columns: Mapping[str, str] | None = None, max_rows: int | None = 2000,
-                      search_label: str = "Search", caption: str | None = None
-                      ) -> InteractiveTable:
+                      search_label: str = "Search", caption: str | None = None,
+                      total: int | None = None) -> InteractiveTable:
     """``frame`` as a sortable, searchable, escaped HTML table (see the module's notes).
 
     Args:
@@ -108,11 +108,13 @@ def interactive_table(frame: Any, *, headers: Mapping[str, str] | None = None,
         pii_columns: column -> kind (name, phone, email) to mask (default: those present
             of ``name``, ``contact``, ``phone``, ``email``).
         max_rows: rows shown at most (the caption says how many were left out).
+        total: the rows of the whole table when ``frame`` holds only its first rows (cut
+            before it was made a display frame, so a million-row table is never copied).
     """
     df = as_polars(frame, "table")
     masks = dict(pii_columns) if pii_columns is not None else {
         c: k for c, k in _PII.items() if c in df.columns}
-    total = df.height
+    total = df.height if total is None else max(total, df.height)
     if max_rows is not None:
         df = df.head(max_rows)
     df = mask_frame(df, show_pii, masks) if masks else df  # the rows shown only
