@@ -168,6 +168,64 @@ def test_features_do_not_depend_on_the_order_of_rows(small_tables):
     assert churn.build_features(shuffled, cut, lapsed_days=180).frame.equals(ref)
 
 
+def test_money_features_in_cents_and_the_order_value_spread():
+    # Sums in whole cents; the spread (sample standard deviation / mean) from sums of cents
+    # and of squared cents: 10, 20, 30.10 -> mean 20.0333..., std 10.0501...
+    orders = _orders([("a", date(2024, 6, 1), 10), ("a", date(2024, 6, 11), 20),
+                      ("a", date(2024, 6, 21), 30.10), ("b", date(2024, 6, 25), 7.35),
+                      ("b", date(2024, 6, 26), 2.0, "returned")])
+    fs = churn.build_features({"orders": orders}, date(2024, 6, 30), 90, segmenter=None, with_p_alive=False)
+    a, b = fs.frame.row(0, named=True), fs.frame.row(1, named=True)
+    amounts = np.array([10.0, 20.0, 30.10])
+    # Cents back to money as the house does it (workbench.transactions.from_cents): to the last bit
+    # or one unit in the last place of the decimal amount.
+    assert a["monetary_total"] == pytest.approx(60.1, rel=1e-15)
+    assert a["avg_order_value"] == pytest.approx(60.1 / 3, rel=1e-15)
+    assert a["order_value_cv"] == pytest.approx(amounts.std(ddof=1) / amounts.mean(), rel=1e-12)
+    assert (a["typical_gap_days"], a["purchase_days"]) == (10.0, 3.0)
+    assert a["spend_90d"] == a["monetary_total"] == a["spend_365d"]
+    assert b["order_value_cv"] is None   # one purchase: no spread
+    assert b["monetary_total"] == pytest.approx(7.35, rel=1e-15)
+    assert b["return_share"] == pytest.approx(2.0 / 7.35, rel=1e-15) and a["return_share"] == 0.0
+
+
+def test_customer_codes_sort_like_the_ids_and_drop_customers_without_orders():
+    codes = churn.CustomerCodes(pl.Series(["c2", "a9", "b1", "a9"]))
+    assert codes.ids.to_list() == ["a9", "b1", "c2"] and len(codes) == 3
+    assert codes.codes(pl.Series(["b1", "zz", "a9", None, "c2", "a"])).to_list() == [1, None, 0, None, 2, None]
+    visits = pl.DataFrame({"customer_id": ["c2", "x", "a9"], "n": [1, 2, 3]})
+    coded = codes.encode(visits)
+    assert coded.get_column("customer_id").to_list() == [2, 0] and coded.get_column("n").to_list() == [1, 3]
+    assert codes.decode(coded).get_column("customer_id").to_list() == ["c2", "a9"]
+    assert churn.CustomerCodes(pl.Series([], dtype=pl.String)).codes(pl.Series(["a"])).to_list() == [None]
+
+
+def test_a_coded_log_codes_the_log_of_an_earlier_cutoff(small_tables):
+    orders = small_tables["orders"]
+    late, early = date(2026, 10, 31), date(2026, 3, 31)
+    log = churn.order_log(orders, late)
+    codes = churn.CustomerCodes(log.get_column("customer_id"))
+    coded = churn.CodedLog(log, codes)
+    earlier = churn.order_log(orders, early)
+    got = coded.code(earlier, early)
+    assert got.drop("customer_id").equals(earlier.drop("customer_id"))
+    assert codes.decode(got).get_column("customer_id").equals(earlier.get_column("customer_id"))
+    # A log whose rows are not the later log's (here: reversed) is looked up id by id.
+    reversed_ = earlier.reverse()
+    assert codes.decode(coded.code(reversed_, early)).equals(reversed_)
+
+
+def test_one_feature_builder_gives_each_cutoffs_features(small_tables):
+    cuts = [date(2026, 3, 31), date(2026, 1, 30)]
+    builder = churn.FeatureBuilder(small_tables, cuts[0])
+    for c in cuts:
+        one = churn.build_features(small_tables, c, lapsed_days=180)
+        fs = builder.at(c, 180)
+        assert fs.frame.equals(one.frame) and fs.features == one.features and fs.groups == one.groups
+        assert fs.frame.get_column("customer_id").dtype == pl.String
+        assert fs.frame.get_column("customer_id").is_sorted()
+
+
 def test_complaint_features_treat_later_resolutions_as_open():
     cut = date(2024, 6, 30)
     orders = _orders([("a", date(2024, 6, 1), 10), ("b", date(2024, 6, 2), 10)])

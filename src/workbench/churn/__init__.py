@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .alive import default_segmenter, p_alive_at
 from .analysis import ChurnAnalysis, analyse
+from .codes import CodedLog, CustomerCodes
 from .data import OrderColumns, available_tables, open_at, order_log, purchases, split, truncate
 from .evaluation import (
     evaluate_scores,
@@ -36,7 +37,7 @@ from .evaluation import (
     threshold_max_f1,
     top_share,
 )
-from .features import Segmenter, build_features, training_frame
+from .features import FeatureBuilder, Segmenter, build_features, training_frame
 from .groups import CATEGORICAL, FEATURE_GROUPS, GROUP_FEATURES, SEVERITY_RANK, FeatureSet
 from .importance import permutation_importances
 from .models import MODELS, build_pipeline, one_thread
@@ -71,6 +72,9 @@ __all__ = [
     "ChurnAnalysis",
     "ChurnSettings",
     "ChurnWindow",
+    "CodedLog",
+    "CustomerCodes",
+    "FeatureBuilder",
     "FeatureSet",
     "OrderColumns",
     "Segmenter",

@@ -34,7 +34,8 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, 
     the probability under those parameters.
 
     Returns:
-        ``customer_id, p_alive`` for every customer with a purchase by ``cutoff``.
+        ``customer_id, p_alive`` (ids of the dtype of ``buys``) for every customer with a
+        purchase by ``cutoff``.
 
     Raises:
         ModelError: the model cannot be fitted (e.g. too few repeat purchases).
@@ -56,7 +57,7 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, 
     p[pos] = model.conditional_probability_alive(fit_on.get_column("frequency").to_numpy(),
                                                  fit_on.get_column("recency").to_numpy(),
                                                  fit_on.get_column("T").to_numpy())
-    return pl.DataFrame({"customer_id": summary.get_column("customer_id").cast(pl.String),
+    return pl.DataFrame({"customer_id": summary.get_column("customer_id").cast(known.schema["customer_id"]),
                          "p_alive": np.asarray(p, dtype=float)})
 
 
@@ -83,12 +84,14 @@ def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date, *
     orders = tables.get("orders")
     if orders is None or "status" not in orders.columns or "order_date" not in orders.columns:
         return None
-    known = truncate(tables, cutoff)
+    # Only the tables the segmentation reads are truncated; the orders are read at the
+    # cut-off by the segmentation's own transaction log (the same as-of bound).
+    known = truncate({k: tables.get(k) for k in ("customers", "surveys")}, cutoff)
     customers = known.get("customers")
     surveys = known.get("surveys")
     try:
         table = segment.build_segments(
-            known["orders"], customers if customers is not None and customers.height else None,
+            orders, customers if customers is not None and customers.height else None,
             as_of=cutoff, surveys=surveys if surveys is not None and surveys.height else None,
             transaction_settings=transaction_settings, cluster=False).table
     except (DataError, ModelError, UsageError):

@@ -16,6 +16,7 @@ the as-of log filtered by day would let later amounts move earlier features.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import platform
@@ -38,7 +39,7 @@ from ..errors import DataError, UsageError
 from .alive import default_segmenter
 from .data import OrderColumns, order_log, split, truncate
 from .evaluation import evaluate_scores, gains_curve, gains_table, threshold_max_f1, top_share
-from .features import Segmenter, build_features, training_frame
+from .features import FeatureBuilder, Segmenter, training_frame
 from .groups import FeatureSet, feature_groups_map
 from .importance import permutation_importances
 from .models import MODELS, build_pipeline, check_model, one_thread
@@ -201,10 +202,12 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         )
     # Every cut-off's features (segments and the BG/NBD fit included) are computed once:
     # the test cut-off c2 is also the first cut-off of the refit.
+    # One builder codes the customer ids of every table once for all the cut-offs.
     cache: dict[date, FeatureSet] = {}
-    kw: dict[str, Any] = {"segmenter": segmenter, "with_p_alive": st.with_p_alive,
-                          "p_alive_sample": st.p_alive_sample, "seed": seed,
-                          "settings": tx_settings, "columns": cols}
+    builder = FeatureBuilder(known, as_of, segmenter=segmenter, with_p_alive=st.with_p_alive,
+                             p_alive_sample=st.p_alive_sample, seed=seed, settings=tx_settings,
+                             columns=cols)
+    kw: dict[str, Any] = {"builder": builder}
     train, y_train = training_frame(known, train_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
     test, y_test = training_frame(known, [c2], n, lapsed, buys=buys, feature_cache=cache, **kw)
     if test.features != train.features:
@@ -220,6 +223,12 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     y_fit = y_train[fit_rows]
     Xtr, Xte = train.take(fit_rows).to_pandas(), test.to_pandas()
     num, cat = train.numeric, train.categorical
+    # Only the test cut-off is read again (it starts the refit): the training cut-offs'
+    # features are let go, and the stacked frame keeps its columns only.
+    for c in train_cutoffs:
+        if c != c2:
+            cache.pop(c, None)
+    train = dataclasses.replace(train, frame=train.frame.clear())
 
     pipes = {kind: build_pipeline(kind, num, cat, seed).fit(Xtr, y_fit) for kind in MODELS}
     scorers = {k: pipes[k].predict_proba(Xte)[:, 1] for k in MODELS}
@@ -260,7 +269,8 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     final_pipe = build_pipeline(model, num, cat, seed).fit(final.take(final_rows).to_pandas(),
                                                           y_final[final_rows])
     del Xtr, final
-    now = build_features(known, as_of, lapsed, **kw)
+    cache.clear()
+    now = builder.at(as_of, lapsed)
     if now.features != train.features:
         raise DataError(f"feature groups at {as_of} ({now.groups}) differ from training ({train.groups}).")
     prob = final_pipe.predict_proba(now.to_pandas())[:, 1]

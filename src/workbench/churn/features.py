@@ -18,11 +18,12 @@ import polars as pl
 from .. import transactions as tx
 from ..errors import DataError, ModelError
 from .alive import default_segmenter, p_alive_at
+from .codes import CodedLog, CustomerCodes
 from .data import OrderColumns, open_at, order_log, split
 from .groups import CATEGORICAL, GROUP_FEATURES, RFM_FEATURES, SEVERITY_RANK, FeatureSet
 from .window import labels, population
 
-__all__ = ["Segmenter", "build_features", "training_frame"]
+__all__ = ["FeatureBuilder", "Segmenter", "build_features", "training_frame"]
 
 #: ``f(tables, cutoff) -> customer_id, tier, rfm_segment, lifecycle_stage`` at the cut-off, or None.
 Segmenter = Callable[[Mapping[str, pl.DataFrame | None], date], pl.DataFrame | None]
@@ -53,45 +54,70 @@ def _as_date(name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(name).cast(pl.Date) if isinstance(dtype, pl.Datetime) else pl.col(name)
 
 
-# Float sums, means and standard deviations per customer are taken over the customer's
-# values *sorted*: polars' parallel group-by adds partial sums in an order that depends on
-# threads and chunking, which changes the last bits from run to run (and between the full and
-# the truncated tables).  Sorted first, the result depends on the values only.
-def _fsum(expr: pl.Expr) -> pl.Expr:
-    return expr.sort().sum()
-
-
+# Money sums are taken in whole cents (the log's values are rounded to the cent), and the
+# order-value spread from sums of cents and of squared cents, all whole numbers: polars'
+# parallel group-by adds partial float sums in an order that depends on threads and chunking,
+# which would change the last bits from run to run (and between the full and the truncated
+# tables).  The one float mean left (resolution hours) is taken over the values sorted.
 def _fmean(expr: pl.Expr) -> pl.Expr:
     return expr.sort().mean()
 
 
-def _fstd(expr: pl.Expr) -> pl.Expr:
-    return expr.sort().std()
+def _cents(expr: pl.Expr) -> pl.Expr:
+    """Money in whole cents (the log's values are rounded to the cent)."""
+    return (expr * 100).round(0).cast(pl.Int64)
+
+
+def _money(cents: str) -> pl.Expr:
+    return tx.from_cents(pl.col(cents))
+
+
+def _std_from_cents(n: str, total: str, squares: str) -> pl.Expr:
+    """The sample standard deviation (ddof 1) from the count, the sum and the sum of squares in
+    cents: ``n * sum(c^2) - sum(c)^2`` is computed in whole numbers, so the result depends on the
+    values only (not on their order or on how a parallel group-by splits them).  Null below 2."""
+    count = pl.col(n).cast(pl.Int128)
+    spread = count * pl.col(squares) - pl.col(total).cast(pl.Int128) * pl.col(total).cast(pl.Int128)
+    var = spread.cast(pl.Float64) / (pl.col(n) * (pl.col(n) - 1)).cast(pl.Float64)
+    return pl.when(pl.col(n) >= 2).then(var.clip(0.0).sqrt() / 100).otherwise(None)
 
 
 def _rfm_features(buys: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-    b = buys.filter(pl.col("day") <= cutoff)
+    b = buys.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi")
     d90, d180, d365 = (cutoff - timedelta(days=k) for k in (90, 180, 365))
+    # Gaps between consecutive purchase days of a customer: the rows sorted by customer and
+    # day, a gap wherever the previous row is the same customer's.
     per_day = b.select("customer_id", "day").unique().sort("customer_id", "day")
+    same = pl.col("customer_id") == pl.col("customer_id").shift(1)
     gaps = (per_day.with_columns(
-        (pl.col("day") - pl.col("day").shift(1).over("customer_id")).dt.total_days().alias("gap"))
-        .group_by("customer_id").agg(pl.col("gap").drop_nulls().median().alias("typical_gap_days")))
+        pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap"))
+        .group_by("customer_id").agg(
+            pl.len().cast(pl.Float64).alias("purchase_days"),
+            pl.col("gap").drop_nulls().median().alias("typical_gap_days")))
     last90 = pl.col("day") > d90
     prev90 = (pl.col("day") > d180) & (pl.col("day") <= d90)
-    agg = b.group_by("customer_id").agg(
+    c = pl.col("_c")
+    # Money in whole cents: sums that are the same to the last bit whatever the order of the rows.
+    agg = b.with_columns(_cents(pl.col("amount")).alias("_c")).group_by("customer_id").agg(
         _days_between(cutoff, "day").min().alias("recency_days"),
-        pl.len().cast(pl.Float64).alias("frequency"),
-        pl.col("day").n_unique().cast(pl.Float64).alias("purchase_days"),
+        pl.len().alias("_n"),
         _days_between(cutoff, "day").max().alias("tenure_days"),
-        _fsum(pl.col("amount")).alias("monetary_total"),
-        _fmean(pl.col("amount")).alias("avg_order_value"),
-        (_fstd(pl.col("amount")) / _fmean(pl.col("amount"))).alias("order_value_cv"),
+        c.sum().alias("_s"),
+        (c.cast(pl.Int128) * c).sum().alias("_s2"),
         last90.sum().cast(pl.Float64).alias("orders_90d"),
         prev90.sum().cast(pl.Float64).alias("orders_prev_90d"),
-        _fsum(pl.col("amount").filter(last90)).alias("spend_90d"),
-        _fsum(pl.col("amount").filter(prev90)).alias("spend_prev_90d"),
-        _fsum(pl.col("amount").filter(pl.col("day") > d365)).alias("spend_365d"),
-    )
+        c.filter(last90).sum().alias("_s90"),
+        c.filter(prev90).sum().alias("_sp90"),
+        c.filter(pl.col("day") > d365).sum().alias("_s365"),
+    ).with_columns(
+        pl.col("_n").cast(pl.Float64).alias("frequency"),
+        _money("_s").alias("monetary_total"),
+        (_money("_s") / pl.col("_n").cast(pl.Float64)).alias("avg_order_value"),
+        _std_from_cents("_n", "_s", "_s2").alias("_std"),
+        _money("_s90").alias("spend_90d"),
+        _money("_sp90").alias("spend_prev_90d"),
+        _money("_s365").alias("spend_365d"),
+    ).with_columns((pl.col("_std") / pl.col("avg_order_value")).alias("order_value_cv"))
     out = ids.join(agg, on="customer_id", how="left").join(gaps, on="customer_id", how="left")
     return out.with_columns(
         pl.col("typical_gap_days").cast(pl.Float64),
@@ -104,17 +130,18 @@ def _rfm_features(buys: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.Dat
 def _returns_features(buys: pl.DataFrame, rets: pl.DataFrame, ids: pl.DataFrame,
                       cutoff: date) -> pl.DataFrame:
     d180 = cutoff - timedelta(days=180)
-    r = rets.filter(pl.col("day") <= cutoff).group_by("customer_id").agg(
-        pl.len().cast(pl.Float64).alias("returns_count"),
-        (pl.col("day") > d180).sum().cast(pl.Float64).alias("returns_180d"),
-        _fsum(pl.col("amount")).alias("_returned"))
-    gross = buys.filter(pl.col("day") <= cutoff).group_by("customer_id").agg(
-        _fsum(pl.col("amount")).alias("_gross"))
+    r = rets.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi") \
+        .group_by("customer_id").agg(
+            pl.len().cast(pl.Float64).alias("returns_count"),
+            (pl.col("day") > d180).sum().cast(pl.Float64).alias("returns_180d"),
+            tx.cents_sum(pl.col("amount")).alias("_returned"))
+    gross = buys.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi") \
+        .group_by("customer_id").agg(tx.cents_sum(pl.col("amount")).alias("_gross"))
     out = ids.join(r, on="customer_id", how="left").join(gross, on="customer_id", how="left")
     return out.with_columns(
         pl.col("returns_count").fill_null(0.0), pl.col("returns_180d").fill_null(0.0),
-        pl.when(pl.col("_gross") > 0).then(pl.col("_returned").fill_null(0.0) / pl.col("_gross"))
-        .otherwise(0.0).alias("return_share"),
+        pl.when(pl.col("_gross") > 0)
+        .then(_money("_returned").fill_null(0.0) / _money("_gross")).otherwise(0.0).alias("return_share"),
     ).select("customer_id", "returns_count", "returns_180d", "return_share")
 
 
@@ -129,7 +156,7 @@ def _complaint_features(df: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl
                                                            return_dtype=pl.Float64)
            if "severity" in c.columns else pl.lit(None, pl.Float64))
     d180 = cutoff - timedelta(days=180)
-    c = c.select(pl.col("customer_id").cast(pl.String), opened.alias("o"), resolved.alias("r"),
+    c = c.select(pl.col("customer_id"), opened.alias("o"), resolved.alias("r"),
                  sev.alias("sev"))
     agg = c.group_by("customer_id").agg(
         pl.len().cast(pl.Float64).alias("complaints_count"),
@@ -152,7 +179,7 @@ def _visit_features(df: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.Dat
     v = tx.as_of_filter(df, "visits", cutoff).collect()
     d90, d180 = cutoff - timedelta(days=90), cutoff - timedelta(days=180)
     kind = pl.col("kind").cast(pl.String) if "kind" in v.columns else pl.lit(None, pl.String)
-    v = v.select(pl.col("customer_id").cast(pl.String),
+    v = v.select(pl.col("customer_id"),
                  _as_date("visit_date", v.schema["visit_date"]).alias("d"),
                  kind.alias("kind")).sort("customer_id", "d", "kind", nulls_last=True)
     agg = v.group_by("customer_id").agg(
@@ -176,7 +203,7 @@ def _survey_features(df: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.Da
     nps = pl.col("nps").cast(pl.Float64) if "nps" in s.columns else pl.lit(None, pl.Float64)
     csat = pl.col("csat").cast(pl.Float64) if "csat" in s.columns else pl.lit(None, pl.Float64)
     sid = pl.col("survey_id").cast(pl.String) if "survey_id" in s.columns else pl.lit("")
-    s = s.select(pl.col("customer_id").cast(pl.String),
+    s = s.select(pl.col("customer_id"),
                  _as_date("survey_date", s.schema["survey_date"]).alias("d"),
                  nps.alias("nps"), csat.alias("csat"), sid.alias("sid")).sort("customer_id", "d", "sid")
     agg = s.group_by("customer_id").agg(
@@ -190,7 +217,7 @@ def _survey_features(df: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.Da
 
 def _profile_features(df: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.DataFrame:
     prof = df.select(
-        pl.col("customer_id").cast(pl.String),
+        pl.col("customer_id"),
         *[(pl.col(c).cast(pl.String) if c in df.columns else pl.lit(None, pl.String)).alias(c)
           for c in ("province", "channel", "industry", "customer_type")],
         _as_date("signup_date", df.schema["signup_date"]).alias("_signup"),
@@ -209,6 +236,15 @@ _TABLE_GROUPS: tuple[tuple[str, str, list[str], Callable[..., pl.DataFrame]], ..
 )
 
 
+#: The columns each table's features read (besides ``customer_id``).
+_TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "complaints": ("opened_at", "resolved_at", "severity"),
+    "visits": ("visit_date", "kind"),
+    "surveys": ("survey_date", "nps", "csat", "survey_id"),
+    "customers": ("province", "channel", "industry", "customer_type", "signup_date"),
+}
+
+
 def _segment_group(frame: pl.DataFrame, seg: pl.DataFrame | None, switched_on: bool,
                    groups: list[str], missing: dict[str, str]) -> pl.DataFrame:
     if seg is None:
@@ -220,9 +256,96 @@ def _segment_group(frame: pl.DataFrame, seg: pl.DataFrame | None, switched_on: b
         missing["segment"] = "the segmenter returned none of tier, rfm_segment, lifecycle_stage"
         return frame
     groups.append("segment")
-    return frame.join(seg.select(pl.col("customer_id").cast(pl.String),
+    return frame.join(seg.select(pl.col("customer_id"),
                                  *[pl.col(c).cast(pl.String) for c in cols]),
                       on="customer_id", how="left")
+
+
+class FeatureBuilder:
+    """Features at any number of cut-offs from the same tables (see :func:`build_features`).
+
+    The customer ids of the tables are coded once (:class:`workbench.churn.codes.CustomerCodes`):
+    the features are computed on whole numbers and the frames decoded at the end.  The
+    orders enter as the transaction log *at each cut-off*; ``until`` is the latest cut-off
+    asked for (its log codes the earlier ones without looking ids up again).
+
+    Raises:
+        DataError: no orders table.
+    """
+
+    def __init__(self, tables: Mapping[str, pl.DataFrame | None], until: date | None = None, *,
+                 segmenter: Segmenter | None = default_segmenter, with_p_alive: bool = True,
+                 p_alive_sample: int | None = None, seed: int = 0,
+                 settings: tx.TransactionSettings | None = None,
+                 columns: OrderColumns | None = None) -> None:
+        orders = tables.get("orders")
+        if orders is None or orders.height == 0:
+            raise DataError("churn features need the orders table and it is missing or empty; "
+                            "run `workbench clean` or pass the transactions as tables['orders'].")
+        self.tables, self.orders = tables, orders
+        self.segmenter, self.with_p_alive = segmenter, with_p_alive
+        self.p_alive_sample, self.seed = p_alive_sample, seed
+        self.settings, self.columns = settings, columns or OrderColumns()
+        log = order_log(orders, until, settings, self.columns)
+        self.codes = CustomerCodes(log.get_column("customer_id"))
+        self._log = CodedLog(log, self.codes)
+        self._coded: dict[str, pl.DataFrame] = {}
+
+    def _table(self, name: str) -> pl.DataFrame:
+        """The columns of table ``name`` its features read, with the customer ids coded."""
+        if name not in self._coded:
+            table = self.tables[name]
+            assert table is not None
+            read = ["customer_id", *(c for c in _TABLE_COLUMNS[name] if c in table.columns)]
+            self._coded[name] = self.codes.encode(table.select(read))
+        return self._coded[name]
+
+    def at(self, cutoff: date, lapsed_days: int) -> FeatureSet:
+        """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`)."""
+        cols = self.columns
+        log = self._log.code(order_log(self.orders, cutoff, self.settings, cols), cutoff)
+        buys, rets = split(log)
+        pop = population(buys, cutoff, lapsed_days)
+        if pop.height == 0:
+            raise DataError(f"orders: no customer bought in the {lapsed_days} days up to {cutoff}; "
+                            f"nobody can churn. Choose a later date or a longer window.")
+        ids = pop.select("customer_id")
+        frame = _rfm_features(buys, ids, cutoff)
+        groups, missing = ["rfm"], {}
+
+        if (cols.status and cols.status in self.orders.columns) or rets.height > 0:
+            frame = frame.join(_returns_features(buys, rets, ids, cutoff), on="customer_id", how="left")
+            groups.append("returns")
+        else:
+            missing["returns"] = "the orders have no status column and no negative amounts (no return records)"
+
+        for group, table, needed, fn in _TABLE_GROUPS:
+            why = _has(self.tables, table, needed)
+            if why:
+                missing[group] = why
+                continue
+            frame = frame.join(fn(self._table(table), ids, cutoff), on="customer_id", how="left")
+            groups.append(group)
+
+        seg = self.segmenter(self.tables, cutoff) if self.segmenter is not None else None
+        frame = _segment_group(frame, None if seg is None else self.codes.encode(seg),
+                               self.segmenter is not None, groups, missing)
+
+        if self.with_p_alive:
+            try:
+                frame = frame.join(p_alive_at(buys, cutoff, sample=self.p_alive_sample, seed=self.seed),
+                                   on="customer_id", how="left")
+                groups.append("clv")
+            except ModelError as exc:
+                missing["clv"] = f"the BG/NBD model could not be fitted at {cutoff}: {exc}"
+        else:
+            missing["clv"] = "probability alive switched off"
+
+        frame = self.codes.decode(frame.sort("customer_id"))
+        feats = [c for c in frame.columns if c != "customer_id"]
+        categorical = [c for c in feats if c in CATEGORICAL]
+        numeric = [c for c in feats if c not in CATEGORICAL]
+        return FeatureSet(cutoff, frame, numeric, categorical, groups, missing)
 
 
 def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, lapsed_days: int, *,
@@ -246,7 +369,8 @@ def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, laps
 
     The orders are read as the transaction log *at the cut-off*: with the ``cap``
     policy the cap is the quantile of the purchase amounts known then, so no amount
-    after the cut-off moves a feature.
+    after the cut-off moves a feature.  Several cut-offs of the same tables:
+    :class:`FeatureBuilder` (the ids are coded once).
 
     Returns:
         A :class:`FeatureSet`; its frame is sorted by customer id.
@@ -254,57 +378,15 @@ def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, laps
     Raises:
         DataError: no orders table, or no customer in the population.
     """
-    orders = tables.get("orders")
-    if orders is None or orders.height == 0:
-        raise DataError("churn features need the orders table and it is missing or empty; "
-                        "run `workbench clean` or pass the transactions as tables['orders'].")
-    cols = columns or OrderColumns()
-    buys, rets = split(order_log(orders, cutoff, settings, cols))
-    pop = population(buys, cutoff, lapsed_days)
-    if pop.height == 0:
-        raise DataError(f"orders: no customer bought in the {lapsed_days} days up to {cutoff}; "
-                        f"nobody can churn. Choose a later date or a longer window.")
-    ids = pop.select("customer_id")
-    frame = _rfm_features(buys, ids, cutoff)
-    groups, missing = ["rfm"], {}
-
-    if (cols.status and cols.status in orders.columns) or rets.height > 0:
-        frame = frame.join(_returns_features(buys, rets, ids, cutoff), on="customer_id", how="left")
-        groups.append("returns")
-    else:
-        missing["returns"] = "the orders have no status column and no negative amounts (no return records)"
-
-    for group, table, needed, fn in _TABLE_GROUPS:
-        why = _has(tables, table, needed)
-        if why:
-            missing[group] = why
-            continue
-        frame = frame.join(fn(tables[table], ids, cutoff), on="customer_id", how="left")
-        groups.append(group)
-
-    seg = segmenter(tables, cutoff) if segmenter is not None else None
-    frame = _segment_group(frame, seg, segmenter is not None, groups, missing)
-
-    if with_p_alive:
-        try:
-            frame = frame.join(p_alive_at(buys, cutoff, sample=p_alive_sample, seed=seed),
-                               on="customer_id", how="left")
-            groups.append("clv")
-        except ModelError as exc:
-            missing["clv"] = f"the BG/NBD model could not be fitted at {cutoff}: {exc}"
-    else:
-        missing["clv"] = "probability alive switched off"
-
-    frame = frame.sort("customer_id")
-    feats = [c for c in frame.columns if c != "customer_id"]
-    categorical = [c for c in feats if c in CATEGORICAL]
-    numeric = [c for c in feats if c not in CATEGORICAL]
-    return FeatureSet(cutoff, frame, numeric, categorical, groups, missing)
+    return FeatureBuilder(tables, cutoff, segmenter=segmenter, with_p_alive=with_p_alive,
+                          p_alive_sample=p_alive_sample, seed=seed, settings=settings,
+                          columns=columns).at(cutoff, lapsed_days)
 
 
 def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[date],
                    window_days: int, lapsed_days: int, *, buys: pl.DataFrame | None = None,
                    feature_cache: dict[date, FeatureSet] | None = None,
+                   builder: FeatureBuilder | None = None,
                    **kwargs: Any) -> tuple[FeatureSet, np.ndarray]:
     """Features and labels stacked over several cut-offs (labels from ``(c, c + window_days]``).
 
@@ -314,7 +396,8 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
         feature_cache: a dict of :class:`FeatureSet` by cut-off, read and filled, so a
             cut-off shared by several calls (with the same tables and arguments) is
             computed once -- segments and the BG/NBD fit included.
-        kwargs: passed to :func:`build_features`.
+        builder: computes the features (one :class:`FeatureBuilder` for every cut-off of
+            an analysis); None: :func:`build_features` with ``kwargs``.
 
     Returns:
         A :class:`FeatureSet` whose frame also has ``cutoff`` (one row per customer
@@ -327,7 +410,8 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
         if feature_cache is not None and c in feature_cache:
             fs = feature_cache[c]
         else:
-            fs = build_features(tables, c, lapsed_days, **kwargs)
+            fs = (builder.at(c, lapsed_days) if builder is not None
+                  else build_features(tables, c, lapsed_days, **kwargs))
             if feature_cache is not None:
                 feature_cache[c] = fs
         lab = labels(buys, fs.frame.get_column("customer_id"), c, window_days)

@@ -1,16 +1,17 @@
 """Reasons for each customer's risk (rules read from the customer's own data) and a suggested action.
 
 The rules' words are in the text store (``reason_<code>``, ``action_<kind>_<tier>``
-in room ``churn``); this module decides which rules fire and in which order.
+in room ``churn``); this module decides which rules fire and in which order.  The
+rules run on whole feature columns (numpy) at once; each distinct sentence is
+written once.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 
@@ -21,79 +22,93 @@ from .text import ROOM
 
 __all__ = ["RULE_CODES", "explain", "suggest_action"]
 
-Row = dict[str, Any]
 Stats = dict[str, float]
+
+
+class _Columns:
+    """Feature columns as float arrays (empty values and absent columns read NaN)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            if name in self._frame.columns:
+                s = self._frame.get_column(name).cast(pl.Float64)
+                self._cache[name] = s.fill_null(float("nan")).to_numpy().astype(float, copy=False)
+            else:
+                self._cache[name] = np.full(self._frame.height, np.nan)
+        return self._cache[name]
+
+
+Cols = _Columns
+Values = dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
 class _Rule:
     code: str
     features: tuple[str, ...]
-    test: Callable[[Row, Stats], bool]
-    values: Callable[[Row, Stats], dict[str, float | str]]
-
-    def text(self, row: Row, stats: Stats, lang: str) -> str:
-        return i18n.say(f"reason_{self.code}", lang, room=ROOM, **self.values(row, stats))
+    test: Callable[[Cols, Stats], np.ndarray]
+    values: Callable[[Cols, Stats], Values]
 
 
-def _v(row: Row, key: str) -> float:
-    x = row.get(key)
-    return float("nan") if x is None else float(x)
+def _cycle(c: Cols, p: Stats) -> np.ndarray:
+    g = c("typical_gap_days")
+    with np.errstate(invalid="ignore"):
+        return np.where(~np.isnan(g) & (g > 0), g, p["median_gap_days"])
 
 
-def _ok(x: float) -> bool:
-    return not math.isnan(x)
+def _const(c: Cols, value: float) -> np.ndarray:
+    return np.full(c("recency_days").shape, value)
 
 
-def _cycle(row: Row, pop: Stats) -> float:
-    g = _v(row, "typical_gap_days")
-    return g if _ok(g) and g > 0 else pop["median_gap_days"]
+def _unresolved(c: Cols, p: Stats) -> Values:
+    n = c("unresolved_complaints")
+    return {"n": n, "plural": np.where(n > 1, "s", "")}
 
 
-def _unresolved(r: Row, p: Stats) -> dict[str, float | str]:
-    n = _v(r, "unresolved_complaints")
-    return {"n": n, "plural": "s" if n > 1 else ""}
+def _spend_drop(c: Cols, p: Stats) -> Values:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {"pct": 100 * (1 - c("spend_90d") / c("spend_prev_90d"))}
 
 
-def _spend_drop(r: Row, p: Stats) -> dict[str, float | str]:
-    return {"pct": 100 * (1 - _v(r, "spend_90d") / _v(r, "spend_prev_90d"))}
+def _ge(x: np.ndarray, bound: float | np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.asarray(x >= bound)
 
 
 _RULES: tuple[_Rule, ...] = (
     _Rule("unresolved_complaints", ("unresolved_complaints",),
-          lambda r, p: _v(r, "unresolved_complaints") >= 1, _unresolved),
+          lambda c, p: _ge(c("unresolved_complaints"), 1), _unresolved),
     _Rule("severe_complaint", ("max_severity",),
-          lambda r, p: _v(r, "max_severity") >= 3, lambda r, p: {}),
+          lambda c, p: _ge(c("max_severity"), 3), lambda c, p: {}),
     _Rule("recent_complaints", ("complaints_180d", "complaints_count"),
-          lambda r, p: _v(r, "complaints_180d") >= max(2.0, p["q90_complaints_180d"]),
-          lambda r, p: {"n": _v(r, "complaints_180d")}),
+          lambda c, p: _ge(c("complaints_180d"), max(2.0, p["q90_complaints_180d"])),
+          lambda c, p: {"n": c("complaints_180d")}),
     _Rule("overdue", ("recency_days", "recency_vs_cycle"),
-          lambda r, p: _v(r, "recency_days") >= 30 and _v(r, "recency_days") > 1.5 * _cycle(r, p),
-          lambda r, p: {"days": _v(r, "recency_days"), "cycle": _cycle(r, p)}),
+          lambda c, p: _ge(c("recency_days"), 30) & (c("recency_days") > 1.5 * _cycle(c, p)),
+          lambda c, p: {"days": c("recency_days"), "cycle": _cycle(c, p)}),
     _Rule("detractor", ("latest_nps",),
-          lambda r, p: _ok(_v(r, "latest_nps")) and _v(r, "latest_nps") <= 6,
-          lambda r, p: {"nps": _v(r, "latest_nps")}),
+          lambda c, p: c("latest_nps") <= 6, lambda c, p: {"nps": c("latest_nps")}),
     _Rule("low_csat", ("latest_csat",),
-          lambda r, p: _ok(_v(r, "latest_csat")) and _v(r, "latest_csat") <= 2,
-          lambda r, p: {"csat": _v(r, "latest_csat")}),
+          lambda c, p: c("latest_csat") <= 2, lambda c, p: {"csat": c("latest_csat")}),
     _Rule("few_visits", ("visits_90d", "days_since_visit", "visits_180d"),
-          lambda r, p: _v(r, "visits_90d") == 0 and p["median_visits_180d"] >= 1,
-          lambda r, p: {"median": p["median_visits_180d"]}),
+          lambda c, p: (c("visits_90d") == 0) & (p["median_visits_180d"] >= 1),
+          lambda c, p: {"median": _const(c, p["median_visits_180d"])}),
     _Rule("spend_decline", ("spend_trend", "spend_90d", "spend_prev_90d"),
-          lambda r, p: _v(r, "spend_prev_90d") > 0 and _v(r, "spend_90d") <= 0.6 * _v(r, "spend_prev_90d"),
+          lambda c, p: (c("spend_prev_90d") > 0) & (c("spend_90d") <= 0.6 * c("spend_prev_90d")),
           _spend_drop),
     _Rule("order_decline", ("orders_90d", "orders_prev_90d", "order_trend"),
-          lambda r, p: _v(r, "orders_prev_90d") >= 2 and _v(r, "orders_90d") < _v(r, "orders_prev_90d"),
-          lambda r, p: {"last": _v(r, "orders_90d"), "prev": _v(r, "orders_prev_90d")}),
+          lambda c, p: _ge(c("orders_prev_90d"), 2) & (c("orders_90d") < c("orders_prev_90d")),
+          lambda c, p: {"last": c("orders_90d"), "prev": c("orders_prev_90d")}),
     _Rule("returns", ("return_share", "returns_count", "returns_180d"),
-          lambda r, p: _v(r, "return_share") >= 0.2,
-          lambda r, p: {"pct": 100 * _v(r, "return_share")}),
+          lambda c, p: _ge(c("return_share"), 0.2), lambda c, p: {"pct": 100 * c("return_share")}),
     _Rule("one_time", ("purchase_days", "frequency"),
-          lambda r, p: _v(r, "purchase_days") == 1,
-          lambda r, p: {"days": _v(r, "tenure_days")}),
+          lambda c, p: c("purchase_days") == 1, lambda c, p: {"days": c("tenure_days")}),
     _Rule("low_p_alive", ("p_alive",),
-          lambda r, p: _ok(_v(r, "p_alive")) and _v(r, "p_alive") < 0.5,
-          lambda r, p: {"pct": 100 * _v(r, "p_alive")}),
+          lambda c, p: c("p_alive") < 0.5, lambda c, p: {"pct": 100 * c("p_alive")}),
 )
 RULE_CODES = tuple(r.code for r in _RULES)
 
@@ -108,6 +123,23 @@ def _population_stats(frame: pl.DataFrame, gap_median: float) -> Stats:
     med = frame.get_column("visits_180d").median() if "visits_180d" in frame.columns else 0.0
     return {"median_gap_days": gap_median, "q90_complaints_180d": q("complaints_180d", 0.9),
             "median_visits_180d": float(med) if isinstance(med, (int, float)) else 0.0}
+
+
+def _sentences(rule: _Rule, values: Values, rows: np.ndarray, lang: str) -> list[str]:
+    """The rule's sentence for each of ``rows``: each distinct set of values is written once."""
+    template = i18n.t(f"reason_{rule.code}", lang, room=ROOM)
+    if not values:
+        return [template.format()] * rows.size
+    names = list(values)
+    columns = [values[k][rows].tolist() for k in names]
+    written: dict[tuple[object, ...], str] = {}
+    out = []
+    for key in zip(*columns, strict=True):
+        text = written.get(key)
+        if text is None:
+            text = written[key] = template.format(**dict(zip(names, key, strict=True)))
+        out.append(text)
+    return out
 
 
 def explain(features: FeatureSet, importance: pd.DataFrame, median_gap_days: float,
@@ -139,17 +171,34 @@ def explain(features: FeatureSet, importance: pd.DataFrame, median_gap_days: flo
     rules = [r for r in _RULES if all(f in available for f in r.features[:1])]
     weight = {r.code: max(imp.get(f, 0.0) for f in r.features) for r in rules}
     ranked = sorted(rules, key=lambda r: (-weight[r.code], RULE_CODES.index(r.code)))
-    sep = {lang: i18n.t("reason_sep", lang, room=ROOM) for lang in ("en", "zh")}
-    none = {lang: i18n.t("reason_none", lang, room=ROOM) for lang in ("en", "zh")}
-    codes, en, zh = [], [], []
-    for row in frame.iter_rows(named=True):
-        fired = [r for r in ranked if r.test(row, pstats)][:top]
-        codes.append([r.code for r in fired])
-        en.append(sep["en"].join(r.text(row, pstats, "en") for r in fired) or none["en"])
-        zh.append(sep["zh"].join(r.text(row, pstats, "zh") for r in fired) or none["zh"])
-    return pl.DataFrame({"customer_id": frame.get_column("customer_id"),
-                         "reason_codes": pl.Series(codes, dtype=pl.List(pl.String)),
-                         "reasons_en": en, "reasons_zh": zh})
+    cols = _Columns(frame)
+    n = frame.height
+    fired = np.zeros((n, len(ranked)), dtype=bool)
+    for j, rule in enumerate(ranked):
+        fired[:, j] = np.asarray(rule.test(cols, pstats), dtype=bool)
+    kept = fired & (np.cumsum(fired, axis=1) <= top)  # the first ``top`` fired, in rank order
+    out = pl.DataFrame({"customer_id": frame.get_column("customer_id")})
+    texts: dict[str, list[pl.Series]] = {"en": [], "zh": []}
+    codes: list[pl.Expr] = []
+    for j, rule in enumerate(ranked):
+        rows = np.flatnonzero(kept[:, j])
+        values = rule.values(cols, pstats) if rows.size else {}
+        for lang in ("en", "zh"):
+            column = np.full(n, None, dtype=object)
+            if rows.size:
+                column[rows] = _sentences(rule, values, rows, lang)
+            texts[lang].append(pl.Series(f"_{lang}{j}", column.tolist(), dtype=pl.String))
+        codes.append(pl.when(pl.Series(kept[:, j])).then(pl.lit(rule.code)))
+    for lang in ("en", "zh"):
+        sep, none = i18n.t("reason_sep", lang, room=ROOM), i18n.t("reason_none", lang, room=ROOM)
+        joined = (pl.concat_str(texts[lang], separator=sep, ignore_nulls=True) if texts[lang]
+                  else pl.lit(None, pl.String))
+        out = out.with_columns(pl.when(pl.Series(kept.any(axis=1)) if ranked else pl.lit(False))
+                               .then(joined).otherwise(pl.lit(none)).alias(f"reasons_{lang}"))
+    reason_codes = (pl.concat_list(codes).list.drop_nulls() if codes
+                    else pl.lit([], pl.List(pl.String)))
+    return out.with_columns(reason_codes.cast(pl.List(pl.String)).alias("reason_codes")).select(
+        "customer_id", "reason_codes", "reasons_en", "reasons_zh")
 
 
 _REASON_KIND = {"unresolved_complaints": "complaint", "severe_complaint": "complaint",

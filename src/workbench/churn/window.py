@@ -53,9 +53,12 @@ class ChurnWindow:
 
 
 def _gaps(buys: pl.DataFrame) -> np.ndarray:
+    """Days between consecutive purchase days of each customer (sorted by customer and day):
+    a gap wherever the previous row is the same customer's."""
     days = buys.select("customer_id", "day").unique().sort("customer_id", "day")
-    gaps = days.with_columns(
-        (pl.col("day") - pl.col("day").shift(1).over("customer_id")).dt.total_days().alias("gap")
+    same = pl.col("customer_id") == pl.col("customer_id").shift(1)
+    gaps = days.select(
+        pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap")
     ).get_column("gap").drop_nulls()
     return gaps.to_numpy().astype(float)
 
@@ -130,6 +133,8 @@ def labels(buys: pl.DataFrame, customers: Sequence[str] | pl.Series, cutoff: dat
     end = cutoff + timedelta(days=window_days)
     bought = (buys.filter((pl.col("day") > cutoff) & (pl.col("day") <= end))
               .get_column("customer_id").unique())
-    ids = pl.Series("customer_id", list(customers), dtype=pl.String)
+    ids = (customers.rename("customer_id") if isinstance(customers, pl.Series)
+           else pl.Series("customer_id", list(customers), dtype=pl.String))
+    bought = bought.cast(ids.dtype)
     return pl.DataFrame({"customer_id": ids}).with_columns(
         (~pl.col("customer_id").is_in(bought.implode())).cast(pl.Int8).alias("churned"))
