@@ -221,7 +221,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     # (settings.train_sample); the test cut-off and the scoring date keep every customer.
     fit_rows = stratified_rows(y_train, st.train_sample, seed)
     y_fit = y_train[fit_rows]
-    Xtr, Xte = train.take(fit_rows).to_pandas(), test.to_pandas()
+    Xtr = train.take(fit_rows).to_pandas()
     num, cat = train.numeric, train.categorical
     # Only the test cut-off is read again (it starts the refit): the training cut-offs'
     # features are let go, and the stacked frame keeps its columns only.
@@ -231,7 +231,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     train = dataclasses.replace(train, frame=train.frame.clear())
 
     pipes = {kind: build_pipeline(kind, num, cat, seed).fit(Xtr, y_fit) for kind in MODELS}
-    scorers = {k: pipes[k].predict_proba(Xte)[:, 1] for k in MODELS}
+    scorers = {k: _probabilities(pipes[k], test) for k in MODELS}
     scorers["recency"] = test.frame.get_column("recency_days").to_numpy().astype(float)
     if "p_alive" in test.frame.columns:
         scorers["p_alive"] = 1.0 - test.frame.get_column("p_alive").to_numpy().astype(float)
@@ -256,9 +256,15 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     else:
         test_flags = top_share(chosen, st.flag_share)
     cm = confusion_matrix(y_test, test_flags.astype(int), labels=[0, 1])
-    importance = permutation_importances(pipes[model], Xte, y_test, seed=seed,
-                                         n_repeats=st.importance_repeats, groups=feature_groups_map(num, cat),
-                                         max_rows=st.importance_max_rows)
+    # The importance's subsample of the test customers, taken here so that only those rows
+    # are turned into pandas (the same rows, in the same order, as inside).
+    if st.importance_max_rows is not None and st.importance_max_rows < 2:
+        raise UsageError(f"importance_max_rows {st.importance_max_rows} must be at least 2 (e.g. 5000), "
+                         f"or None.")
+    imp_rows = stratified_rows(y_test, st.importance_max_rows, seed)
+    importance = permutation_importances(pipes[model], test.take(imp_rows).to_pandas(), y_test[imp_rows],
+                                         seed=seed, n_repeats=st.importance_repeats,
+                                         groups=feature_groups_map(num, cat), max_rows=None)
 
     final_cutoffs = _cutoffs(c2, st.n_train_cutoffs, st.cutoff_step_days)
     final, y_final = training_frame(known, final_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
@@ -273,7 +279,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     now = builder.at(as_of, lapsed)
     if now.features != train.features:
         raise DataError(f"feature groups at {as_of} ({now.groups}) differ from training ({train.groups}).")
-    prob = final_pipe.predict_proba(now.to_pandas())[:, 1]
+    prob = _probabilities(final_pipe, now)
     if st.flag_share is None:
         flags = prob >= threshold
     else:
@@ -297,6 +303,16 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     )
     analysis.metadata = _metadata(analysis, int(y_final.size), int(final_rows.size))
     return analysis
+
+
+def _probabilities(pipeline: Any, features: FeatureSet, chunk: int = 100_000) -> np.ndarray:
+    """The churn probability of every row of ``features``, turned into pandas ``chunk`` rows at a
+    time (the pipeline works row by row: the same numbers as all at once, in less memory)."""
+    n = features.frame.height
+    parts = [pipeline.predict_proba(
+        dataclasses.replace(features, frame=features.frame.slice(i, chunk)).to_pandas())[:, 1]
+        for i in range(0, n, chunk)]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _scores(now: FeatureSet, prob: np.ndarray, flags: np.ndarray, net: pl.DataFrame,
