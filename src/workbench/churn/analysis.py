@@ -186,7 +186,13 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
                         "run `workbench clean` or pass the transactions as tables['orders'].")
     log = order_log(orders, as_of, tx_settings, cols)  # the analysis' one log at as_of
     buys = split(log)[0]
-    window = window_from_log(log, as_of, quantile=st.window_quantile, days=st.window_days)
+    # One builder codes the customer ids of every table once for all the cut-offs (the
+    # window's purchase gaps are read on the coded log too).
+    builder = FeatureBuilder(known, as_of, segmenter=segmenter, with_p_alive=st.with_p_alive,
+                             p_alive_sample=st.p_alive_sample, seed=seed, settings=tx_settings,
+                             columns=cols, log=log)
+    window = window_from_log(builder.coded(log, as_of), as_of, quantile=st.window_quantile,
+                             days=st.window_days)
     n = window.days
     lapsed = int(st.lapsed_days if st.lapsed_days is not None else n)
     c2 = as_of - timedelta(days=n)
@@ -202,11 +208,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         )
     # Every cut-off's features (segments and the BG/NBD fit included) are computed once:
     # the test cut-off c2 is also the first cut-off of the refit.
-    # One builder codes the customer ids of every table once for all the cut-offs.
     cache: dict[date, FeatureSet] = {}
-    builder = FeatureBuilder(known, as_of, segmenter=segmenter, with_p_alive=st.with_p_alive,
-                             p_alive_sample=st.p_alive_sample, seed=seed, settings=tx_settings,
-                             columns=cols)
     kw: dict[str, Any] = {"builder": builder}
     train, y_train = training_frame(known, train_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
     test, y_test = training_frame(known, [c2], n, lapsed, buys=buys, feature_cache=cache, **kw)

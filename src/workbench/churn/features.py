@@ -267,7 +267,8 @@ class FeatureBuilder:
     The customer ids of the tables are coded once (:class:`workbench.churn.codes.CustomerCodes`):
     the features are computed on whole numbers and the frames decoded at the end.  The
     orders enter as the transaction log *at each cut-off*; ``until`` is the latest cut-off
-    asked for (its log codes the earlier ones without looking ids up again).
+    asked for (its log codes the earlier ones without looking ids up again; ``log``: that
+    log when already computed, ``order_log(orders, until, settings, columns)``).
 
     Raises:
         DataError: no orders table.
@@ -277,7 +278,7 @@ class FeatureBuilder:
                  segmenter: Segmenter | None = default_segmenter, with_p_alive: bool = True,
                  p_alive_sample: int | None = None, seed: int = 0,
                  settings: tx.TransactionSettings | None = None,
-                 columns: OrderColumns | None = None) -> None:
+                 columns: OrderColumns | None = None, log: pl.DataFrame | None = None) -> None:
         orders = tables.get("orders")
         if orders is None or orders.height == 0:
             raise DataError("churn features need the orders table and it is missing or empty; "
@@ -286,10 +287,15 @@ class FeatureBuilder:
         self.segmenter, self.with_p_alive = segmenter, with_p_alive
         self.p_alive_sample, self.seed = p_alive_sample, seed
         self.settings, self.columns = settings, columns or OrderColumns()
-        log = order_log(orders, until, settings, self.columns)
+        if log is None:
+            log = order_log(orders, until, settings, self.columns)
         self.codes = CustomerCodes(log.get_column("customer_id"))
         self._log = CodedLog(log, self.codes)
         self._coded: dict[str, pl.DataFrame] = {}
+
+    def coded(self, log: pl.DataFrame, cutoff: date) -> pl.DataFrame:
+        """``log`` (the transaction log at ``cutoff``, at most ``until``) with its customers coded."""
+        return self._log.code(log, cutoff)
 
     def _table(self, name: str) -> pl.DataFrame:
         """The columns of table ``name`` its features read, with the customer ids coded."""
