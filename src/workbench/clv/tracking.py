@@ -143,7 +143,7 @@ def _daily_purchases(transactions: Any, id_col: str, date_col: str) -> pl.DataFr
     d = df.select(pl.col(id_col).cast(pl.String), pl.col(date_col).cast(pl.Date))
     if d.get_column(date_col).null_count() or d.get_column(id_col).null_count():
         raise DataError(f"transactions: {date_col} or {id_col} is empty on some rows; clean the data first.")
-    return d.unique().sort([id_col, date_col])
+    return d.unique()  # unordered: the tracking only counts and takes minima
 
 
 def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, end: Any, *, id_col: str = "customer_id",
