@@ -105,16 +105,19 @@ def _return_rates(log: Any, id_col: str, amount_col: str) -> pl.DataFrame:
         status = "status" if "status" in names else None
         buy, ret = tx.is_purchase(amount_col, status), tx.is_return(amount_col, status)
         value = tx.signed_amount(amount_col, status)
-    nulls = lf.select(value.is_null().sum()).collect().item()
+    # one pass: the missing amounts are counted in the same aggregation
+    rates = (lf.group_by(pl.col(id_col).cast(pl.String).alias("customer_id"))
+             .agg(value.filter(buy).sum().alias("__bought"),
+                  (-value.filter(ret).sum()).alias("__returned"),
+                  value.is_null().sum().alias("__nulls"))
+             .collect())
+    nulls = int(rates.get_column("__nulls").sum())
     if nulls:
         raise DataError(f"transactions: {nulls} row(s) have no amount; clean the data first.")
-    return (lf.group_by(pl.col(id_col).cast(pl.String).alias("customer_id"))
-            .agg(value.filter(buy).sum().alias("__bought"),
-                 (-value.filter(ret).sum()).alias("__returned"))
-            .with_columns(pl.when(pl.col("__bought") > 0)
-                          .then((pl.col("__returned") / pl.col("__bought")).clip(0, 1))
-                          .otherwise(0.0).alias("return_rate"))
-            .select("customer_id", "return_rate").collect())
+    return (rates.with_columns(pl.when(pl.col("__bought") > 0)
+                               .then((pl.col("__returned") / pl.col("__bought")).clip(0, 1))
+                               .otherwise(0.0).alias("return_rate"))
+            .select("customer_id", "return_rate"))
 
 
 def net_of_returns(summary: Any, transactions: Any, *, id_col: str = "customer_id",
