@@ -124,3 +124,19 @@ def test_distinct_rows_like_numpy_unique():
     x = np.round(rng.random((2000, 3)), 1)
     x[0, 0], x[1, 0] = -0.0, 0.0
     assert _distinct_rows(x) == len(np.unique(x, axis=0))
+
+
+def test_gross_margin_is_added_in_whole_cents():
+    # 0.1 + 0.2 - 0.3 is 5.6e-17 in floating point: a customer whose margins cancel must tie
+    # with the customers at 0, not rank above them
+    orders = pl.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "C"],
+        "order_date": [date(2024, 1, d) for d in (2, 3, 4, 5, 6)],
+        "amount": [10.0, 20.0, 30.0, 10.0, 10.0],
+        "status": ["completed"] * 5,
+        "gross_margin": [0.1, 0.2, -0.3, 0.0, 1.0],
+    })
+    m = sg.customer_metrics(orders, as_of=date(2024, 6, 30))
+    assert m.get_column("gross_margin").to_list() == [0.0, 0.0, 1.0]
+    scores = sg.TierScorer({"gross_margin": 1.0}).fit_transform(m)
+    assert scores.get_column("score_gross_margin").to_list() == pytest.approx([100 / 3, 100 / 3, 250 / 3])

@@ -115,7 +115,11 @@ def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *,
     activity = tx.customer_activity(lf, None, day)
     has_margin = "margin" in lf.collect_schema().names()
     if has_margin:
-        margins = lf.group_by("customer_id").agg(pl.col("margin").sum().alias("gross_margin"))
+        # added in whole cents like every money sum (tx.money_sum): a float sum's last bits
+        # depend on the rows' order, and a margin of exactly 0 that came out as -1e-14
+        # would drop from the middle of the (large) tie at 0 to the bottom of the ranking
+        margins = lf.group_by("customer_id").agg(
+            tx.money_sum(pl.col("margin")).alias("gross_margin"))
         activity = activity.join(margins, on="customer_id", how="left", maintain_order="left")
     act = activity.collect()
     if customers is not None:
@@ -177,6 +181,7 @@ def customer_metrics(
       each flagged order's amount after ``transactions.outlier_amounts``); ``returns`` the
       money returned (positive); ``avg_order_value`` = monetary / n_orders;
       ``outlier_orders`` the flagged purchases; ``gross_margin`` (returns subtracted,
+      added in whole cents like every money sum,
       flagged orders scaled like their amount) when the column exists;
     - with ``customers``, every customer in it is kept; customers without a purchase
       (prospects) get frequency, n_orders and monetary 0 and null dates and recency.
