@@ -19,7 +19,8 @@ size's (1.0 = it grows linearly with the customers).
 
 The baseline, measured in the same run: ``--against REV`` runs the same steps with the
 package as it was at git revision ``REV`` (its ``src`` folder, extracted with ``git
-archive``) and adds the ratio of its CPU seconds to today's.  Targets (docs/scale.md):
+archive``) and adds its total seconds, its CPU seconds and their ratio to today's (old / new),
+and its peak memory.  Targets (docs/scale.md):
 the whole step at 1,000,000 customers in about 20 s and under 3 GB on two cores.
 
     python benchmarks/bench_segment.py                              # 20k and 200k (demo)
@@ -151,7 +152,7 @@ def print_table(rows: list[dict[str, Any]], against: str | None) -> None:
     head = (f"{'customers':>10} " + " ".join(f"{s:>11}" for s in STEPS)
             + f" {'total s':>8} {'cpu s':>7} {'peak GB':>8} {'per-cust':>8}")
     if against:
-        head += f" {'old cpu s':>9} {'old/new':>7} {'old GB':>6}"
+        head += f" {'old s':>7} {'old cpu s':>9} {'old/new':>7} {'old GB':>6}"
     print(head)
     print("-" * len(head))
     base = rows[0]
@@ -161,7 +162,8 @@ def print_table(rows: list[dict[str, Any]], against: str | None) -> None:
                 + f" {r['total']:>8.1f} {r['cpu']:>7.1f} {r['peak_gb']:>8.2f} {growth:>7.2f}x")
         if against and "old" in r:
             o = r["old"]
-            line += f" {o['cpu']:>9.1f} {o['cpu'] / r['cpu']:>6.1f}x {o['peak_gb']:>6.2f}"
+            line += (f" {o['total']:>7.1f} {o['cpu']:>9.1f} {o['cpu'] / r['cpu']:>6.1f}x "
+                     f"{o['peak_gb']:>6.2f}")
         print(line)
 
 
