@@ -75,6 +75,8 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
     net12 = tx.net_revenue(log, day, 12).rename({"customer_id": customer_id_col})
     m = (m.lazy().join(net12, on=customer_id_col, how="left", maintain_order="left")
          .with_columns(pl.col("net_revenue_12m").fill_null(0.0)).collect())
+    outliers = _outliers(log)
+    del log  # the log's rows are not needed past here: memory for the tiers and clusters
     if surveys is not None:
         nps = latest_nps(surveys, as_of=day, customer_id_col=customer_id_col)
         m = m.join(nps.with_columns(pl.col(customer_id_col).cast(m.schema[customer_id_col])),
@@ -106,7 +108,7 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
         table = table.sort(customer_id_col)
     seg = Segmentation(table=table, results={}, pareto=pareto, rules=rules,
                        scorer=scorer, clusterer=clusterer, settings=st, as_of=day,
-                       transaction_settings=ts, outliers=_outliers(log))
+                       transaction_settings=ts, outliers=outliers)
     seg.results = key_results(seg)
     return seg
 
