@@ -16,6 +16,7 @@ from workbench.clean.decide import decide
 from workbench.clean.dedupe import dedupe_customers
 from workbench.clean.evaluate import merge_accuracy
 from workbench.clean.features import linkage_features, placeholder_keys
+from workbench.clean.linkage import score_pairs
 from workbench.config import ConfigError
 
 
@@ -107,6 +108,35 @@ def test_probabilistic_on_demo_meets_targets_and_reruns_identically(archive):
     # the exact path merges the strangers that share a real phone (family, switchboard)
     ex = dedupe_customers(typed, dataclasses.replace(clean.CleaningRules(), dedupe="exact"))
     assert merge_accuracy(ex.merge_log, truth)["stranger_merges"]
+
+
+def test_floor_keeps_every_pair_the_decisions_read(archive):
+    """Scoring from the review band up plus the weaker pairs among linked records returns
+    exactly the pairs decide() reads out of all scored pairs (and the same figures), and
+    decides the same."""
+    typed, _ = archive
+    rules = clean.CleaningRules()
+    feats = linkage_features(typed)
+    low, p = rules.review_band[0], rules.match_probability
+    every, m_all = score_pairs(feats, seed=0, min_probability=0.0)
+    # a person merges two records of a weak pair: its weak pairs are then context too
+    x, y = every.filter(pl.col("match_probability") < 0.01).row(0)[:2]
+    floored, m_floor = score_pairs(feats, seed=0, min_probability=low * (1 - 1e-9),
+                                   context_probability=p, context_ids=[x, y])
+    assert m_floor.candidate_pairs == m_all.candidate_pairs == every.height
+    linked = every.filter(pl.col("match_probability") >= p)
+    touched = pl.concat([linked["unique_id_l"], linked["unique_id_r"],
+                         pl.Series([x, y], dtype=pl.Int64)]).unique().implode()
+    read = every.filter((pl.col("match_probability") >= low)
+                        | (pl.col("unique_id_l").is_in(touched)
+                           & pl.col("unique_id_r").is_in(touched)))
+    weak = read.filter(pl.col("match_probability") < low).height
+    assert weak > 0 and floored.height == read.height < every.height
+    assert floored.equals(read)
+    order = list(range(feats.height))
+    args = (order, p, tuple(rules.review_band), rules.chain_probability)
+    a, b = decide(every, *args, always=[(x, y)]), decide(floored, *args, always=[(x, y)])
+    assert a.links.equals(b.links) and a.review.equals(b.review)
 
 
 def test_never_merge_is_honoured_on_rerun(archive):
