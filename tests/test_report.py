@@ -437,7 +437,9 @@ def test_tiny_run_writes_the_period_folder(tiny_report, tiny_project):
         "cleaning": {"orders": {"rows_in": 4, "rows_kept": 3, "rows_quarantined": 1, "rows_merged": 0}},
         "clv": {"model": "bgnbd", "holdout_mae": 0.25}}
     assert set(m["versions"]) == {"python", "workbench", "pandas", "polars", "numpy", "scipy",
-                                  "scikit-learn", "lifetimes", "matplotlib", "papermill", "nbconvert"}
+                                  "scikit-learn", "lifetimes", "matplotlib", "papermill", "nbconvert",
+                                  "narwhals", "duckdb", "pyspark"}
+    assert m["engine"] == {"name": "polars"}
     assert m["git_commit"] is None or re.fullmatch(r"[0-9a-f]{40}", m["git_commit"])
     assert m["reports"] == ["01_data_cleaning.html", "03_clv.html", "index.html"]
     # The executed notebook shows the injected parameters, so an analyst can rerun it.
