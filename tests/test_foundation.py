@@ -176,6 +176,25 @@ def test_labels_and_masking():
     assert i18n.say("sentence", "zh", "test_ns", n=3) == "共3位客户"
 
 
+def test_frame_masks_equal_the_value_masks():
+    """mask_frame masks whole polars columns with expressions; every value comes out as the
+    one-value functions give it (characters, not bytes; empty and missing values kept)."""
+    values = [None, "", "a", "张", "张伟", "Zhang Wei", "𠀀b", "1234", "12345", "13812345678",
+              "+86 138-1234-5678", "@", "@@", "a@", "@b", "wei.zhang@example.cn", "x@y@z",
+              "张伟@例子.中国", "noat"]
+    kinds = {"name": privacy.mask_name, "contact": privacy.mask_name,
+             "phone": privacy.mask_phone, "email": privacy.mask_email}
+    frame = pl.DataFrame({c: values for c in kinds})
+    masked = privacy.mask_frame(frame, False, {c: c for c in kinds})
+    for column, mask in kinds.items():
+        assert masked[column].to_list() == [mask(v) for v in values], column
+    assert masked["phone"][9] == "*******5678" and masked["email"][15] == "w***@example.cn"
+    assert privacy.mask_frame(frame, True) is frame
+    # pandas frames (a library's boundary) are masked value by value, the same way
+    pdf = privacy.mask_frame(frame.to_pandas(), False, {"name": "name"})
+    assert pdf["name"].tolist()[2:6] == ["a*", "张*", "张*", "Z********"]
+
+
 def test_every_module_registers_labels_that_agree():
     import importlib
 
