@@ -227,6 +227,25 @@ def test_build_manifest_shape_and_cleaning_fallback():
     assert "error" not in m
 
 
+def test_engine_record_says_where_the_engine_ran(monkeypatch):
+    from workbench.engine import EngineSettings
+
+    def record(section):
+        return report.manifest.engine_record(EngineSettings.from_mapping(section))
+
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    assert record({}) == {"name": "polars"}
+    assert record({"name": "spark"}) == {"name": "spark", "master": "local[2]"}
+    assert record({"name": "spark", "spark": {"connect": "sc://h:15002"}}) == {
+        "name": "spark", "connect": "sc://h:15002"}
+    assert record({"name": "duckdb", "duckdb": {"threads": 2}}) == {"name": "duckdb", "threads": 2}
+    # a driver started by spark-submit keeps the command line's master unless the file sets one
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "40000")
+    assert record({"name": "spark"}) == {"name": "spark", "master": "spark-submit"}
+    assert record({"name": "spark", "spark": {"master": "yarn"}}) == {"name": "spark",
+                                                                     "master": "yarn"}
+
+
 def test_gather_results_orders_steps(tmp_path):
     from workbench import io as wio
 

@@ -23,6 +23,7 @@ from typing import Any
 from .. import __version__
 from .. import config as config_mod
 from .. import io as wio
+from ..engine.session import submitted
 from ..engine.settings import EngineSettings
 from .planning import Period
 from .steps import RESULT_STEPS
@@ -100,6 +101,8 @@ def engine_record(settings: EngineSettings) -> dict[str, Any]:
     if settings.name == "spark":
         if settings.spark_connect:
             out["connect"] = settings.spark_connect
+        elif "master" not in settings.spark and submitted():
+            out["master"] = "spark-submit"  # the command line's master, kept by the engine
         else:
             out["master"] = settings.spark_master
     elif settings.name == "duckdb":
