@@ -33,8 +33,20 @@ from .transactions import DATE_COLUMNS, TransactionSettings
 #: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
 ENGINE_VAR = "WORKBENCH_ENGINE"
 
-__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "last_complete_month_end", "load_processed", "month_end",
+__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end", "load_processed", "month_end",
            "parse_date", "period_bounds", "period_of", "resolve"]
+
+def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.EngineSettings:
+    """The engine of the transaction-level work: ``name`` (``workbench report --engine``),
+    else ``$WORKBENCH_ENGINE`` (which the report sets for its notebooks), else the
+    configuration's ``engine.name``; an unknown name is a usage error."""
+    settings = engine.EngineSettings.from_mapping(cfg.section("engine"))
+    chosen = name or os.environ.get(ENGINE_VAR)
+    if chosen and chosen not in engine.ENGINES:
+        raise UsageError(f"engine '{chosen}' is not one of {', '.join(engine.ENGINES)} "
+                         f"(--engine or ${ENGINE_VAR}).")
+    return settings.with_name(chosen) if chosen else settings
+
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
     """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before ``as_of``."""
@@ -78,11 +90,9 @@ class Context:
 
     @property
     def engine_settings(self) -> engine.EngineSettings:
-        """The engine of the transaction-level work (``engine:`` in ``workbench.yaml``;
-        ``workbench report --engine`` sets ``$WORKBENCH_ENGINE``, which wins)."""
-        settings = engine.EngineSettings.from_mapping(self.cfg.section("engine"))
-        name = os.environ.get(ENGINE_VAR)
-        return settings.with_name(name) if name else settings
+        """The engine of the transaction-level work (:func:`engine_settings`: ``engine:`` in
+        ``workbench.yaml``; ``workbench report --engine`` sets ``$WORKBENCH_ENGINE``, which wins)."""
+        return engine_settings(self.cfg)
 
     @property
     def transaction_settings(self) -> TransactionSettings:

@@ -21,7 +21,6 @@ from .. import context as context_mod
 from .. import i18n
 from .. import io as wio
 from ..context import ENGINE_VAR
-from ..engine import ENGINES, EngineSettings
 from ..errors import StepFailed, UsageError, WorkbenchError
 from ..transactions import TransactionSettings
 from . import locking
@@ -147,7 +146,7 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
     wait = settings.lock_wait_seconds if lock_wait is None else float(lock_wait)
     if wait < 0:
         raise UsageError(f"--lock-wait {wait:g}: the seconds to wait cannot be negative.")
-    engine_cfg = _engine_of(cfg, engine)
+    engine_cfg = context_mod.engine_settings(cfg, engine)
     progress = Progress(progress_stream, live)
     analyses = any(nb in ANALYSIS_STEPS for nb in notebooks)
     saved_engine = os.environ.get(ENGINE_VAR)
@@ -187,17 +186,6 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         else:
             os.environ[ENGINE_VAR] = saved_engine
         progress.close()
-
-
-def _engine_of(cfg: config_mod.Config, name: str | None) -> EngineSettings:
-    """The engine this run uses: ``name`` (``--engine``), else ``$WORKBENCH_ENGINE``, else
-    the configuration's ``engine.name``; an unknown name is a usage error."""
-    settings = EngineSettings.from_mapping(cfg.section("engine"))
-    chosen = name or os.environ.get(ENGINE_VAR)
-    if chosen and chosen not in ENGINES:
-        raise UsageError(f"engine '{chosen}' is not one of {', '.join(ENGINES)} "
-                         f"(--engine or ${ENGINE_VAR}).")
-    return settings.with_name(chosen) if chosen else settings
 
 
 def _default_as_of(cfg: config_mod.Config, ledger: Mapping[str, Any], analyses: bool) -> date:
