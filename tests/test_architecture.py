@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "workbench"
 
 # Floors, bottom first: a module may import its own floor or the ones below.
 FLOORS: list[set[str]] = [
-    {"errors", "io", "formatting", "periods", "i18n", "privacy", "settings", "frames", "exports"},
+    {"errors", "io", "formatting", "periods", "i18n", "privacy", "settings", "frames", "exports",
+     "sampling"},
     {"schema", "config", "sources", "transactions"},
     {"rfm"}, {"engine"},
     {"ingest", "clean", "demo", "datasets", "onboarding"},

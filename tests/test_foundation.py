@@ -297,3 +297,16 @@ def test_cli_reports_a_bad_config_with_exit_code_2(tmp_path, capsys):
     assert cli.main(["clean", "--config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "workbench clean: error:" in err and "unknown table" in err
+
+
+def test_sample_rows_is_seeded_sorted_and_none_when_every_row_is_used():
+    import numpy as np
+
+    from workbench.sampling import sample_rows
+
+    assert sample_rows(10, None, 0) is None and sample_rows(10, 10, 0) is None
+    rows = sample_rows(1000, 50, 7)
+    assert rows is not None and len(rows) == 50 == len(set(rows.tolist()))
+    assert (np.diff(rows) > 0).all() and rows.max() < 1000
+    assert rows.tolist() == sample_rows(1000, 50, 7).tolist()
+    assert rows.tolist() != sample_rows(1000, 50, [7, 1]).tolist()

@@ -16,6 +16,7 @@ import polars as pl
 from .. import clv, rfm, segment
 from .. import transactions as tx
 from ..errors import DataError, ModelError, UsageError
+from ..sampling import sample_rows
 from .data import truncate
 
 __all__ = ["default_segmenter", "p_alive_at"]
@@ -47,8 +48,8 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, 
     # Customers whose first purchase is on the cut-off day have T = 0: nothing to fit on,
     # and they have just bought, so they are alive.
     fit_on = summary.filter(pl.col("T") > 0)
-    if sample is not None and fit_on.height > sample:
-        rows = np.sort(np.random.default_rng(seed).choice(fit_on.height, size=sample, replace=False))
+    rows = sample_rows(fit_on.height, sample, seed)
+    if rows is not None:
         model = _purchase_model(fit_on[rows], penalizer_coef)
     else:
         model = _purchase_model(fit_on, penalizer_coef)

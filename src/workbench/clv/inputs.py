@@ -18,6 +18,7 @@ import polars as pl
 
 from ..errors import DataError, ModelError, UsageError
 from ..periods import DAYS_PER_MONTH
+from ..sampling import sample_rows
 
 __all__ = ["DAYS_PER_MONTH", "MODELS", "MODEL_NAMES", "PERIOD_DAYS", "sample_customers"]
 
@@ -176,10 +177,10 @@ def sample_customers(summary: Any, sample: int | None, seed: int = 0,
     index), so the sample depends on the customers and the seed only, not on the order
     the rows came in.  polars in, polars out; pandas in, pandas out.
     """
-    n = summary.height if isinstance(summary, pl.DataFrame) else len(summary)
-    if sample is None or n <= sample:
+    rows = sample_rows(summary.height if isinstance(summary, pl.DataFrame) else len(summary),
+                       sample, seed)
+    if rows is None:
         return summary
-    rows = np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
     if isinstance(summary, pl.DataFrame):
         return summary.sort(id_col)[rows]
     ordered = (summary.sort_values(id_col, kind="stable") if id_col in summary.columns

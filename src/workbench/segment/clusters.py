@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import DataError, ModelError, UsageError
 from ..frames import as_polars
+from ..sampling import sample_rows
 from . import labels
 from .metrics import no_nulls
 
@@ -95,9 +96,7 @@ class RFMClusterer(BaseEstimator):
         sample = (rng.choice(n, size=self.silhouette_sample, replace=False)
                   if n > self.silhouette_sample else np.arange(n))
         # The fit sample has its own seeded stream: the silhouette sample stays as before.
-        fit_rows = (np.sort(np.random.default_rng([self.random_state, 1]).choice(
-            n, size=self.fit_sample, replace=False))
-            if self.fit_sample is not None and n > self.fit_sample else None)
+        fit_rows = sample_rows(n, self.fit_sample, [self.random_state, 1])
         silhouettes: dict[int, float] = {}
         models: dict[int, Any] = {}
         labels_by_k: dict[int, np.ndarray] = {}
