@@ -10,6 +10,7 @@ from datetime import date
 import phonenumbers
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from workbench import clean, config, ingest
 from workbench.clean.decide import decide
@@ -132,11 +133,14 @@ def test_floor_keeps_every_pair_the_decisions_read(archive):
                            & pl.col("unique_id_r").is_in(touched)))
     weak = read.filter(pl.col("match_probability") < low).height
     assert weak > 0 and floored.height == read.height < every.height
-    assert floored.equals(read)
+    # Two trainings: the engine sums in parallel, so the weights may differ in their last bits
+    # (the published merge log rounds them); ids and levels are exact.
+    assert_frame_equal(floored, read, rel_tol=1e-12, abs_tol=1e-12)
     order = list(range(feats.height))
     args = (order, p, tuple(rules.review_band), rules.chain_probability)
     a, b = decide(every, *args, always=[(x, y)]), decide(floored, *args, always=[(x, y)])
-    assert a.links.equals(b.links) and a.review.equals(b.review)
+    assert_frame_equal(a.links, b.links, rel_tol=1e-12, abs_tol=1e-12)
+    assert_frame_equal(a.review, b.review, rel_tol=1e-12, abs_tol=1e-12)
 
 
 def test_never_merge_is_honoured_on_rerun(archive):
