@@ -44,7 +44,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +55,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import gen_orders  # noqa: E402  (the generator next to this file)
+from proctree import run_tree  # noqa: E402
 
 ENGINES = ("polars", "duckdb", "spark")
 TABLES = ("summary", "cal_hold", "net", "cohorts", "kpis")
@@ -132,22 +132,8 @@ def worker(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- measuring
 
 
-def _hwm_kb(pid: int) -> int:
-    """The peak resident memory (VmHWM, kB) of a running process, 0 when gone."""
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def run_engine(args: argparse.Namespace, name: str, data: Path, work: Path) -> dict[str, Any]:
     """One engine in its own process: wall seconds, CPU seconds and peak memory of its tree."""
-    import psutil
-
     result = work / name
     shutil.rmtree(result, ignore_errors=True)
     result.mkdir(parents=True)
@@ -158,39 +144,14 @@ def run_engine(args: argparse.Namespace, name: str, data: Path, work: Path) -> d
            "--spark-driver-memory", args.spark_driver_memory,
            "--spark-shuffle-partitions", str(args.spark_shuffle_partitions)]
     env = {**os.environ, "POLARS_MAX_THREADS": str(args.threads)}
-    log = (work / f"{name}.log").open("w")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=result, env=env)
-    root = psutil.Process(proc.pid)
-    peak_total, hwm, cpu, names = 0, {}, {}, {}
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            break
-        total = 0
-        for p in tree:
-            try:
-                total += p.memory_info().rss
-                t = p.cpu_times()
-                cpu[p.pid] = t.user + t.system
-                names[p.pid] = p.name()  # the latest: spark-submit's shell execs java
-            except psutil.Error:
-                continue
-            hwm[p.pid] = max(hwm.get(p.pid, 0), _hwm_kb(p.pid))
-        peak_total = max(peak_total, total)
-        time.sleep(0.2)
-    code = proc.wait()
-    wall = time.perf_counter() - t0
-    log.close()
-    if code:
-        raise SystemExit(f"{name} exited {code}; see {work / f'{name}.log'}")
+    run = run_tree(cmd, work / f"{name}.log", cwd=result, env=env)
+    if run.returncode:
+        raise SystemExit(f"{name} exited {run.returncode}; see {work / f'{name}.log'}")
     facts = json.loads((result / "result.json").read_text())
-    jvm = [kb for pid, kb in hwm.items() if names.get(pid) == "java"]
     driver = facts["driver_maxrss_kb"] * 1024
-    return {**facts, "wall": wall, "cpu": sum(cpu.values()),
-            "driver_bytes": driver, "jvm_bytes": max(jvm) * 1024 if jvm else None,
-            "total_bytes": max(peak_total, driver), "result": str(result)}
+    return {**facts, "wall": run.wall, "cpu": run.cpu,
+            "driver_bytes": driver, "jvm_bytes": run.peaks_by_name.get("java"),
+            "total_bytes": max(run.tree_peak, driver), "result": str(result)}
 
 
 # --------------------------------------------------------------------------- agreement

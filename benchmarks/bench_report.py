@@ -7,20 +7,21 @@ demo (``workbench demo-data --dirty --seed 7``), a project folder with the repos
     workbench clean  --config <project>/workbench.yaml
     workbench report --config <project>/workbench.yaml --out <project>/reports
 
-Each command runs under a small wrapper that reports the peak resident memory of the
-command and every process it started (the notebook kernels included: the largest one
-counts, as ``/usr/bin/time -v`` reports it).  The table shows per size: the seconds of
-each report step (from the period's ``manifest.json``), the clean command, the report
-command, their total, the peak memory, the growth factor of the total from the previous
-size, and the churn model's ROC AUC / average precision on the test cut-off.
+Each command's process tree (the notebook kernels included) is sampled while it runs
+(``benchmarks/proctree.py``): the table shows per size the seconds of each report step
+(from the period's ``manifest.json``), the clean command, the report command, their
+total, the CPU seconds of both trees, the peak memory of the largest process (its
+``VmHWM``, as ``/usr/bin/time -v`` reports it) and of the whole tree at one time (the
+report's own process plus the running kernel), the growth factor of the total from the
+previous size, and the churn model's ROC AUC / average precision on the test cut-off.
 
-The baseline, measured in the same run: the same report at the smallest size with every
-sample switched off (``churn.train_sample: null``, ``segmentation.cluster_sample: null``),
-so each row's ratio says how much longer the report takes than the smallest size does
-without sampling.  Targets (docs/scale.md, "One machine: a million customers"): 1,000,000
+The baseline, measured in the same run: the same report at the smallest size (or
+``--baseline-size``) with every sample switched off (``churn.train_sample: null``,
+``segmentation.cluster_sample: null``), so each row's ratio says how much longer the
+report takes than the baseline size does without sampling.  Targets (docs/scale.md, "One machine: a million customers"): 1,000,000
 customers in under 3 minutes and under 3 GB on two cores.
 
-    python benchmarks/bench_report.py [--sizes 20000,200000,1000000] [--keep DIR]
+    python benchmarks/bench_report.py [--sizes 20000,200000,1000000] [--baseline-size N] [--keep DIR]
 
 ``--keep DIR`` keeps the generated data and projects and reuses the data on the next run.
 """
@@ -33,42 +34,29 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctree import TreeRun, run_tree  # noqa: E402  (next to this file)
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-
-#: Runs the command given as arguments and prints its peak RSS (kB, the largest process of
-#: its tree that was waited for) on the last line of stderr.
-_WRAP = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.call(sys.argv[1:])\n"
-    "sys.stderr.write(f'\\nPEAK_RSS_KB {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')\n"
-    "sys.exit(code)\n"
-)
-
+GB = 1024**3
 
 def _workbench() -> list[str]:
     exe = BIN / "workbench"
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "workbench"]
 
 
-def run(cmd: list[str], log: Path) -> tuple[float, float]:
-    """Run ``cmd``; returns (seconds, peak RSS in GB).  Raises on a non-zero exit (log kept)."""
-    start = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.run([sys.executable, "-c", _WRAP, *cmd], stdout=out,
-                              stderr=subprocess.STDOUT, check=False)
-    seconds = time.perf_counter() - start
-    text = log.read_text(errors="replace")
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}; see {log}")
-    peak = [ln for ln in text.splitlines() if ln.startswith("PEAK_RSS_KB ")]
-    return seconds, int(peak[-1].split()[1]) / 1024**2 if peak else float("nan")
+def run(cmd: list[str], log: Path) -> TreeRun:
+    """Run ``cmd`` measuring its process tree.  Raises on a non-zero exit (log kept)."""
+    result = run_tree(cmd, log)
+    if result.returncode:
+        raise SystemExit(f"{' '.join(cmd)} exited {result.returncode}; see {log}")
+    return result
 
 
 def make_data(folder: Path, customers: int) -> Path:
@@ -102,16 +90,18 @@ def measure(root: Path, customers: int, sampling: bool = True) -> dict[str, Any]
     project = root / f"project-{customers}{'' if sampling else '-unsampled'}"
     cfg = make_project(project, data, sampling)
     wb = _workbench()
-    t_clean, m_clean = run([*wb, "clean", "--config", str(cfg)], project / "clean.log")
-    t_report, m_report = run([*wb, "report", "--config", str(cfg), "--out", str(project / "reports")],
-                             project / "report.log")
+    clean = run([*wb, "clean", "--config", str(cfg)], project / "clean.log")
+    report = run([*wb, "report", "--config", str(cfg), "--out", str(project / "reports")],
+                 project / "report.log")
     manifest = json.loads(next((project / "reports").glob("*/manifest.json")).read_text())
     steps = {s["name"]: float(s.get("seconds") or 0.0) for s in manifest["steps"]}
     churn_json = next(project.glob("data/processed/*/results/churn.json"), None)
     churn = json.loads(churn_json.read_text()) if churn_json else {}
     return {"customers": customers, "sampling": sampling, "steps": steps,
-            "clean_cmd": t_clean, "report_cmd": t_report, "total": t_clean + t_report,
-            "peak_gb": max(m_clean, m_report),
+            "clean_cmd": clean.wall, "report_cmd": report.wall, "total": clean.wall + report.wall,
+            "cpu": clean.cpu + report.cpu,
+            "peak_gb": max(clean.largest_peak, report.largest_peak) / GB,
+            "tree_gb": max(clean.tree_peak, report.tree_peak) / GB,
             "roc_auc": churn.get("roc_auc"), "pr_auc": churn.get("pr_auc")}
 
 
@@ -119,8 +109,8 @@ def table(rows: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
     names = list(baseline["steps"])
     for r in rows:
         names += [n for n in r["steps"] if n not in names]
-    head = ["size", *names, "clean cmd", "report cmd", "total s", "peak GB", "growth", "x base",
-            "AUC", "AP"]
+    head = ["size", *names, "clean cmd", "report cmd", "total s", "CPU s", "peak GB", "tree GB",
+            "growth", "x base", "AUC", "AP"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     prev = None
     for r in [baseline, *rows]:
@@ -129,7 +119,7 @@ def table(rows: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
         lines.append(" | ".join([
             label, *(f"{r['steps'].get(n, float('nan')):.1f}" for n in names),
             f"{r['clean_cmd']:.1f}", f"{r['report_cmd']:.1f}", f"{r['total']:.1f}",
-            f"{r['peak_gb']:.2f}", growth, f"{r['total'] / baseline['total']:.2f}",
+            f"{r['cpu']:.0f}", f"{r['peak_gb']:.2f}", f"{r['tree_gb']:.2f}", growth, f"{r['total'] / baseline['total']:.2f}",
             f"{r['roc_auc']:.4f}" if r["roc_auc"] is not None else "",
             f"{r['pr_auc']:.4f}" if r["pr_auc"] is not None else ""]))
         if r["sampling"]:
@@ -141,14 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="20000,200000,1000000",
                     help="customers per run, comma-separated (default 20000,200000,1000000)")
+    ap.add_argument("--baseline-size", type=int, default=None,
+                    help="customers of the unsampled baseline run (default: the smallest size)")
     ap.add_argument("--keep", default=None, help="write data and projects here and keep them")
     args = ap.parse_args(argv)
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    base_size = args.baseline_size or sizes[0]
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-report-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
-        baseline = measure(root, sizes[0], sampling=False)
-        print(f"baseline {sizes[0]:,} without sampling: {baseline['total']:.1f} s", flush=True)
+        baseline = measure(root, base_size, sampling=False)
+        print(f"baseline {base_size:,} without sampling: {baseline['total']:.1f} s", flush=True)
         rows = []
         for n in sizes:
             rows.append(measure(root, n))
@@ -156,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table(rows, baseline))
         print("\nsteps: seconds per report step (manifest.json); clean cmd / report cmd: wall "
-              "seconds of each command (the report cleans again: its 'clean' step); peak GB: "
-              "largest process; growth: total / previous size's; x base: total / baseline; "
+              "seconds of each command (the report cleans again: its 'clean' step); CPU s: user + "
+              "sys of both commands' process trees; peak GB: largest process; tree GB: largest "
+              "sum of a command's processes at one time; growth: total / previous size's; x base: total / baseline; "
               "AUC, AP: churn model on the test cut-off.")
     finally:
         if not args.keep:

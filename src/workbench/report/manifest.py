@@ -7,7 +7,6 @@ step results; :func:`file_sha256`, :func:`input_files`, :func:`git_commit` read 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ from .. import config as config_mod
 from .. import io as wio
 from ..engine.session import submitted
 from ..engine.settings import EngineSettings
+from ..io import file_sha256
 from .planning import Period
 from .steps import RESULT_STEPS
 
@@ -68,15 +68,6 @@ def load_ledger(cfg: config_mod.Config) -> dict[str, Any]:
     """The cleaning's ``ledger.json`` in the processed folder ({} when absent)."""
     path = cfg.processed_dir / "ledger.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file, read in blocks (reads the file)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def input_files(cfg: config_mod.Config) -> list[dict[str, Any]]:
