@@ -41,6 +41,7 @@ from ..config import Config, ConfigError
 from ..engine import EngineSettings, open_engine
 from ..errors import DataError
 from ..ingest import LINE, SOURCE, RawTable, coerce, from_frame, read_sources, select_rows
+from . import fresh
 from .dedupe import M_SCHEMA, R_SCHEMA, dedupe_customers, repoint
 from .derived import customers_from_orders
 from .ledger import CleanResult, check_ledger, ledger_entry, raw_signed_amounts
@@ -343,11 +344,14 @@ def write_outputs(result: CleanResult, processed_dir: str | os.PathLike[str]) ->
     return target
 
 
-def run(cfg: Config, today: date | None = None) -> CleanResult:
+def run(cfg: Config, today: date | None = None,
+        fingerprint: Mapping[str, Any] | None = None) -> CleanResult:
     """Read every configured source, clean, and write ``cfg.processed_dir`` (see module doc).
 
     Nothing is written when a source is unreadable, the configuration is wrong or the
-    ledger does not balance.
+    ledger does not balance.  ``ledger.json`` records the inputs' fingerprint
+    (:func:`.fresh.fingerprint`, computed before reading unless given), so a later report
+    on the same inputs reuses the tables (:func:`.fresh.is_current`).
 
     Raises:
         ConfigError: no orders source, bad ``cleaning:`` settings.
@@ -358,6 +362,8 @@ def run(cfg: Config, today: date | None = None) -> CleanResult:
                           f"needs at least the orders (`workbench init --orders FILE` writes a "
                           f"configuration for an export).")
     rules = CleaningRules.from_config(cfg)
+    # Before reading: a file changed while being read then no longer matches the record.
+    stamp = fingerprint if fingerprint is not None else fresh.fingerprint(cfg, today)
     raw = read_sources(cfg.sources)
     if rules.linkage_backend == "spark":
         # The customer linkage runs on the Spark of the ``engine:`` section (local mode, a
@@ -367,6 +373,8 @@ def run(cfg: Config, today: date | None = None) -> CleanResult:
             result = clean_tables(raw, rules, today, spark=eng.native)
     else:
         result = clean_tables(raw, rules, today)
+    if stamp is not None:
+        result.ledger[fresh.FINGERPRINT_KEY] = dict(stamp)
     write_outputs(result, cfg.processed_dir)
     return result
 
