@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("polars", "duckdb", "spark"), default=None,
                    help="engine of the transaction log and the per-customer RFM tables "
                         "(default: the configuration's engine.name, polars)")
+    p.add_argument("--reclean", action="store_true",
+                   help="clean even when the clean tables were written from the same inputs, "
+                        "settings and code (by default they are then reused)")
     p.add_argument("--alerts-exit-code", type=int, default=None, metavar="N",
                    help="exit with N (1-125) when the run succeeded and at least one "
                         "management alert fired (for cron: mail only then)")

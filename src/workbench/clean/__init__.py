@@ -19,6 +19,8 @@ Modules, one concept each:
 - :mod:`.outliers`: ``is_outlier``;
 - :mod:`.ledger`: :class:`CleanResult`, the ledger and its check;
 - :mod:`.pipeline`: :func:`clean_tables`, :func:`run`, :func:`write_outputs`, :func:`load_outputs`;
+- :mod:`.fresh`: the fingerprint of what a cleaning read, and whether the tables on disk
+  are still those the inputs give (the report then reuses them);
 - :mod:`.present`: tables and sentences for a reader (:func:`narrative`, :func:`key_results`,
   :func:`localize`).
 """
@@ -26,6 +28,7 @@ Modules, one concept each:
 from __future__ import annotations
 
 from ..ingest import DEFAULT_SUFFIXES, normalize_company, normalize_email, normalize_phone
+from . import fresh
 from .dedupe import M_SCHEMA, find_duplicate_customers, merge_customers
 from .evaluate import find_truth, merge_accuracy, review_sheet
 from .ledger import CleanResult, amount_by_reason, check_ledger, raw_signed_amounts
@@ -50,6 +53,7 @@ from .quarantine import Q_SCHEMA, repeated_values
 from .rules import DUPLICATE_KEYS, REASONS, TABLE_ORDER, CleaningRules
 
 __all__ = [
+    "fresh",
     "dedupe_text",
     "find_truth",
     "merge_accuracy",

@@ -76,13 +76,12 @@ def fingerprint(cfg: Config, today: date | None = None) -> dict[str, Any] | None
     Reads every source file once (SHA-256).
     """
     rules = CleaningRules.from_config(cfg)
-    sources = []
-    for table, spec in sorted(cfg.sources.items()):
-        path = Path(spec.path) if spec.path is not None else None
-        if path is None or not path.is_file():
-            return None
-        sources.append({"table": table, "path": str(path), "bytes": path.stat().st_size,
-                        "sha256": wio.file_sha256(path), "settings": _settings(spec)})
+    specs = sorted(cfg.sources.items())
+    if not all(spec.path is not None and Path(spec.path).is_file() for _, spec in specs):
+        return None
+    sources = [{"table": table, "path": str(spec.path), "bytes": Path(spec.path).stat().st_size,
+                "sha256": wio.file_sha256(spec.path), "settings": _settings(spec)}
+               for table, spec in specs if spec.path is not None]
     return {"version": _VERSION, "code": code_digest(), "rules": _settings(rules),
             "today": None if rules.max_date is not None else (today or date.today()).isoformat(),
             "files": sources}

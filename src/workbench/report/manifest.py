@@ -22,6 +22,7 @@ from typing import Any
 from .. import __version__
 from .. import config as config_mod
 from .. import io as wio
+from ..clean.fresh import FINGERPRINT_KEY
 from ..engine.session import submitted
 from ..engine.settings import EngineSettings
 from ..io import file_sha256
@@ -70,12 +71,24 @@ def load_ledger(cfg: config_mod.Config) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def input_files(cfg: config_mod.Config) -> list[dict[str, Any]]:
-    """Each configured source with its size and SHA-256 (database sources: URL and query)."""
+def input_files(cfg: config_mod.Config, ledger: Mapping[str, Any] | None = None
+                ) -> list[dict[str, Any]]:
+    """Each configured source with its size and SHA-256 (database sources: URL and query).
+
+    With ``ledger`` (the cleaning's ``ledger.json``), a file that its fingerprint lists at
+    the same path takes the size and SHA-256 recorded there: the inputs the clean tables
+    were made from, without reading the file again."""
+    stamp = (ledger or {}).get(FINGERPRINT_KEY) or {}
+    known = {(f.get("table"), f.get("path")): f for f in stamp.get("files") or []}
     out: list[dict[str, Any]] = []
     for table, spec in cfg.sources.items():
         if spec.path is not None:
             p = Path(spec.path)
+            seen = known.get((table, str(p)))
+            if seen is not None:
+                out.append({"table": table, "path": str(p), "bytes": seen["bytes"],
+                            "sha256": seen["sha256"]})
+                continue
             exists = p.is_file()
             out.append({"table": table, "path": str(p),
                         "bytes": p.stat().st_size if exists else None,

@@ -55,20 +55,32 @@ def default_notebook_dir(cfg: config_mod.Config) -> Path:
     return packaged_notebook_dir()
 
 
-def _clean(cfg: config_mod.Config, progress: Progress, clean: bool) -> StepRecord:
+def _clean(cfg: config_mod.Config, progress: Progress, clean: bool | str) -> StepRecord:
+    """The report's cleaning step: ``True`` cleans, ``False`` reuses the clean tables on disk,
+    ``"auto"`` cleans unless they were written from the same inputs, settings and code
+    (:func:`workbench.clean.fresh.is_current`; the step then says ``reused``)."""
     step = StepRecord("clean", status="running", started=now())
+    if clean not in (True, False, "auto"):
+        raise UsageError(f"clean={clean!r}: give True (clean), False (reuse the clean tables) "
+                         f"or 'auto' (clean unless the inputs are unchanged).")
     if clean:
         t0 = progress.start("clean")
+        note = ""
         try:
-            with wio.disk_faults(cfg.processed_dir, "the clean tables"):
-                clean_mod.run(cfg)
+            stamp = clean_mod.fresh.fingerprint(cfg) if clean == "auto" else None
+            if stamp is not None and clean_mod.fresh.is_current(cfg, current=stamp):
+                note = "reused: written from these same inputs, settings and code (--reclean)"
+                step.extra = {"reused": True}
+            else:
+                with wio.disk_faults(cfg.processed_dir, "the clean tables"):
+                    clean_mod.run(cfg, fingerprint=stamp)
         except WorkbenchError as exc:
             progress.finish("clean", t0, False, f"{type(exc).__name__}: {exc}")
             raise type(exc)(f"step 'clean' failed: {exc}") from exc
         except Exception as exc:
             progress.finish("clean", t0, False, f"{type(exc).__name__}: {exc}")
             raise StepFailed("clean", f"{type(exc).__name__}: {exc}") from exc
-        progress.finish("clean", t0, True)
+        progress.finish("clean", t0, True, note)
         step.seconds = round(time.monotonic() - t0, 2)
         step.status = "ok"
     else:
@@ -83,7 +95,8 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         period_to: str | None = None, freq: str = "month",
         out: str | os.PathLike[str] | None = None, lang: str | None = None,
         notebooks: Sequence[str] = NOTEBOOKS, notebook_dir: str | os.PathLike[str] | None = None,
-        parameters: Mapping[str, Mapping[str, Any]] | None = None, clean: bool = True,
+        parameters: Mapping[str, Mapping[str, Any]] | None = None,
+        clean: bool | str = "auto",
         progress_stream: TextIO | None = None, live: bool | None = None,
         lock_wait: float | None = None, engine: str | None = None) -> list[PeriodRun]:
     """Run the periodic report: cleaning once, then every notebook for each period.
@@ -99,7 +112,9 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
         notebook_dir: where they are (default: ``report.notebooks`` of the configuration,
             else the notebooks shipped with the workbench).
         parameters: extra parameters per notebook, e.g. ``{"03_clv": {"model": "pareto"}}``.
-        clean: run :func:`workbench.clean.run` first (False reuses the clean tables on disk).
+        clean: ``"auto"`` runs :func:`workbench.clean.run` first unless the clean tables on
+            disk were written from the same inputs, settings and code (the fingerprint in
+            ``ledger.json``); True always cleans; False reuses the clean tables on disk.
         progress_stream, live: where progress goes and whether it is a live terminal line.
         lock_wait: seconds to wait for another run holding the processed or reports folder
             (default: ``report.lock_wait_seconds``, 0).
@@ -158,7 +173,7 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
                     progress.message(f"left by an interrupted run: {done}", logging.WARNING)
             clean_step = _clean(cfg, progress, clean)
             ledger = load_ledger(cfg)
-            clean_step.extra = {"rows": rows_from_ledger(ledger)}
+            clean_step.extra["rows"] = rows_from_ledger(ledger)
             last = None if chosen else _default_as_of(cfg, ledger, analyses)
             planned = plan_periods(period=period, as_of=as_of, period_from=period_from,
                                    period_to=period_to, freq=freq, last_complete=last)
@@ -166,7 +181,7 @@ def run(config_path: str | os.PathLike[str] | None = None, *, period: str | None
                 reports_dir=reports_dir, lang=language, show_pii=cfg.show_pii,
                 notebooks=list(notebooks), notebook_dir=nb_dir, extra=extra,
                 clean_step=clean_step, ledger=ledger, progress=progress,
-                versions=package_versions(), commit=git_commit(), inputs=input_files(cfg),
+                versions=package_versions(), commit=git_commit(), inputs=input_files(cfg, ledger),
                 engine=engine_record(engine_cfg))
             runs = []
             tx = TransactionSettings.from_mapping(cfg.section("transactions"))
@@ -208,7 +223,8 @@ def main(args: argparse.Namespace) -> int:
                period_to=getattr(args, "period_to", None),
                freq=getattr(args, "freq", "month") or "month",
                out=getattr(args, "out", None), lang=getattr(args, "lang", None),
-               lock_wait=getattr(args, "lock_wait", None), engine=getattr(args, "engine", None))
+               lock_wait=getattr(args, "lock_wait", None), engine=getattr(args, "engine", None),
+               clean=True if getattr(args, "reclean", False) else "auto")
     for r in runs:
         skipped = [n for n, s in r.manifest.get("sections", {}).items() if s["status"] != "ok"]
         note = f" (without {', '.join(skipped)}: see those pages)" if skipped else ""
