@@ -115,8 +115,6 @@ def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tier
     out["active_customers"] = (float(n_active), n_active)
     if first is None:
         first = _first_purchases(log)
-    else:
-        first = first.filter(pl.col("first_purchase") <= end)
     new = first.filter((pl.col("first_purchase") >= start) & (pl.col("first_purchase") <= end))
     out["new_customers"] = (float(new.height), new.height)
     pstart, pend = periods.period_bounds(end, freq, -1)
