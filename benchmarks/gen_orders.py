@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench import periods
+
 #: The first month of the data and the last day (the as-of date of the benchmark).
 FIRST_MONTH = date(2022, 1, 1)
 AS_OF = date(2026, 10, 31)
@@ -56,17 +58,14 @@ MARKER = "_dataset.json"
 
 
 def _months() -> list[date]:
-    out, y, m = [], FIRST_MONTH.year, FIRST_MONTH.month
-    while (y, m) <= (AS_OF.year, AS_OF.month):
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    """The first day of each month from FIRST_MONTH to AS_OF's month."""
+    return [periods.add_months(FIRST_MONTH, i)
+            for i in range(periods.months_between(FIRST_MONTH, AS_OF) + 1)]
 
 
 def _days_in(month: date) -> int:
-    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    last = AS_OF if (month.year, month.month) == (AS_OF.year, AS_OF.month) else None
-    return (last.day if last else (nxt - month).days)
+    """The days of ``month`` that the data covers (up to AS_OF in its month)."""
+    return min(periods.month_end(month), AS_OF).day
 
 
 def _customers(n: int, orders: int, n_months: int, seed: int) -> dict[str, np.ndarray]:
