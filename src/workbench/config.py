@@ -24,10 +24,13 @@ import yaml
 from . import schema
 from .errors import ConfigError
 from .sources import (
+    ENGINE_SOURCE_KEY,
     LINE_COLUMNS,
     PRESETS,
     Derived,
+    check_engine_source,
     check_source_types,
+    describe_engine_source,
     merge_preset,
     parse_derived,
     parse_lines,
@@ -43,8 +46,8 @@ _TOP_KEYS = {"company", "paths", "sources", "cleaning", "transactions", "segment
              "churn", "service", "report", "engine"}
 _SOURCE_KEYS = {"path", "url", "query", "format", "encoding", "date_format", "datetime_format",
                 "sheet", "sheets", "separator", "columns", "skip_rows", "preset", "lines",
-                "derive", "column_names", "max_unparseable", "_preset_columns"}
-_FORMATS = {"csv", "tsv", "excel", "parquet", "sql"}
+                "derive", "column_names", "max_unparseable", "_preset_columns", "engine"}
+_FORMATS = {"csv", "tsv", "excel", "parquet", "sql", "engine"}
 
 
 def _as_formats(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -74,7 +77,8 @@ def _formats(value: Any, key: str, table: str, where: str) -> str | tuple[str, .
 class SourceSpec:
     """Where one canonical table comes from.
 
-    Exactly one of ``path`` (a file) or ``url`` + ``query`` (a database) is set.
+    Exactly one of ``path`` (a file), ``url`` + ``query`` (a database) or, for the
+    orders only, ``engine`` (clean orders the engine reads: ``docs/scale.md``) is set.
 
     Attributes:
         table: canonical table name.
@@ -98,6 +102,9 @@ class SourceSpec:
         column_names: the names of the columns of a file without a header row.
         max_unparseable: the share of a CSV/TSV file's lines that may be set aside as
             ``unparseable_line`` (more refuses the file; ``workbench.ingest.scan``).
+        engine: ``sources.orders.engine``: clean canonical orders read by the engine (a
+            Parquet ``path``, a ``table`` or a ``query``;
+            :func:`workbench.sources.check_engine_source`), format ``engine``; None otherwise.
     """
 
     table: str
@@ -119,6 +126,7 @@ class SourceSpec:
     derive: Mapping[str, Derived] = field(default_factory=dict)
     column_names: tuple[str, ...] = ()
     max_unparseable: float = 0.01
+    engine: Mapping[str, Any] | None = None
 
     @property
     def line_level(self) -> bool:
@@ -138,6 +146,8 @@ class SourceSpec:
     @property
     def label(self) -> str:
         """A short human description of the source, for messages."""
+        if self.engine is not None:
+            return f"{ENGINE_SOURCE_KEY} ({describe_engine_source(self.engine)})"
         if self.path is not None:
             extra = f" (sheet {self.sheet!r})" if self.sheet else ""
             return f"{self.path}{extra}"
@@ -220,9 +230,28 @@ def _guess_format(path: Path) -> str:
             ".xls": "excel", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "csv")
 
 
-def _source(table: str, raw: Mapping[str, Any], root: Path, where: str) -> SourceSpec:
+def _engine_source(table: str, raw: Mapping[str, Any], root: Path, where: str,
+                   engine_name: str | None) -> SourceSpec:
+    """``sources.orders: {engine: {...}}``: clean orders the engine reads (no text repair, so
+    no other key of a file source applies)."""
+    if table != "orders":
+        raise ConfigError(f"{where}: sources.{table}.engine: only the orders can come from the "
+                          f"engine; give sources.{table} a path or a url.")
+    other = sorted(set(raw) - {"engine"})
+    if other:
+        raise ConfigError(f"{where}: sources.orders reads clean orders on the engine, so it takes "
+                          f"no other key ({other}); an export that needs columns, formats or "
+                          f"encodings mapped is a file source (sources.orders.path).")
+    return SourceSpec(table=table, format="engine",
+                      engine=check_engine_source(raw["engine"], where, root, engine_name))
+
+
+def _source(table: str, raw: Mapping[str, Any], root: Path, where: str,
+            engine_name: str | None = None) -> SourceSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: sources.{table} must be a mapping with at least 'path' or 'url'.")
+    if "engine" in raw:
+        return _engine_source(table, raw, root, where, engine_name)
     raw = merge_preset(raw, table, where)
     unknown = set(raw) - _SOURCE_KEYS
     if unknown:
@@ -323,13 +352,16 @@ def from_dict(data: Mapping[str, Any], root: Path, path: Path | None = None) -> 
     if not isinstance(sources_raw, Mapping):
         raise ConfigError(f"{where}: 'sources' must map table names to source settings.")
     sources = {}
+    engine_raw = data.get("engine")
+    engine_name = str(engine_raw.get("name") or "polars") if isinstance(engine_raw, Mapping) \
+        else "polars"
     for table, raw in sources_raw.items():
         if table not in schema.TABLES:
             raise ConfigError(
                 f"{where}: sources.{table}: unknown table; the canonical tables are "
                 f"{', '.join(schema.TABLES)}."
             )
-        sources[table] = _source(table, raw, root, where)
+        sources[table] = _source(table, raw, root, where, engine_name)
     sections = {k: _mapping(k) for k in
                 ("cleaning", "transactions", "segmentation", "clv", "churn", "service", "report",
                  "engine")}

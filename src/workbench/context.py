@@ -8,12 +8,14 @@ nbval or by the report runner behaves the same way given the same values.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from . import config as config_mod
@@ -26,12 +28,13 @@ from .periods import (
     period_bounds,
     period_of,
 )
+from .sources import ENGINE_SOURCE_KEY
 from .transactions import DATE_COLUMNS, TransactionSettings
 
 # month_end, last_complete_month_end, period_of, period_bounds and DATE_COLUMNS live in
 # workbench.periods and workbench.transactions; they are re-exported here for notebooks.
 #: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
-ENGINE_VAR = "WORKBENCH_ENGINE"
+ENGINE_VAR = engine.ENGINE_VAR
 
 __all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end", "load_processed", "month_end",
            "parse_date", "period_bounds", "period_of", "resolve"]
@@ -39,13 +42,9 @@ __all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_com
 def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.EngineSettings:
     """The engine of the transaction-level work: ``name`` (``workbench report --engine``),
     else ``$WORKBENCH_ENGINE`` (which the report sets for its notebooks), else the
-    configuration's ``engine.name``; an unknown name is a usage error."""
-    settings = engine.EngineSettings.from_mapping(cfg.section("engine"))
-    chosen = name or os.environ.get(ENGINE_VAR)
-    if chosen and chosen not in engine.ENGINES:
-        raise UsageError(f"engine '{chosen}' is not one of {', '.join(engine.ENGINES)} "
-                         f"(--engine or ${ENGINE_VAR}).")
-    return settings.with_name(chosen) if chosen else settings
+    configuration's ``engine.name``; an unknown name is a usage error
+    (:func:`workbench.engine.chosen`, which the cleaning uses too)."""
+    return engine.chosen(cfg.section("engine"), name)
 
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
@@ -100,10 +99,12 @@ class Context:
         return TransactionSettings.from_mapping(self.cfg.section("transactions"))
 
     def transactions(self, as_of: date | None = None) -> pl.LazyFrame:
-        """The transaction log known at the as-of date (:func:`workbench.transactions.transactions`)."""
+        """The transaction log known at the as-of date (:func:`workbench.transactions.transactions`);
+        built on the engine when one is configured or the orders come from the engine
+        (``sources.orders.engine``), from the clean ``orders.parquet`` otherwise."""
         day = as_of or self.as_of
         settings = self.engine_settings
-        if settings.name == "polars":
+        if settings.name == "polars" and self._engine_source is None:
             return transactions.transactions(self.load("orders", day), day,
                                              self.transaction_settings)
         with engine.open_engine(settings) as eng:
@@ -119,11 +120,48 @@ class Context:
             log = self._engine_log(eng, day)
             return engine.rfm_summary(engine.purchases(log), observation_period_end=day)
 
+    @property
+    def _engine_source(self) -> dict[str, Any] | None:
+        """``sources.orders.engine`` (clean orders the engine reads), or None."""
+        spec = self.cfg.sources.get("orders")
+        return dict(spec.engine) if spec is not None and spec.engine is not None else None
+
     def _engine_log(self, eng: engine.Engine, day: date) -> Any:
-        """The transaction log at ``day`` on the open engine, read there from the clean orders
-        (never collected on the driver)."""
-        orders = engine.read_orders(eng, self._table_path("orders"))
+        """The transaction log at ``day`` on the open engine (never collected on the driver),
+        read there from ``sources.orders.engine`` when the configuration names it, else
+        from the clean ``orders.parquet``."""
+        source = self._engine_source
+        if source is None:
+            orders = engine.read_orders(eng, self._table_path("orders"))
+        else:
+            orders = self._orders_on_engine(eng, source)
         return engine.transactions(orders, day, self.transaction_settings)
+
+    def _orders_on_engine(self, eng: engine.Engine, source: dict[str, Any]) -> Any:
+        """The orders of ``sources.orders.engine`` as the cleaning accounted for them: the
+        canonical columns, the merged customers' ids re-pointed (the cleaning's merge log);
+        the source must still hold the rows the cleaning read (its ledger), else the rooms'
+        copy (``orders.parquet``) would not be the orders the engine reads."""
+        ledger_path = Path(self.processed_dir) / "ledger.json"
+        entry = (json.loads(ledger_path.read_text(encoding="utf-8")).get("orders")
+                 if ledger_path.is_file() else None)
+        if not isinstance(entry, dict) or "read_on_engine" not in entry:
+            raise DataError(f"{ENGINE_SOURCE_KEY} is configured but the clean tables in "
+                            f"{self.processed_dir} were not cleaned from it; run `workbench "
+                            f"clean` (or the report) first.")
+        orders = engine.canonical_orders(eng, source).frame
+        rows = int(engine.to_polars(orders.select(nw.len().alias("n"))).item())
+        if rows != entry["rows_in"]:
+            raise DataError(f"{ENGINE_SOURCE_KEY} now holds {rows:,} orders, the cleaning read "
+                            f"{entry['rows_in']:,} ({ledger_path}); run `workbench clean` (or the "
+                            f"report with cleaning) again so that every step reads the same orders.")
+        merges = Path(self.processed_dir) / "merge_log.parquet"
+        if merges.is_file():
+            # the cleaning's own reading of its merge log (loaded only for engine sources)
+            from .clean.engine_orders import id_map
+
+            orders = engine.repoint(eng, orders, id_map(pl.read_parquet(merges)))
+        return orders
 
     def _table_path(self, table: str) -> Path:
         """The clean table's path; the error says whether the configuration has no source

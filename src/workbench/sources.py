@@ -11,7 +11,9 @@ this module holds the parts of it that describe the *shape of an export*:
   ``default`` (a status from values and conditions), ``whole_number``/``strip_zeros``
   (identifiers written as ``17850.0`` or ``0017850``), ``constant`` and ``row_number``;
 - ``preset: <name>``: a named mapping and rules shipped as package data
-  (``workbench/presets/<name>.yaml``), overridable key by key.
+  (``workbench/presets/<name>.yaml``), overridable key by key;
+- ``engine: {path | table | query}`` (orders only): clean orders the engine reads
+  (:func:`check_engine_source`; ``docs/scale.md``, "Sources at scale").
 
 Every error is a :class:`~workbench.errors.ConfigError` naming the key's path, the value
 found and what is expected (exit code 2).
@@ -23,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -32,8 +35,9 @@ from . import schema
 from .errors import ConfigError
 from .settings import check_value
 
-__all__ = ["LINE_COLUMNS", "ORDER_LINES", "PRESETS", "Derived", "StatusRule",
-           "check_source_types", "merge_preset", "parse_derived", "parse_lines", "preset"]
+__all__ = ["ENGINE_SOURCE_KEY", "ENGINE_SOURCE_KEYS", "LINE_COLUMNS", "ORDER_LINES", "PRESETS",
+           "TEXT_SUFFIXES", "Derived", "StatusRule", "check_engine_source", "check_source_types",
+           "describe_engine_source", "merge_preset", "parse_derived", "parse_lines", "preset"]
 
 #: The columns a line-level orders source may have besides the orders columns.
 LINE_COLUMNS = ("unit_price", "discount", "product_id", "product_name")
@@ -122,6 +126,78 @@ def check_source_types(raw: Mapping[str, Any], table: str, where: str) -> None:
 
 def _describe(tp: Any) -> str:
     return {str: "a text", int: "a whole number"}.get(tp, str(tp))
+
+
+# --------------------------------------------------------------------------- engine sources
+
+#: Where ``workbench.yaml`` names clean orders for the engine to read.
+ENGINE_SOURCE_KEY = "sources.orders.engine"
+#: The keys of an engine source.
+ENGINE_SOURCE_KEYS = ("path", "table", "query", "hive_partitioning")
+#: Exports that need the single-machine ingest (text repair) before an engine reads them.
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json")
+
+
+def check_engine_source(value: Any, where: str, root: Path | None = None,
+                        engine_name: str | None = None) -> dict[str, Any]:
+    """``sources.orders.engine`` of ``workbench.yaml``, checked: exactly one of ``path``,
+    ``table`` or ``query`` (text) and an optional ``hive_partitioning`` (true/false); a local
+    ``path`` is resolved against ``root`` (the configuration's folder); a table or a query
+    needs ``engine_name`` duckdb or spark when it is given.
+
+    Raises:
+        ConfigError: ``<file>: sources.orders.engine ...`` saying what is wrong and how to write it.
+    """
+    example = ("e.g. {path: data/lake/orders/}, {table: sales.orders} or "
+               "{query: \"SELECT * FROM sales.orders\"}")
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}: {value!r} must be a mapping with one of "
+                          f"path, table or query ({example}).")
+    unknown = sorted(set(value) - set(ENGINE_SOURCE_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY} has unknown key(s) {unknown}; allowed keys "
+                          f"are {list(ENGINE_SOURCE_KEYS)}.")
+    given = [k for k in ("path", "table", "query") if value.get(k) is not None]
+    if len(given) != 1:
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY} needs exactly one of path, table or query "
+                          f"({example}); got {given or 'none'}.")
+    key = given[0]
+    text = value[key]
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}.{key}: {text!r} must be a non-empty text.")
+    hive = value.get("hive_partitioning", True)
+    if not isinstance(hive, bool):
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}.hive_partitioning: {hive!r} must be true "
+                          f"or false.")
+    if "hive_partitioning" in value and key != "path":
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}.hive_partitioning applies to a path only.")
+    out: dict[str, Any] = {key: text.strip()}
+    if "hive_partitioning" in value:
+        out["hive_partitioning"] = hive
+    if key == "path":
+        if text.lower().endswith(TEXT_SUFFIXES):
+            raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}.path: {text} is a text export; it needs "
+                              f"the cleaning's text repair: give it as sources.orders.path "
+                              f"instead (the engine reads Parquet, tables and queries).")
+        local = "://" not in text
+        if local and root is not None and not Path(text).expanduser().is_absolute():
+            out["path"] = str((root / Path(text).expanduser()).resolve())
+        elif local:
+            out["path"] = str(Path(text).expanduser())
+    elif engine_name == "polars":
+        raise ConfigError(f"{where}: {ENGINE_SOURCE_KEY}.{key} needs engine.name duckdb or spark; the "
+                          f"polars engine reads Parquet paths only ({ENGINE_SOURCE_KEY}.path).")
+    return out
+
+
+def describe_engine_source(source: Mapping[str, Any]) -> str:
+    """A short description of an engine source, for messages and the ledger."""
+    for key in ("path", "table", "query"):
+        if source.get(key):
+            text = " ".join(str(source[key]).split())
+            return f"{key} {text if len(text) <= 80 else text[:77] + '...'}"
+    return str(dict(source))
+
 
 
 # --------------------------------------------------------------------------- presets

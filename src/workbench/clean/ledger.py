@@ -20,8 +20,8 @@ from ..errors import DataError
 from ..ingest import RawTable, parse_amounts, parse_categories
 from .rules import REASONS, TABLE_ORDER
 
-__all__ = ["CleanResult", "amount_by_reason", "check_ledger", "ledger_entry",
-           "raw_signed_amounts"]
+__all__ = ["CleanResult", "amount_by_reason", "check_ledger", "engine_orders_entry",
+           "ledger_entry", "raw_signed_amounts"]
 
 
 @dataclass
@@ -108,6 +108,31 @@ def ledger_entry(table: str, raw: RawTable, clean: pl.DataFrame, quarantined: pl
     entry["sources"] = raw.sources
     entry["encoding"] = ", ".join(sorted({s["encoding"] for s in raw.sources})) or None
     entry["ignored_columns"] = list(raw.ignored_columns)
+    return entry
+
+
+def engine_orders_entry(*, rows_in: int, rows_kept: int, cancelled: int, amount_in: float,
+                        amount_kept: float, amount_quarantined: float,
+                        read_on_engine: Mapping[str, Any], label: str, ignored: list[str],
+                        extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ledger entry of orders read on the engine (``sources.orders.engine``: no text, so
+    nothing unparsed; the only rows set aside are the cancelled ones).
+
+    ``read_on_engine`` says which engine read which source (and the columns); ``sources``
+    lists the source with the rows read, as for a file.
+    """
+    entry: dict[str, Any] = {
+        "rows_in": rows_in, "rows_kept": rows_kept, "rows_quarantined": cancelled,
+        "rows_merged": 0, "amount_in": round(amount_in, 2), "amount_kept": round(amount_kept, 2),
+        "amount_quarantined": round(amount_quarantined, 2), "amount_unparsed_rows": 0,
+        "reasons": {"cancelled_order": cancelled} if cancelled else {},
+        "read_on_engine": dict(read_on_engine),
+    }
+    entry.update(extra or {})
+    entry["sources"] = [{"label": label, "encoding": f"{read_on_engine['engine']} engine",
+                         "rows": rows_in}]
+    entry["encoding"] = None
+    entry["ignored_columns"] = list(ignored)
     return entry
 
 

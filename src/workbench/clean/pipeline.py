@@ -38,10 +38,10 @@ import polars as pl
 from .. import io as wio
 from .. import schema, transactions
 from ..config import Config, ConfigError
-from ..engine import EngineSettings, open_engine
+from ..engine import EngineSettings, chosen, open_engine
 from ..errors import DataError
 from ..ingest import LINE, SOURCE, RawTable, coerce, from_frame, read_sources, select_rows
-from . import fresh
+from . import engine_orders, fresh
 from .dedupe import M_SCHEMA, R_SCHEMA, dedupe_customers, repoint
 from .derived import customers_from_orders
 from .ledger import CleanResult, check_ledger, ledger_entry, raw_signed_amounts
@@ -351,7 +351,9 @@ def run(cfg: Config, today: date | None = None,
     Nothing is written when a source is unreadable, the configuration is wrong or the
     ledger does not balance.  ``ledger.json`` records the inputs' fingerprint
     (:func:`.fresh.fingerprint`, computed before reading unless given), so a later report
-    on the same inputs reuses the tables (:func:`.fresh.is_current`).
+    on the same inputs reuses the tables (:func:`.fresh.is_current`).  Orders named by
+    ``sources.orders.engine`` are read and checked on the engine, not repaired
+    (:mod:`.engine_orders`); there is then nothing to fingerprint, and every run cleans.
 
     Raises:
         ConfigError: no orders source, bad ``cleaning:`` settings.
@@ -364,7 +366,16 @@ def run(cfg: Config, today: date | None = None,
     rules = CleaningRules.from_config(cfg)
     # Before reading: a file changed while being read then no longer matches the record.
     stamp = fingerprint if fingerprint is not None else fresh.fingerprint(cfg, today)
-    raw = read_sources(cfg.sources)
+    on_engine = None
+    if cfg.sources["orders"].engine is not None:
+        # Clean orders in a lake or warehouse: read and checked on the engine, the other
+        # tables from their files (docs/scale.md, "Sources at scale").
+        on_engine = engine_orders.read(cfg.sources["orders"], chosen(cfg.section("engine")))
+        raw = read_sources({t: s for t, s in cfg.sources.items() if t != "orders"})
+        if "customers" not in raw:
+            raw["customers"] = engine_orders.customers(on_engine)
+    else:
+        raw = read_sources(cfg.sources)
     if rules.linkage_backend == "spark":
         # The customer linkage runs on the Spark of the ``engine:`` section (local mode, a
         # cluster master or Spark Connect); the session is stopped afterwards if it started here.
@@ -373,6 +384,8 @@ def run(cfg: Config, today: date | None = None,
             result = clean_tables(raw, rules, today, spark=eng.native)
     else:
         result = clean_tables(raw, rules, today)
+    if on_engine is not None:
+        result = engine_orders.merge(result, on_engine, "customers" not in cfg.sources)
     if stamp is not None:
         result.ledger[fresh.FINGERPRINT_KEY] = dict(stamp)
     write_outputs(result, cfg.processed_dir)

@@ -1,7 +1,7 @@
 """The transaction-level work on polars, DuckDB or Spark, written once against narwhals.
 
 ``engine.name`` in ``workbench.yaml`` (or ``workbench report --engine``) chooses the
-engine; :func:`open_engine` opens it, :mod:`.sources` reads orders at scale and
+engine; :func:`open_engine` opens it, :mod:`.sources` reads orders at scale (``sources.orders.engine``) and
 :mod:`.compute` runs the rules of :mod:`workbench.transactions` and the RFM summary
 of :mod:`workbench.rfm` on it.  See ``docs/scale.md``.
 """
@@ -18,10 +18,17 @@ from .compute import (
     transactions,
 )
 from .session import Engine, EngineError, open_engine, to_polars
-from .settings import ENGINES, EngineSettings
-from .sources import read_orders, read_source
+from .settings import ENGINE_VAR, ENGINES, EngineSettings, chosen
+from .sources import (
+    CanonicalOrders,
+    canonical_orders,
+    collect_orders,
+    read_orders,
+    read_source,
+    repoint,
+)
 
-__all__ = ["ENGINES", "Engine", "EngineError", "EngineSettings", "calibration_holdout",
-           "cohort_table", "lazy", "monthly_kpis", "net_revenue", "open_engine", "outlier_cap",
-           "purchases", "read_orders", "read_source", "rfm_summary", "to_polars",
-           "transactions"]
+__all__ = ["ENGINES", "ENGINE_VAR", "CanonicalOrders", "Engine", "EngineError", "EngineSettings",
+           "calibration_holdout", "canonical_orders", "chosen", "cohort_table", "collect_orders", "lazy",
+           "monthly_kpis", "net_revenue", "open_engine", "outlier_cap", "purchases",
+           "read_orders", "read_source", "repoint", "rfm_summary", "to_polars", "transactions"]

@@ -13,13 +13,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from ..errors import UsageError
 from ..settings import Settings, check_value
 
-__all__ = ["ENGINES", "EngineSettings"]
+__all__ = ["ENGINES", "ENGINE_VAR", "EngineSettings", "chosen"]
+
+#: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
+ENGINE_VAR = "WORKBENCH_ENGINE"
 
 #: The engines the transaction-level work runs on.
 ENGINES = ("polars", "duckdb", "spark")
@@ -86,3 +91,15 @@ class EngineSettings(Settings):
         """The same settings with another engine (``workbench report --engine``)."""
         return EngineSettings.from_mapping({"name": name, "spark": dict(self.spark),
                                             "duckdb": dict(self.duckdb)})
+
+
+def chosen(section: Mapping[str, Any] | None, name: str | None = None) -> EngineSettings:
+    """The engine of the transaction-level work: ``name`` (``workbench report --engine``),
+    else ``$WORKBENCH_ENGINE`` (which the report sets for its notebooks), else the
+    ``engine:`` section's ``name``; an unknown name is a usage error."""
+    settings = EngineSettings.from_mapping(section)
+    pick = name or os.environ.get(ENGINE_VAR)
+    if pick and pick not in ENGINES:
+        raise UsageError(f"engine '{pick}' is not one of {', '.join(ENGINES)} "
+                         f"(--engine or ${ENGINE_VAR}).")
+    return settings.with_name(pick) if pick else settings
