@@ -335,3 +335,32 @@ def test_the_engine_section_is_checked_up_front(tmp_path):
     cfg = config.load(path)
     report.validate_config(cfg)
     assert EngineSettings.from_mapping(cfg.section("engine")).duckdb == {"threads": 2}
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_canonical_orders_and_merged_ids_on_every_engine(opened, tmp_path, name):
+    """``sources.orders.engine`` reads the canonical columns in their types (timestamps as
+    dates, other columns left out) and re-points merged customers on the engine."""
+    eng = opened[name]
+    path = tmp_path / "orders.parquet"
+    _hand_orders().with_columns(pl.col("order_date").cast(pl.Datetime("us")),
+                                pl.lit(2024).alias("year")).write_parquet(path)
+    read = E.canonical_orders(eng, {"path": str(path)})
+    assert read.ignored == ["year"] and read.flagged
+    got = E.to_polars(E.repoint(eng, read.frame, pl.DataFrame(
+        {"duplicate_id": ["E", "Z"], "kept_id": ["A", "Y"]}))).sort("order_id")
+    want = _hand_orders().with_columns(pl.col("customer_id").replace("E", "A")).sort("order_id")
+    assert got.equals(want.select(got.columns))
+    assert got.columns == ["order_id", "customer_id", "order_date", "amount", "status",
+                           "is_outlier"]
+
+
+def test_the_engine_of_a_run_is_chosen_once(monkeypatch):
+    monkeypatch.delenv(E.ENGINE_VAR, raising=False)
+    assert E.chosen({"name": "duckdb"}).name == "duckdb"
+    assert E.chosen({"name": "duckdb"}, "spark").name == "spark"
+    monkeypatch.setenv(E.ENGINE_VAR, "polars")
+    assert E.chosen({"name": "duckdb", "duckdb": {"threads": 2}}).duckdb == {"threads": 2}
+    assert E.chosen({"name": "duckdb"}).name == "polars"
+    with pytest.raises(UsageError, match="engine 'dask' is not one of polars, duckdb, spark"):
+        E.chosen({}, "dask")
