@@ -89,11 +89,11 @@ def read(spec: SourceSpec, settings: EngineSettings) -> EngineOrders:
     assert spec.engine is not None
     source = dict(spec.engine)
     with open_engine(settings) as eng:
-        read = canonical_orders(eng, source)
-        orders = collect_orders(eng, read.frame, source)
+        found = canonical_orders(eng, source)
+        orders = collect_orders(eng, found.frame, source)
     orders = orders.sort("order_id", maintain_order=True)
     _check(orders, spec.label)
-    return EngineOrders(orders, spec.label, settings.name, source, read.ignored, read.flagged)
+    return EngineOrders(orders, spec.label, settings.name, source, found.ignored, found.flagged)
 
 
 def customers(eo: EngineOrders) -> RawTable:
