@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from workbench import clean, config, context, report, rfm, transactions
+from workbench import io as wio
 from workbench.errors import ConfigError, DataError, UsageError
 
 RFM = ["frequency", "recency", "T"]
@@ -105,6 +106,11 @@ def _check_clean(reference, path: Path, engine: str) -> context.Context:
     assert entry["read_on_engine"]["engine"] == engine
     assert entry["sources"][0]["rows"] == n
     assert entry["sources"][0]["label"].startswith("sources.orders.engine (")
+    shown = clean.sources_frame(result.ledger).filter(pl.col("table") == "orders")
+    assert shown["source"].to_list() == [entry["sources"][0]["label"]]
+    cfg = config.load(path)
+    assert [i for i in report.input_files(cfg, result.ledger) if i["table"] == "orders"] == [
+        {"table": "orders", "engine": wio.to_jsonable(dict(cfg.sources["orders"].engine))}]
     assert entry["amount_kept"] == pytest.approx(reference["orders"]["amount"].sum(), abs=0.01)
     assert entry["outliers"] == int(reference["orders"]["is_outlier"].sum())
     assert ctx.as_of == reference["ctx"].as_of

@@ -182,9 +182,12 @@ def sources_frame(ledger: Mapping[str, Any]) -> pl.DataFrame:
     for t, e in ledger.items():
         if not isinstance(e, Mapping):
             continue
+        on_engine = isinstance(e.get("read_on_engine"), Mapping)
         for src in e.get("sources") or []:
             label = str(src["label"])
-            name = label if label.startswith(("sqlite", "duckdb", "postgres", "mysql")) \
+            # A database or the engine's source is named whole; a file by its name.
+            name = label if on_engine or label.startswith(("sqlite", "duckdb", "postgres",
+                                                           "mysql")) \
                 else Path(label.split("#")[0]).name + (f"#{label.split('#', 1)[1]}"
                                                        if "#" in label else "")
             rows.append({"table": t, "source": name, "encoding": src["encoding"],

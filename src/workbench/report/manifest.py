@@ -73,7 +73,8 @@ def load_ledger(cfg: config_mod.Config) -> dict[str, Any]:
 
 def input_files(cfg: config_mod.Config, ledger: Mapping[str, Any] | None = None
                 ) -> list[dict[str, Any]]:
-    """Each configured source with its size and SHA-256 (database sources: URL and query).
+    """Each configured source with its size and SHA-256 (database sources: URL and query;
+    orders on the engine: their ``engine`` source).
 
     With ``ledger`` (the cleaning's ``ledger.json``), a file that its fingerprint lists at
     the same path takes the size and SHA-256 recorded there: the inputs the clean tables
@@ -82,7 +83,9 @@ def input_files(cfg: config_mod.Config, ledger: Mapping[str, Any] | None = None
     known = {(f.get("table"), f.get("path")): f for f in stamp.get("files") or []}
     out: list[dict[str, Any]] = []
     for table, spec in cfg.sources.items():
-        if spec.path is not None:
+        if spec.engine is not None:
+            out.append({"table": table, "engine": wio.to_jsonable(dict(spec.engine))})
+        elif spec.path is not None:
             p = Path(spec.path)
             seen = known.get((table, str(p)))
             if seen is not None:
