@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from workbench import churn, datasets, demo, schema, transactions
+from workbench import churn, datasets, demo, schema, segment, transactions
 from workbench.churn import importance
 from workbench.errors import DataError, ModelError, UsageError
 from workbench.transactions import TransactionSettings
@@ -226,6 +227,41 @@ def test_one_feature_builder_gives_each_cutoffs_features(small_tables):
         assert fs.frame.get_column("customer_id").is_sorted()
 
 
+def test_the_tiers_read_from_the_features_log_are_the_segmentations(small_tables):
+    cut = date(2026, 3, 31)
+    for policy in (None, TransactionSettings(outlier_amounts="keep")):
+        # The default segmenter (under the builder's outlier policy) reads the features' own
+        # log; any other segmenter runs build_segments on the tables truncated at the cut-off.
+        default = (churn.default_segmenter if policy is None
+                   else functools.partial(churn.default_segmenter, transaction_settings=policy))
+
+        def rebuilt(tables, cutoff, p=policy):
+            return churn.default_segmenter(tables, cutoff, transaction_settings=p)
+
+        assert churn.FeatureBuilder(small_tables, cut, segmenter=default, settings=policy)._segments_from_log
+        assert not churn.FeatureBuilder(small_tables, cut, segmenter=rebuilt, settings=policy)._segments_from_log
+        fast = churn.build_features(small_tables, cut, 180, segmenter=default, settings=policy)
+        slow = churn.build_features(small_tables, cut, 180, segmenter=rebuilt, settings=policy)
+        assert "segment" in fast.groups and fast.groups == slow.groups
+        assert fast.frame.equals(slow.frame)
+        tiers = fast.frame.get_column("tier")
+        assert tiers.null_count() == 0 and set(tiers.unique()) <= {"A", "B", "C"}
+
+
+def test_segments_from_log_are_build_segments_tiers_segments_and_stages(small_tables):
+    cut = date(2026, 3, 31)
+    orders, surveys = small_tables["orders"], small_tables["surveys"]
+    table = segment.build_segments(orders, small_tables["customers"], as_of=cut, surveys=surveys,
+                                   cluster=False).table
+    expected = table.filter(pl.col("tier").is_not_null()).select(
+        "customer_id", "tier", "rfm_segment", "lifecycle_stage")
+    got = churn.segments_from_log(segment.transaction_log(orders, cut).collect(), surveys, cut)
+    assert got is not None and got.height == expected.height > 300
+    assert got.equals(expected)
+    nobody = segment.transaction_log(orders, date(2000, 1, 1)).collect()
+    assert churn.segments_from_log(nobody, surveys, date(2000, 1, 1)) is None
+
+
 def test_complaint_features_treat_later_resolutions_as_open():
     cut = date(2024, 6, 30)
     orders = _orders([("a", date(2024, 6, 1), 10), ("b", date(2024, 6, 2), 10)])
@@ -295,18 +331,6 @@ def test_permutation_importance_preprocessing_once_equals_shuffling_raw_columns(
         assert fast["importance"].max() > 0.01 and set(fast["feature"]) == set(X.columns)
     other = churn.permutation_importances(pipe, X, y, **{**kw, "seed": 5})
     assert not other["importance"].equals(fast["importance"])
-
-
-def test_importance_subsample_is_stratified_seeded_and_bounded():
-    y = np.array([1] * 10 + [0] * 30)
-    rows = importance._subsample(y, 20, seed=3)
-    assert rows.size == 20 and np.all(np.diff(rows) > 0)
-    assert int(y[rows].sum()) == 5
-    np.testing.assert_array_equal(rows, importance._subsample(y, 20, seed=3))
-    assert not np.array_equal(rows, importance._subsample(y, 20, seed=4))
-    np.testing.assert_array_equal(importance._subsample(y, None, seed=3), np.arange(40))
-    np.testing.assert_array_equal(importance._subsample(y, 40, seed=3), np.arange(40))
-    assert int(y[importance._subsample(y, 7, seed=3)].sum()) == 2     # 1.75 rounds to 2, 5.25 to 5
 
 
 def test_reasons_and_actions_in_both_languages():

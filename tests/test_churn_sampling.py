@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 
 from workbench import churn, config, demo
-from workbench.churn.sampling import stratified_rows
 from workbench.errors import UsageError
 from workbench.report import validation
+from workbench.sampling import stratified_rows
 
 DEMO_END = date(2026, 10, 31)
 #: A sampled fit's test ROC AUC stays within this of the fit on every training row.
@@ -47,6 +47,8 @@ def test_stratified_rows_keep_the_base_rate_and_are_seeded():
     assert not np.array_equal(rows, stratified_rows(y, 101, seed=2))
     np.testing.assert_array_equal(stratified_rows(y, None, seed=1), np.arange(1000))
     np.testing.assert_array_equal(stratified_rows(y, 5000, seed=1), np.arange(1000))
+    small = np.array([1] * 10 + [0] * 30)
+    assert int(small[stratified_rows(small, 7, seed=3)].sum()) == 2   # 1.75 rounds to 2, 5.25 to 5
 
 
 def test_a_sampled_fit_is_as_accurate_as_the_full_one(full, sampled):

@@ -24,7 +24,7 @@ disk in :mod:`.persist`, settings in :mod:`.settings` (section ``churn:``).
 
 from __future__ import annotations
 
-from .alive import default_segmenter, p_alive_at
+from .alive import default_segmenter, p_alive_at, segments_from_log
 from .analysis import ChurnAnalysis, analyse
 from .codes import CodedLog, CustomerCodes
 from .data import OrderColumns, available_tables, open_at, order_log, purchases, split, truncate
@@ -111,6 +111,7 @@ __all__ = [
     "risk_display",
     "save_model",
     "scorer_label",
+    "segments_from_log",
     "split",
     "suggest_action",
     "threshold_max_f1",

@@ -19,7 +19,10 @@ from ..errors import DataError, ModelError, UsageError
 from ..sampling import sample_rows
 from .data import truncate
 
-__all__ = ["default_segmenter", "p_alive_at"]
+__all__ = ["default_segmenter", "p_alive_at", "segments_from_log"]
+
+#: The columns a segmenter adds (the ``segment`` feature group).
+SEGMENT_FEATURES = ("tier", "rfm_segment", "lifecycle_stage")
 
 
 def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, *,
@@ -97,4 +100,46 @@ def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date, *
             transaction_settings=transaction_settings, cluster=False).table
     except (DataError, ModelError, UsageError):
         return None
-    return table.select("customer_id", "tier", "rfm_segment", "lifecycle_stage")
+    return table.select("customer_id", *SEGMENT_FEATURES)
+
+
+def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: date,
+                      settings: segment.SegmentSettings | None = None) -> pl.DataFrame | None:
+    """:func:`default_segmenter`'s tiers, RFM segments and lifecycle stages, from the
+    segmentation's transaction log at ``cutoff`` (:func:`workbench.segment.transaction_log`).
+
+    The same rules as :func:`workbench.segment.build_segments` without clustering, on the
+    customers with a transaction: customer metrics, the NPS known at the cut-off, R/F/M
+    scores and segments, lifecycle stages, and the tiers fitted on the buyers.  A customer
+    without a purchase (a prospect of the archive) is in no ranking of those, so leaving
+    the archive out changes no buyer's tier, segment or stage.  The ids may be of any
+    dtype that sorts like the text ids (e.g. :class:`workbench.churn.codes.CustomerCodes`'
+    codes, much cheaper to group than text); ``surveys`` has ids of the same dtype.
+
+    Returns:
+        ``customer_id, tier, rfm_segment, lifecycle_stage`` of the customers with a
+        purchase by ``cutoff`` (sorted by id), or None when nobody bought or the
+        segmentation fails.
+    """
+    st = settings or segment.SegmentSettings()
+    try:
+        m = segment.metrics_from_log(log, None, as_of=cutoff, frequency_basis=st.frequency_basis)
+        m = m.filter(pl.col("frequency") > 0)
+        if m.height == 0:
+            return None
+        if surveys is not None and surveys.height:
+            nps = segment.latest_nps(surveys, as_of=cutoff)
+            m = m.join(nps.with_columns(pl.col("customer_id").cast(m.schema["customer_id"])),
+                       on="customer_id", how="left", maintain_order="left")
+        else:
+            m = m.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
+        m = segment.rfm_scores(m, n=st.n_scores)
+        m = segment.assign_segments(m, segment.segment_rules(st.rules, st.n_scores), n=st.n_scores)
+        m = segment.lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
+                                    churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
+                                    min_purchases_own_gap=st.min_purchases_own_gap)
+        tiers = segment.TierScorer(st.tier_weights, st.tier_cuts, st.tier_method).fit_transform(m)
+    except (DataError, ModelError, UsageError):
+        return None
+    return m.select("customer_id", "rfm_segment", "lifecycle_stage").with_columns(
+        tiers.get_column("tier")).select("customer_id", *SEGMENT_FEATURES)

@@ -36,15 +36,15 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from .. import i18n
 from .. import transactions as tx
 from ..errors import DataError, UsageError
+from ..sampling import stratified_rows
 from .alive import default_segmenter
-from .data import OrderColumns, order_log, split, truncate
+from .data import OrderColumns, split, truncate
 from .evaluation import evaluate_scores, gains_curve, gains_table, threshold_max_f1, top_share
 from .features import FeatureBuilder, Segmenter, training_frame
 from .groups import FeatureSet, feature_groups_map
 from .importance import permutation_importances
-from .models import MODELS, build_pipeline, check_model, one_thread
+from .models import MODELS, build_pipeline, check_model, churn_probability, one_thread
 from .reasons import explain
-from .sampling import stratified_rows
 from .settings import ChurnSettings
 from .text import ROOM
 from .window import ChurnWindow, window_from_log
@@ -184,13 +184,14 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
     if orders is None or orders.height == 0:
         raise DataError("churn needs the orders table and it is missing or empty; "
                         "run `workbench clean` or pass the transactions as tables['orders'].")
-    log = order_log(orders, as_of, tx_settings, cols)  # the analysis' one log at as_of
-    buys = split(log)[0]
     # One builder codes the customer ids of every table once for all the cut-offs (the
-    # window's purchase gaps are read on the coded log too).
+    # window's purchase gaps are read on the coded log too); its log at as_of is the
+    # analysis' one log (the scoring date's features read it again, not a second build).
     builder = FeatureBuilder(known, as_of, segmenter=segmenter, with_p_alive=st.with_p_alive,
                              p_alive_sample=st.p_alive_sample, seed=seed, settings=tx_settings,
-                             columns=cols, log=log)
+                             columns=cols)
+    log = builder.log
+    buys = split(log)[0]
     window = window_from_log(builder.coded(log, as_of), as_of, quantile=st.window_quantile,
                              days=st.window_days)
     n = window.days
@@ -259,10 +260,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         test_flags = top_share(chosen, st.flag_share)
     cm = confusion_matrix(y_test, test_flags.astype(int), labels=[0, 1])
     # The importance's subsample of the test customers, taken here so that only those rows
-    # are turned into pandas (the same rows, in the same order, as inside).
-    if st.importance_max_rows is not None and st.importance_max_rows < 2:
-        raise UsageError(f"importance_max_rows {st.importance_max_rows} must be at least 2 (e.g. 5000), "
-                         f"or None.")
+    # are turned into pandas (ChurnSettings checked importance_max_rows when it was made).
     imp_rows = stratified_rows(y_test, st.importance_max_rows, seed)
     importance = permutation_importances(pipes[model], test.take(imp_rows).to_pandas(), y_test[imp_rows],
                                          seed=seed, n_repeats=st.importance_repeats,
@@ -311,8 +309,8 @@ def _probabilities(pipeline: Any, features: FeatureSet, chunk: int = 100_000) ->
     """The churn probability of every row of ``features``, turned into pandas ``chunk`` rows at a
     time (the pipeline works row by row: the same numbers as all at once, in less memory)."""
     n = features.frame.height
-    parts = [pipeline.predict_proba(
-        dataclasses.replace(features, frame=features.frame.slice(i, chunk)).to_pandas())[:, 1]
+    parts = [churn_probability(
+        pipeline, dataclasses.replace(features, frame=features.frame.slice(i, chunk)).to_pandas())
         for i in range(0, n, chunk)]
     return np.concatenate(parts) if parts else np.zeros(0)
 

@@ -41,14 +41,25 @@ def order_log(orders: Any, as_of: date | None = None,
         DataError: a named column is missing, or a customer id, date or amount is empty.
     """
     c = columns or OrderColumns()
+    frame = checked_orders(orders, c)
+    return tx.transactions(frame, as_of, settings, customer_id_col=c.customer_id, date_col=c.date,
+                           amount_col=c.amount, status_col=c.status).collect()
+
+
+def checked_orders(orders: Any, columns: OrderColumns | None = None) -> pl.DataFrame:
+    """``orders`` as polars, once checked to have a customer id, a date and an amount on every row.
+
+    Raises:
+        DataError: a named column is missing, or a customer id, date or amount is empty.
+    """
+    c = columns or OrderColumns()
     frame = as_polars(orders, "orders", [c.customer_id, c.date, c.amount])
     for col in (c.customer_id, c.date, c.amount):
         n = frame.get_column(col).null_count()
         if n:
             raise DataError(f"orders: {n} row(s) have an empty '{col}' column; clean the orders first "
                             f"(workbench clean quarantines such rows).")
-    return tx.transactions(frame, as_of, settings, customer_id_col=c.customer_id, date_col=c.date,
-                           amount_col=c.amount, status_col=c.status).collect()
+    return frame
 
 
 def split(log: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

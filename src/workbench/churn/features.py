@@ -8,6 +8,7 @@ is a purchase like any other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from .. import segment
 from .. import transactions as tx
 from ..errors import DataError, ModelError
-from .alive import default_segmenter, p_alive_at
+from .alive import default_segmenter, p_alive_at, segments_from_log
 from .codes import CodedLog, CustomerCodes
-from .data import OrderColumns, open_at, order_log, split
+from .data import OrderColumns, checked_orders, open_at, order_log, split
 from .groups import CATEGORICAL, GROUP_FEATURES, RFM_FEATURES, SEVERITY_RANK, FeatureSet
-from .window import labels, population
+from .window import labels, population, purchase_gaps
 
 __all__ = ["FeatureBuilder", "Segmenter", "build_features", "training_frame"]
 
@@ -63,13 +65,11 @@ def _fmean(expr: pl.Expr) -> pl.Expr:
     return expr.sort().mean()
 
 
-def _cents(expr: pl.Expr) -> pl.Expr:
-    """Money in whole cents (the log's values are rounded to the cent)."""
-    return (expr * 100).round(0).cast(pl.Int64)
-
-
-def _money(cents: str) -> pl.Expr:
-    return tx.from_cents(pl.col(cents))
+def _squared_cents_sum(values: pl.Expr) -> pl.Expr:
+    """The sum of the squared amounts in whole cents (each value in cents as
+    :func:`workbench.transactions.cents_sum` counts it), for the spread of the order values."""
+    cents = (values * 100).round(0).cast(pl.Int128)
+    return (cents * cents).sum()
 
 
 def _std_from_cents(n: str, total: str, squares: str) -> pl.Expr:
@@ -85,38 +85,32 @@ def _std_from_cents(n: str, total: str, squares: str) -> pl.Expr:
 def _rfm_features(buys: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.DataFrame:
     b = buys.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi")
     d90, d180, d365 = (cutoff - timedelta(days=k) for k in (90, 180, 365))
-    # Gaps between consecutive purchase days of a customer: the rows sorted by customer and
-    # day, a gap wherever the previous row is the same customer's.
-    per_day = b.select("customer_id", "day").unique().sort("customer_id", "day")
-    same = pl.col("customer_id") == pl.col("customer_id").shift(1)
-    gaps = (per_day.with_columns(
-        pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap"))
-        .group_by("customer_id").agg(
-            pl.len().cast(pl.Float64).alias("purchase_days"),
-            pl.col("gap").drop_nulls().median().alias("typical_gap_days")))
+    gaps = purchase_gaps(b).group_by("customer_id").agg(
+        pl.len().cast(pl.Float64).alias("purchase_days"),
+        pl.col("gap").drop_nulls().median().alias("typical_gap_days"))
     last90 = pl.col("day") > d90
     prev90 = (pl.col("day") > d180) & (pl.col("day") <= d90)
-    c = pl.col("_c")
+    a = pl.col("amount")
     # Money in whole cents: sums that are the same to the last bit whatever the order of the rows.
-    agg = b.with_columns(_cents(pl.col("amount")).alias("_c")).group_by("customer_id").agg(
+    agg = b.group_by("customer_id").agg(
         _days_between(cutoff, "day").min().alias("recency_days"),
         pl.len().alias("_n"),
         _days_between(cutoff, "day").max().alias("tenure_days"),
-        c.sum().alias("_s"),
-        (c.cast(pl.Int128) * c).sum().alias("_s2"),
+        tx.cents_sum(a).alias("_s"),
+        _squared_cents_sum(a).alias("_s2"),
         last90.sum().cast(pl.Float64).alias("orders_90d"),
         prev90.sum().cast(pl.Float64).alias("orders_prev_90d"),
-        c.filter(last90).sum().alias("_s90"),
-        c.filter(prev90).sum().alias("_sp90"),
-        c.filter(pl.col("day") > d365).sum().alias("_s365"),
+        tx.cents_sum(a.filter(last90)).alias("_s90"),
+        tx.cents_sum(a.filter(prev90)).alias("_sp90"),
+        tx.cents_sum(a.filter(pl.col("day") > d365)).alias("_s365"),
     ).with_columns(
         pl.col("_n").cast(pl.Float64).alias("frequency"),
-        _money("_s").alias("monetary_total"),
-        (_money("_s") / pl.col("_n").cast(pl.Float64)).alias("avg_order_value"),
+        tx.from_cents(pl.col("_s")).alias("monetary_total"),
+        (tx.from_cents(pl.col("_s")) / pl.col("_n").cast(pl.Float64)).alias("avg_order_value"),
         _std_from_cents("_n", "_s", "_s2").alias("_std"),
-        _money("_s90").alias("spend_90d"),
-        _money("_sp90").alias("spend_prev_90d"),
-        _money("_s365").alias("spend_365d"),
+        tx.from_cents(pl.col("_s90")).alias("spend_90d"),
+        tx.from_cents(pl.col("_sp90")).alias("spend_prev_90d"),
+        tx.from_cents(pl.col("_s365")).alias("spend_365d"),
     ).with_columns((pl.col("_std") / pl.col("avg_order_value")).alias("order_value_cv"))
     out = ids.join(agg, on="customer_id", how="left").join(gaps, on="customer_id", how="left")
     return out.with_columns(
@@ -141,7 +135,7 @@ def _returns_features(buys: pl.DataFrame, rets: pl.DataFrame, ids: pl.DataFrame,
     return out.with_columns(
         pl.col("returns_count").fill_null(0.0), pl.col("returns_180d").fill_null(0.0),
         pl.when(pl.col("_gross") > 0)
-        .then(_money("_returned").fill_null(0.0) / _money("_gross")).otherwise(0.0).alias("return_share"),
+        .then(tx.from_cents(pl.col("_returned")).fill_null(0.0) / tx.from_cents(pl.col("_gross"))).otherwise(0.0).alias("return_share"),
     ).select("customer_id", "returns_count", "returns_180d", "return_share")
 
 
@@ -261,6 +255,22 @@ def _segment_group(frame: pl.DataFrame, seg: pl.DataFrame | None, switched_on: b
                       on="customer_id", how="left")
 
 
+def _reads_log(segmenter: Segmenter | None, orders: pl.DataFrame, columns: OrderColumns,
+               settings: tx.TransactionSettings | None) -> bool:
+    """Whether ``segmenter`` is :func:`default_segmenter` under the builder's outlier policy, on
+    canonical orders: then its tiers are read from the features' own log at each cut-off
+    (:func:`segments_from_log`, the same table in a fraction of the time)."""
+    if segmenter is default_segmenter:
+        policy = tx.TransactionSettings()
+    elif (isinstance(segmenter, functools.partial) and segmenter.func is default_segmenter
+          and not segmenter.args and set(segmenter.keywords) <= {"transaction_settings"}):
+        policy = segmenter.keywords.get("transaction_settings") or tx.TransactionSettings()
+    else:
+        return False
+    return (columns == OrderColumns() and "status" in orders.columns
+            and policy == (settings or tx.TransactionSettings()))
+
+
 class FeatureBuilder:
     """Features at any number of cut-offs from the same tables (see :func:`build_features`).
 
@@ -287,11 +297,29 @@ class FeatureBuilder:
         self.segmenter, self.with_p_alive = segmenter, with_p_alive
         self.p_alive_sample, self.seed = p_alive_sample, seed
         self.settings, self.columns = settings, columns or OrderColumns()
-        if log is None:
-            log = order_log(orders, until, settings, self.columns)
-        self.codes = CustomerCodes(log.get_column("customer_id"))
-        self._log = CodedLog(log, self.codes)
+        self._segments_from_log = _reads_log(segmenter, orders, self.columns, settings)
+        self.until = until
+        self._given = log is not None
+        self.log = log if log is not None else self._order_log(until)
+        self.codes = CustomerCodes(self.log.get_column("customer_id"))
+        self._log = CodedLog(self.log, self.codes)
         self._coded: dict[str, pl.DataFrame] = {}
+
+    def _order_log(self, cutoff: date | None) -> pl.DataFrame:
+        """The transaction log at ``cutoff``: with the default segmenter, the segmentation's
+        (:func:`workbench.segment.transaction_log`: the same rows, plus each order's margin),
+        which both the features and the tiers then read."""
+        if self._segments_from_log and cutoff is not None:
+            orders = checked_orders(self.orders, self.columns)
+            return segment.transaction_log(orders, cutoff, self.settings).collect()
+        return order_log(self.orders, cutoff, self.settings, self.columns)
+
+    def _coded_log_at(self, cutoff: date) -> pl.DataFrame:
+        """The log at ``cutoff`` with its customers coded (the builder's own log at ``until``
+        is not built twice)."""
+        if cutoff == self.until and not (self._given and self._segments_from_log):
+            return self._log.code(self.log, cutoff)
+        return self._log.code(self._order_log(cutoff), cutoff)
 
     def coded(self, log: pl.DataFrame, cutoff: date) -> pl.DataFrame:
         """``log`` (the transaction log at ``cutoff``, at most ``until``) with its customers coded."""
@@ -309,7 +337,7 @@ class FeatureBuilder:
     def at(self, cutoff: date, lapsed_days: int) -> FeatureSet:
         """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`)."""
         cols = self.columns
-        log = self._log.code(order_log(self.orders, cutoff, self.settings, cols), cutoff)
+        log = self._coded_log_at(cutoff)
         buys, rets = split(log)
         pop = population(buys, cutoff, lapsed_days)
         if pop.height == 0:
@@ -333,9 +361,14 @@ class FeatureBuilder:
             frame = frame.join(fn(self._table(table), ids, cutoff), on="customer_id", how="left")
             groups.append(group)
 
-        seg = self.segmenter(self.tables, cutoff) if self.segmenter is not None else None
-        frame = _segment_group(frame, None if seg is None else self.codes.encode(seg),
-                               self.segmenter is not None, groups, missing)
+        if self._segments_from_log:
+            surveys = self.tables.get("surveys")
+            readable = surveys is not None and "customer_id" in surveys.columns
+            seg = segments_from_log(log, self._table("surveys") if readable else None, cutoff)
+        else:
+            seg = self.segmenter(self.tables, cutoff) if self.segmenter is not None else None
+            seg = None if seg is None else self.codes.encode(seg)
+        frame = _segment_group(frame, seg, self.segmenter is not None, groups, missing)
 
         if self.with_p_alive:
             try:

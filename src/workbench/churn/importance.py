@@ -10,19 +10,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import rankdata
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
 from ..errors import DataError, UsageError
-from .models import one_thread
-from .sampling import stratified_rows
+from ..sampling import stratified_rows
+from .models import model_input, one_thread
 
 __all__ = ["permutation_importances"]
-
-
-def _subsample(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
-    """Row positions of a seeded subsample of at most ``max_rows`` rows, stratified on ``y`` (sorted)."""
-    return stratified_rows(y, max_rows, seed)
 
 
 def _auc(y: np.ndarray, scores: np.ndarray) -> float:
@@ -117,16 +111,14 @@ def permutation_importances(pipeline: Any, X: pd.DataFrame, y: npt.ArrayLike, se
         raise UsageError(f"importance_max_rows {max_rows} must be at least 2 (e.g. 5000), or None.")
     features = list(X.columns)
     y_all = np.asarray(y, dtype=int)
-    rows = _subsample(y_all, max_rows, seed)
+    rows = stratified_rows(y_all, max_rows, seed)
     ys = y_all[rows]
     if len(np.unique(ys)) < 2:
         raise DataError("permutation importance needs churned and retained customers in the evaluation set.")
     blocks = _preprocessed_blocks(pipeline, features) if preprocess_once else None
     if blocks is not None:
         clf = pipeline[-1]
-        data = np.asarray(pipeline[0].transform(X.iloc[rows]), dtype=float)
-        if isinstance(clf, HistGradientBoostingClassifier):
-            data = np.asfortranarray(data)  # the trees read one column at a time: faster, same values
+        data = model_input(pipeline, X.iloc[rows])
 
         def score() -> float:
             return _auc(ys, clf.predict_proba(data)[:, 1])

@@ -21,7 +21,7 @@ from ..errors import DataError, UsageError
 from .data import OrderColumns, order_log
 from .text import ROOM
 
-__all__ = ["ChurnWindow", "fit_window", "labels", "population", "window_from_log"]
+__all__ = ["ChurnWindow", "fit_window", "labels", "population", "purchase_gaps", "window_from_log"]
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,21 @@ class ChurnWindow:
         return core + rest
 
 
-def _gaps(buys: pl.DataFrame) -> np.ndarray:
-    """Days between consecutive purchase days of each customer (sorted by customer and day):
-    a gap wherever the previous row is the same customer's."""
+def purchase_gaps(buys: pl.DataFrame) -> pl.DataFrame:
+    """Each customer's purchase days, sorted by customer and day, with ``gap``: the days since
+    the customer's previous purchase day (null on their first).
+
+    ``buys``: purchases with ``customer_id, day``.  Returns ``customer_id, day, gap``.
+    """
     days = buys.select("customer_id", "day").unique().sort("customer_id", "day")
     same = pl.col("customer_id") == pl.col("customer_id").shift(1)
-    gaps = days.select(
-        pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap")
-    ).get_column("gap").drop_nulls()
-    return gaps.to_numpy().astype(float)
+    return days.with_columns(
+        pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap"))
+
+
+def _gaps(buys: pl.DataFrame) -> np.ndarray:
+    """Every gap between consecutive purchase days (:func:`purchase_gaps`), as floats."""
+    return purchase_gaps(buys).get_column("gap").drop_nulls().to_numpy().astype(float)
 
 
 def window_from_log(log: pl.DataFrame, as_of: date | None = None, quantile: float = 0.9,
