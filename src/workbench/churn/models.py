@@ -11,13 +11,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..errors import UsageError
 from .groups import MISSING_CAT
 
-__all__ = ["MODELS", "as_text", "build_pipeline", "check_model", "churn_probability", "model_input",
+__all__ = ["MODELS", "build_pipeline", "check_model", "churn_probability", "model_input",
            "one_thread"]
 
 MODELS = ("hgb", "logreg")
@@ -27,16 +27,6 @@ def check_model(model: str) -> None:
     """Raise UsageError for a model name other than ``hgb`` or ``logreg``."""
     if model not in MODELS:
         raise UsageError(f"model '{model}' is not known; use one of {', '.join(MODELS)}.")
-
-
-def as_text(values: Any) -> np.ndarray:
-    """Imputed categorical values as a numpy text array (not Python objects).
-
-    The one-hot encoder then finds the categories and counts them with numpy's sort
-    rather than a Python loop over every value (several seconds on a few hundred
-    thousand rows); the categories, their order (by code point) and the encoding are the same.
-    """
-    return np.asarray(values, dtype=str)
 
 
 def build_pipeline(model: str, numeric: Sequence[str], categorical: Sequence[str],
@@ -58,7 +48,6 @@ def build_pipeline(model: str, numeric: Sequence[str], categorical: Sequence[str
     if categorical:
         transformers.append(("cat", Pipeline([
             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CAT)),
-            ("text", FunctionTransformer(as_text, feature_names_out="one-to-one")),
             ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10,
                                      sparse_output=False)),
         ]), list(categorical)))
