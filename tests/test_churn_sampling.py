@@ -84,14 +84,14 @@ def test_the_same_seed_gives_the_same_scores(tables, sampled):
 
 
 def test_train_sample_setting_is_checked_up_front(tmp_path):
-    assert churn.ChurnSettings().train_sample == 200_000
+    assert churn.ChurnSettings().train_sample == 100_000
     assert churn.ChurnSettings.from_mapping({"train_sample": None}).train_sample is None
     with pytest.raises(UsageError, match="churn.train_sample"):
         churn.ChurnSettings.from_mapping({"train_sample": 10})
     cfg = tmp_path / "workbench.yaml"
     cfg.write_text("churn:\n  train_sample: 5\n", encoding="utf-8")
     assert validation.config_problems(config.load(cfg)) == [
-        "workbench.yaml churn.train_sample: 5 must be at least 100 (e.g. 200000), or null."]
+        "workbench.yaml churn.train_sample: 5 must be at least 100 (e.g. 100000), or null."]
 
 
 def test_p_alive_fitted_on_a_sample_of_customers(tables):

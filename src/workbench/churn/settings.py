@@ -26,7 +26,10 @@ class ChurnSettings(Settings):
             importance (None: all of them).
         train_sample: training rows (customer x cut-off) the models are fitted on: a seeded
             subsample stratified on the label when the stacked cut-offs hold more (None: every
-            row).  Only the fits sample; every customer in the population is scored.
+            row).  Only the fits sample; every customer in the population is scored.  On the
+            million-customer demo (818,720 stacked rows) 100,000 rows give the test ROC AUC and
+            average precision of 200,000 to within 0.001 and 0.003 over three seeds, in half
+            the fitting time.
         flag_share: share of the population the retention team can contact (None: max-F1
             threshold).
         with_p_alive: add the BG/NBD probability alive as a feature (group ``clv``).
@@ -44,7 +47,7 @@ class ChurnSettings(Settings):
     cutoff_step_days: int = 30
     importance_repeats: int = 5
     importance_max_rows: int | None = 5000
-    train_sample: int | None = 200_000
+    train_sample: int | None = 100_000
     flag_share: float | None = 0.2
     with_p_alive: bool = True
     p_alive_sample: int | None = 100_000
@@ -62,7 +65,7 @@ class ChurnSettings(Settings):
         if self.importance_max_rows is not None and self.importance_max_rows < 2:
             self.fail("importance_max_rows", self.importance_max_rows, "at least 2 (e.g. 5000), or null")
         if self.train_sample is not None and self.train_sample < 100:
-            self.fail("train_sample", self.train_sample, "at least 100 (e.g. 200000), or null")
+            self.fail("train_sample", self.train_sample, "at least 100 (e.g. 100000), or null")
         if self.p_alive_sample is not None and self.p_alive_sample < 1000:
             self.fail("p_alive_sample", self.p_alive_sample, "at least 1000 (e.g. 100000), or null")
         if self.flag_share is not None and not 0 < self.flag_share < 1:
