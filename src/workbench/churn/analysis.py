@@ -192,8 +192,8 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
                              columns=cols)
     log = builder.log
     buys = split(log)[0]
-    window = window_from_log(builder.coded(log, as_of), as_of, quantile=st.window_quantile,
-                             days=st.window_days)
+    window = window_from_log(builder.coded(log.select("customer_id", "day", "kind"), as_of), as_of,
+                             quantile=st.window_quantile, days=st.window_days)
     n = window.days
     lapsed = int(st.lapsed_days if st.lapsed_days is not None else n)
     c2 = as_of - timedelta(days=n)

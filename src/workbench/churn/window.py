@@ -89,10 +89,10 @@ def window_from_log(log: pl.DataFrame, as_of: date | None = None, quantile: floa
         raise UsageError(f"quantile {quantile} must lie strictly between 0 and 1 (e.g. 0.9).")
     if days is not None and int(days) <= 0:
         raise UsageError(f"churn_window_days {days} must be a positive number of days (e.g. 90).")
-    buys = tx.purchases(log).collect()
+    buys = tx.purchases(log)
     if as_of is not None:
         buys = buys.filter(pl.col("day") <= as_of)
-    gaps = _gaps(buys)
+    gaps = _gaps(buys.select("customer_id", "day").collect())  # the two columns only: less memory
     if gaps.size < 20 and days is None:
         raise DataError(
             f"orders: only {gaps.size} repeat purchases up to {as_of}; too few to read a purchase "
