@@ -7,8 +7,8 @@ from datetime import date, datetime
 import polars as pl
 
 from workbench import i18n, manage
-from workbench.manage.care import anniversaries, care_plan, say_column
-from workbench.manage.text import ROOM
+from workbench.manage.care import anniversaries, care_plan
+from workbench.manage.text import ROOM, say_column
 
 AS_OF = date(2026, 10, 31)
 

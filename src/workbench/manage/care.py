@@ -31,9 +31,10 @@ import polars as pl
 from .. import i18n, periods
 from ..frames import as_polars
 from ..segment import ROOM as SEGMENT_ROOM
-from .text import ROOM
+from .settings import DEFAULT_RESPONSE_DAYS, visit_cadence
+from .text import say_column
 
-__all__ = ["ACTION_KINDS", "BIRTHDAY_COLUMNS", "anniversaries", "care_plan", "say_column"]
+__all__ = ["ACTION_KINDS", "BIRTHDAY_COLUMNS", "anniversaries", "care_plan"]
 
 #: Kinds of action, most urgent first (``priority`` is the position).
 ACTION_KINDS = ("complaint_follow_up", "win_back_call", "retention_call", "visit_overdue",
@@ -45,50 +46,13 @@ _COLUMNS = {"owner": pl.String, "team": pl.String, "region": pl.String,
             "due_date": pl.Date, "reason": pl.String}
 
 
-def _say(key: str, lang: str, **values: Any) -> str:
-    return i18n.say(f"reason.{key}", lang, room=ROOM, **values)
-
-
-def say_column(frame: pl.DataFrame, key: str | pl.Expr, lang: str,
-               values: Mapping[str, pl.Expr]) -> pl.Series:
-    """The sentence ``reason.<key>`` of every row of ``frame``, filled with ``values``.
-
-    ``key`` is a template name or an expression giving one per row; ``values`` map the
-    template's fields to expressions on ``frame`` (dates as ISO text, counts as integers).
-    Each distinct combination is formatted once (a plan of a million rows has a few
-    thousand distinct sentences), so the text is exactly what ``i18n.say`` writes.
-    """
-    if frame.height == 0:
-        return pl.Series("reason", [], dtype=pl.String)
-    key_expr = pl.lit(key) if isinstance(key, str) else key
-    v = frame.select(key_expr.alias("_key"), *[e.alias(n) for n, e in values.items()])
-    u = v.unique(maintain_order=True)
-    names = list(values)
-    texts = [_say(row[0], lang, **dict(zip(names, row[1:], strict=True)))
-             for row in u.iter_rows()]
-    u = u.with_columns(pl.Series("reason", texts, dtype=pl.String))
-    return v.join(u, on=["_key", *names], how="left", nulls_equal=True,
-                  maintain_order="left").get_column("reason")
-
-
 def _iso(col: str) -> pl.Expr:
     return pl.col(col).dt.to_string("%Y-%m-%d")
 
 
-def _anniversary(day: date, start: date, end: date) -> date | None:
-    """The anniversary of ``day`` in ``start < d <= end`` (Feb 29 falls on Feb 28), or None."""
-    for year in range(start.year, end.year + 1):
-        try:
-            d = day.replace(year=year)
-        except ValueError:
-            d = date(year, 2, 28)
-        if start < d <= end and d.year > day.year:
-            return d
-    return None
-
-
 def anniversaries(days: pl.Expr, start: date, end: date) -> pl.Expr:
-    """:func:`_anniversary` of a date column: the first anniversary in ``start < d <= end``."""
+    """The first anniversary of each date of ``days`` in ``start < d <= end`` (whole years
+    after the date; a 29 February falls on 28 February in other years), or null."""
     cands = []
     for year in range(start.year, end.year + 1):
         d = days.dt.offset_by(pl.concat_str((pl.lit(year) - days.dt.year()).cast(pl.String),
@@ -99,11 +63,10 @@ def anniversaries(days: pl.Expr, start: date, end: date) -> pl.Expr:
 
 
 def _policy_frame(policy: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
-    """``tier, visit_days, response_days`` of the policy (tiers not listed: no cadence, 3 days)."""
-    rows = [{"tier": str(t), "visit_days": (int(p["visit_days"]) if (p or {}).get("visit_days")
-                                            else None),
-             "response_days": int((p or {}).get("response_days", 3))}
-            for t, p in policy.items()]
+    """``tier, visit_days, response_days`` of the policy's tiers (null where a tier sets none)."""
+    cadence = visit_cadence(policy)
+    rows = [{"tier": str(t), "visit_days": cadence.get(str(t)),
+             "response_days": (p or {}).get("response_days")} for t, p in policy.items()]
     return pl.DataFrame(rows, schema={"tier": pl.String, "visit_days": pl.Int64,
                                       "response_days": pl.Int64})
 
@@ -135,8 +98,16 @@ def care_plan(book: Any, as_of: date, policy: Mapping[str, Mapping[str, Any]], *
         ``owner, team, region, customer_id, tier, kind, priority, due_date, reason``.
     """
     people = as_polars(book, "book", ["customer_id", "owner", "tier"])
+    bcol = next((c for c in BIRTHDAY_COLUMNS if c in people.columns), None)
+    # only the columns the plan reads: the book holds every customer attribute
+    people = people.select(c for c in ("customer_id", "owner", "team", "region", "tier",
+                                       "rfm_segment", "signup_date", bcol)
+                           if c and c in people.columns)
     if "signup_date" in people.columns:
-        people = people.filter(pl.col("signup_date").cast(pl.Date) <= as_of)
+        people = people.with_columns(pl.col("signup_date").cast(pl.Date).alias("_signup")
+                                     ).filter(pl.col("_signup") <= as_of).drop("signup_date")
+    else:
+        people = people.with_columns(pl.lit(None, pl.Date).alias("_signup"))
     people = people.unique("customer_id", keep="last", maintain_order=True)
     for c in ("team", "region"):
         if c not in people.columns:
@@ -146,11 +117,7 @@ def care_plan(book: Any, as_of: date, policy: Mapping[str, Mapping[str, Any]], *
     pol = _policy_frame(policy)
     people = (people.with_columns(pl.col("tier").cast(pl.String))
               .join(pol, on="tier", how="left", maintain_order="left")
-              .with_columns(pl.col("response_days").fill_null(3)))
-    if "signup_date" in people.columns:
-        people = people.with_columns(pl.col("signup_date").cast(pl.Date).alias("_signup"))
-    else:
-        people = people.with_columns(pl.lit(None, pl.Date).alias("_signup"))
+              .with_columns(pl.col("response_days").fill_null(DEFAULT_RESPONSE_DAYS)))
     base = ["owner", "team", "region", "customer_id", "tier"]
     blocks: list[pl.DataFrame] = []
 
@@ -268,7 +235,6 @@ def care_plan(book: Any, as_of: date, policy: Mapping[str, Mapping[str, Any]], *
     blocks.append(_rows(ann, "anniversary", pl.col("_d"), say_column(
         ann, "anniversary", lang, {"years": pl.col("_d").dt.year() - pl.col("_signup").dt.year(),
                                    "since": _iso("_signup")})))
-    bcol = next((c for c in BIRTHDAY_COLUMNS if c in people.columns), None)
     if bcol:
         bd = people.with_columns(anniversaries(pl.col(bcol).cast(pl.Date), as_of, end)
                                  .alias("_d")).filter(pl.col("_d").is_not_null())

@@ -17,7 +17,7 @@ import polars as pl
 from .. import transactions as tx
 from ..frames import as_lazy, as_polars
 from .book import SHARED_POOL
-from .care import say_column
+from .text import say_column
 
 __all__ = ["claim_list", "reclaim_candidates"]
 

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 from ..settings import Settings, check_value
 
-__all__ = ["ALERT_KEYS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY", "XLSX_ROW_LIMIT", "ManagementSettings"]
+__all__ = ["ALERT_KEYS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY", "DEFAULT_RESPONSE_DAYS",
+           "XLSX_ROW_LIMIT", "ManagementSettings", "visit_cadence"]
 
 #: Per tier: visit cadence (days between visits), days to follow up a complaint, and the
 #: actions owed to customers of some RFM segments (``segment_actions``, segment -> action).
@@ -17,6 +18,10 @@ DEFAULT_CARE_POLICY: dict[str, dict[str, Any]] = {
     "B": {"visit_days": 90, "response_days": 3},
     "C": {"visit_days": 180, "response_days": 7},
 }
+
+#: Days to follow up (a complaint, a win-back call, a segment action) for a tier whose
+#: policy sets no ``response_days``, or a tier the policy does not list.
+DEFAULT_RESPONSE_DAYS = 3
 
 #: Segment actions every tier gets unless its policy says otherwise (RFM segment -> action).
 DEFAULT_SEGMENT_ACTIONS: dict[str, str] = {"cant_lose": "retention_call", "at_risk": "win_back_call"}
@@ -133,5 +138,11 @@ class ManagementSettings(Settings):
         return ("csv", "xlsx") if rows <= self.xlsx_max_rows else ("csv",)
 
     def visit_policy_days(self) -> dict[str, int]:
-        """``{tier: visit_days}`` of the tiers with a visit cadence."""
-        return {t: int(p["visit_days"]) for t, p in self.care_policy.items() if "visit_days" in p}
+        """``{tier: visit_days}`` of the tiers with a visit cadence (:func:`visit_cadence`)."""
+        return visit_cadence(self.care_policy)
+
+
+def visit_cadence(policy: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """``{tier: visit_days}`` of the tiers of a care policy that set a visit cadence."""
+    return {str(t): int(p["visit_days"]) for t, p in policy.items()
+            if (p or {}).get("visit_days") is not None}

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
 from .. import i18n
 
-__all__ = ["ROOM"]
+__all__ = ["ROOM", "say", "say_column"]
 
 ROOM = "manage"
 
@@ -137,3 +142,30 @@ i18n.register({
                  "en": "These lists have more than {limit:,} rows and are written as CSV only "
                        "(no XLSX): {names}"},
 }, room=ROOM)
+
+
+def say(key: str, lang: str, **values: Any) -> str:
+    """The room's sentence ``reason.<key>`` in ``lang``, filled with ``values``."""
+    return i18n.say(f"reason.{key}", lang, room=ROOM, **values)
+
+
+def say_column(frame: pl.DataFrame, key: str | pl.Expr, lang: str,
+               values: Mapping[str, pl.Expr]) -> pl.Series:
+    """The sentence ``reason.<key>`` of every row of ``frame``, filled with ``values``.
+
+    ``key`` is a template name or an expression giving one per row; ``values`` map the
+    template's fields to expressions on ``frame`` (dates as ISO text, counts as integers).
+    Each distinct combination is formatted once (a plan of a million rows has a few
+    thousand distinct sentences), so the text is exactly what ``i18n.say`` writes.
+    """
+    if frame.height == 0:
+        return pl.Series("reason", [], dtype=pl.String)
+    key_expr = pl.lit(key) if isinstance(key, str) else key
+    v = frame.select(key_expr.alias("_key"), *[e.alias(n) for n, e in values.items()])
+    u = v.unique(maintain_order=True)
+    names = list(values)
+    texts = [say(row[0], lang, **dict(zip(names, row[1:], strict=True)))
+             for row in u.iter_rows()]
+    u = u.with_columns(pl.Series("reason", texts, dtype=pl.String))
+    return v.join(u, on=["_key", *names], how="left", nulls_equal=True,
+                  maintain_order="left").get_column("reason")
