@@ -44,3 +44,26 @@ def test_forecast_sample_setting():
     assert manage.ManagementSettings.from_mapping({"forecast_sample": None}).forecast_sample is None
     with pytest.raises(ConfigError, match="forecast_sample"):
         manage.ManagementSettings.from_mapping({"forecast_sample": 10})
+
+
+def test_a_cut_off_log_cut_from_the_later_log_is_the_log_at_the_cut_off(small_processed):
+    from workbench import context
+    from workbench import transactions as tx
+
+    ctx = context.resolve(small_processed)
+    orders = ctx.load("orders")
+    later = tx.transactions(orders, ctx.as_of, ctx.transaction_settings).collect()
+    cutoff = periods.period_bounds(ctx.as_of, "month", -3)[1]
+    at = tx.transactions(orders, cutoff, ctx.transaction_settings).collect()
+    cut = manage.log_at(later, cutoff, ctx.transaction_settings)
+    assert cut.equals(at) and cut.height < later.height
+    # the outlier cap is the cut-off's own: flagged purchases are capped differently
+    flagged = at.filter(pl.col("is_outlier") & (pl.col("kind") == "purchase"))
+    assert flagged.height > 0
+    first = manage.first_purchases(later).filter(pl.col("first") <= cutoff).sort("customer_id")
+    assert first.equals(manage.first_purchases(at).sort("customer_id"))
+
+
+def test_the_last_three_month_ends():
+    assert manage.last_month_ends(periods.parse_date("2026-03-31", "d")) == [
+        periods.parse_date(d, "d") for d in ("2026-03-31", "2026-02-28", "2026-01-31")]

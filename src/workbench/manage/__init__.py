@@ -32,7 +32,10 @@ from .forecast import (
     Backtest,
     backtest,
     bias,
+    first_purchases,
     forecast_customers,
+    last_month_ends,
+    log_at,
     monthly_revenue,
     period_months,
     practice_baseline,
@@ -42,7 +45,7 @@ from .forecast import (
 )
 from .performance import GROUPS, expected_by_mix, owner_scorecard
 from .pool import claim_list, reclaim_candidates
-from .present import alerts_box, headers, key_results, localize, narrative
+from .present import alerts_box, csv_only_note, headers, key_results, localize, narrative
 from .settings import DEFAULT_ALERTS, DEFAULT_CARE_POLICY, ManagementSettings
 from .text import ROOM
 
@@ -51,9 +54,9 @@ __all__ = [
     "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SHARED_POOL",
     "TABLES", "UNASSIGNED", "Backtest", "ManagementAnalysis",
     "ManagementSettings", "alerts_box", "analyse", "backtest", "bias", "book_of_business",
-    "care_plan", "category_shares", "check_alerts", "claim_list", "customer_360",
-    "expected_by_mix", "forecast_customers", "headers", "key_results",
-    "localize", "monthly_revenue", "narrative", "owner_scorecard", "owners_table",
+    "care_plan", "category_shares", "check_alerts", "claim_list", "csv_only_note", "customer_360",
+    "expected_by_mix", "first_purchases", "forecast_customers", "headers", "key_results",
+    "last_month_ends", "localize", "log_at", "monthly_revenue", "narrative", "owner_scorecard", "owners_table",
     "period_months", "practice_baseline", "preset_frame", "reclaim_candidates", "rollup",
     "seasonal_index", "seasonal_naive", "wape",
 ]

@@ -20,7 +20,7 @@ from .alerts import check_alerts
 from .book import book_of_business
 from .care import care_plan
 from .crm import customer_360
-from .forecast import Backtest, backtest, forecast_customers
+from .forecast import Backtest, backtest, first_purchases, forecast_customers
 from .performance import owner_scorecard
 from .pool import claim_list, reclaim_candidates
 from .settings import ManagementSettings
@@ -145,13 +145,16 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
             for by in ("owner", "team", "region")}
     plan = care_plan(book, as_of, st.care_policy, visits=tables["visits"],
                      complaint_status=status, warning=warning, freq=freq, lang=lang)
+    first = first_purchases(log)  # the same days at every cut-off of the backtest
     bt = backtest(orders, as_of, st.forecast_cutoffs, freq, model=st.forecast_model,
                   clv_settings=clv_settings, transaction_settings=ts,
-                  seasonal_years=st.seasonal_years, sample=st.forecast_sample)
+                  seasonal_years=st.seasonal_years, sample=st.forecast_sample, log=log,
+                  first=first)
     pred, new, detail = forecast_customers(log, as_of, freq, model=st.forecast_model,
                                            clv_settings=clv_settings,
                                            seasonal_years=st.seasonal_years,
-                                           sample=st.forecast_sample)
+                                           sample=st.forecast_sample, first=first)
+    del first
     shares = category_shares(log, orders, as_of)
     rollups = {by: rollup(pred, book, by) for by in ("owner", "team", "region")}
     if shares is not None:

@@ -43,8 +43,9 @@ from ..errors import DataError, ModelError
 from ..frames import as_lazy, as_polars
 from ..transactions import TransactionSettings
 
-__all__ = ["Backtest", "backtest", "bias", "forecast_customers", "monthly_revenue",
-           "period_months", "practice_baseline", "seasonal_index", "seasonal_naive", "wape"]
+__all__ = ["Backtest", "backtest", "bias", "first_purchases", "forecast_customers",
+           "last_month_ends", "log_at", "monthly_revenue", "period_months", "practice_baseline",
+           "seasonal_index", "seasonal_naive", "wape"]
 
 METHODS = ("model", "practice", "seasonal_naive")
 
@@ -78,6 +79,39 @@ def period_months(end: date, freq: str = "month") -> list[date]:
     first, last = periods.period_bounds(end, freq)
     n = periods.months_between(first, last) + 1
     return [periods.month_end(periods.add_months(first, i)) for i in range(n)]
+
+
+def last_month_ends(cutoff: date, n: int = 3) -> list[date]:
+    """The ``n`` month ends to ``cutoff``'s month end, latest first (the baselines' months).
+
+    >>> last_month_ends(date(2026, 10, 31))
+    [datetime.date(2026, 10, 31), datetime.date(2026, 9, 30), datetime.date(2026, 8, 31)]
+    """
+    return [periods.month_end(periods.add_months(cutoff, -k)) for k in range(n)]
+
+
+def log_at(log: pl.DataFrame, cutoff: date, settings: TransactionSettings | None = None
+           ) -> pl.DataFrame:
+    """The transaction log known at ``cutoff`` from a log known at a later day.
+
+    The same rows and values as ``transactions(orders, cutoff, settings)``: the rows dated on
+    or before ``cutoff``, the value re-derived by the outlier policy
+    (:func:`workbench.transactions.policy_value`) over those rows only, so the cap is the one
+    known at ``cutoff``.  The orders are not read again.
+    """
+    ts = settings or TransactionSettings()
+    return (log.lazy().filter(pl.col("day") <= cutoff)
+            .with_columns(tx.policy_value(ts).round(2).alias("value")).collect())
+
+
+def first_purchases(log: pl.DataFrame) -> pl.DataFrame:
+    """``customer_id, first``: each buyer's first purchase day in ``log``.
+
+    A buyer's first purchase day is the same in any log cut at a later day, so one table
+    serves every cut-off.
+    """
+    return (tx.purchases(log).group_by("customer_id").agg(pl.col("day").min().alias("first"))
+            .collect())
 
 
 def monthly_revenue(log: Any, by_customer: bool = False) -> pl.DataFrame:
@@ -139,11 +173,16 @@ def seasonal_naive(monthly_by_customer: pl.DataFrame, target: Sequence[date]) ->
     return w.group_by("customer_id").agg(pl.col("revenue").sum().alias("seasonal_naive"))
 
 
-def _new_buyer_rate(log: pl.DataFrame, cutoff: date, index: dict[int, float]) -> float:
-    """Mean de-seasonalised monthly revenue of first-time buyers over the 3 months to ``cutoff``."""
-    first = (tx.purchases(log).group_by("customer_id").agg(pl.col("day").min().alias("first"))
-             .collect())
-    months = [periods.month_end(periods.add_months(cutoff, -k)) for k in range(3)]
+def _new_buyer_rate(log: pl.DataFrame, cutoff: date, index: dict[int, float],
+                    first: pl.DataFrame | None = None) -> float:
+    """Mean de-seasonalised monthly revenue of first-time buyers over the 3 months to ``cutoff``.
+
+    ``first``: :func:`first_purchases` of this log or of a log known later (the same days for
+    every buyer of this one); None: computed here.
+    """
+    if first is None:
+        first = first_purchases(log)
+    months = last_month_ends(cutoff)
     start = periods.month_end(periods.add_months(cutoff, -3))
     new = (log.lazy().filter(pl.col("day") > start)  # only these three months are read
            .join(first.lazy(), on="customer_id")
@@ -155,12 +194,15 @@ def _new_buyer_rate(log: pl.DataFrame, cutoff: date, index: dict[int, float]) ->
 def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
                        model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
                        index: dict[int, float] | None = None, seasonal_years: int = 3,
-                       sample: int | None = None, seed: int = 0
+                       sample: int | None = None, seed: int = 0,
+                       first: pl.DataFrame | None = None
                        ) -> tuple[pl.DataFrame, float, dict[str, Any]]:
     """The model's forecast of the period after ``cutoff``, from the log known at ``cutoff``.
 
     With ``sample``, the models are fitted on a seeded sample of that many customers
     (:func:`workbench.clv.inputs.sample_customers`); every customer is forecast with them.
+    ``first``: the buyers' first purchase days (:func:`first_purchases`, of this log or a later
+    one), to save computing them again.
 
     Returns:
         ``(per customer: customer_id, expected_purchases, expected_avg_spend, p_alive,
@@ -186,7 +228,7 @@ def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
     pred = pred.with_columns((pl.col("expected_purchases") * scale).alias("expected_purchases"))
     pred = pred.with_columns((pl.col("expected_purchases") * pl.col("expected_avg_spend") * season)
                              .alias("forecast"))
-    new = _new_buyer_rate(log, cutoff, idx) * horizon * season
+    new = _new_buyer_rate(log, cutoff, idx, first) * horizon * season
     detail = {"cutoff": cutoff, "period": periods.period_of(target_end, freq),
               "start": periods.period_bounds(target_end, freq)[0], "end": target_end,
               "season": season, "model": model, "params": fitted.params}
@@ -222,37 +264,42 @@ def _actual(log: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
 def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
              model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
              transaction_settings: TransactionSettings | None = None,
-             seasonal_years: int = 3, sample: int | None = None, seed: int = 0) -> Backtest:
+             seasonal_years: int = 3, sample: int | None = None, seed: int = 0,
+             log: pl.DataFrame | None = None, first: pl.DataFrame | None = None) -> Backtest:
     """Forecast each of the ``cutoffs`` periods before ``as_of`` from what was known before it.
 
-    Each cut-off reads the log *at that cut-off* (``transactions(orders, c, settings)``), so
-    the outlier cap and the models know nothing later; the actuals come from the log at
-    ``as_of``.  ``sample``, ``seed``: see :func:`forecast_customers`.
+    Each cut-off reads the log *at that cut-off* (:func:`log_at`: the rows and values of
+    ``transactions(orders, c, settings)``), so the outlier cap and the models know nothing
+    later; the actuals come from the log at ``as_of``.  ``sample``, ``seed``: see
+    :func:`forecast_customers`.  ``log``: ``transactions(orders, as_of, settings)`` when the
+    caller has it (then ``orders`` is not read); ``first``: its :func:`first_purchases`.
     """
     ts = transaction_settings or TransactionSettings()
-    orders_df = as_polars(orders, "orders", ["customer_id", "order_date", "amount"])
-    full = tx.transactions(orders_df, as_of, ts).collect()
+    full = log if log is not None else tx.transactions(
+        as_polars(orders, "orders", ["customer_id", "order_date", "amount"]), as_of, ts).collect()
+    first = first if first is not None else first_purchases(full)
     last = periods.period_bounds(as_of, freq)[1]
     ends = [periods.period_bounds(last, freq, -k)[1] for k in range(1, cutoffs + 1)]
     ends = [e for e in ends if periods.next_period_end(e, freq) <= as_of]
     rows, cust_rows = [], []
     for c in sorted(ends):
-        log_c = tx.transactions(orders_df, c, ts).collect()
+        log_c = log_at(full, c, ts)
         if tx.purchases(log_c).select(pl.len()).collect().item() == 0:
             continue
         try:
             pred, new, d = forecast_customers(log_c, c, freq, model=model,
                                               clv_settings=clv_settings,
                                               seasonal_years=seasonal_years, sample=sample,
-                                              seed=seed)
+                                              seed=seed, first=first)
         except (DataError, ModelError):
             continue
         months = period_months(d["end"], freq)
         # the months the two baselines read: three to the cut-off, the target's a year earlier
-        needed = [periods.month_end(periods.add_months(c, -k)) for k in range(3)] + [
-            periods.month_end(periods.add_months(m, -12)) for m in months]
+        needed = last_month_ends(c) + [periods.month_end(periods.add_months(m, -12))
+                                       for m in months]
         by_cust = monthly_revenue(log_c.filter(pl.col("day").dt.month_end().is_in(needed)),
                                   by_customer=True)
+        del log_c
         act = _actual(full, d["start"], d["end"])
         j = (pred.select("customer_id", pl.col("forecast").alias("model"))
              .join(practice_baseline(by_cust, c, len(months)), on="customer_id", how="full",
@@ -260,7 +307,7 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
              .join(seasonal_naive(by_cust, months), on="customer_id", how="full", coalesce=True)
              .join(act, on="customer_id", how="full", coalesce=True)
              .with_columns(pl.col(*METHODS, "actual").fill_null(0.0)))
-        cust_rows.append(j.with_columns(pl.lit(c).alias("cutoff")))
+        cust_rows.append(j.select("actual", *METHODS))  # the customer-level errors read these
         rows.append({"cutoff": c, "period": d["period"], "actual": float(j["actual"].sum()),
                      "model": float(j["model"].sum()) + new,
                      "practice": float(j["practice"].sum()),
