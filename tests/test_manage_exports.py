@@ -50,3 +50,11 @@ def test_lists_longer_than_xlsx_max_rows_are_csv_only():
     assert manage.ManagementSettings.from_mapping({"xlsx_max_rows": 0}).export_formats(1) == ("csv",)
     with pytest.raises(ConfigError, match="xlsx_max_rows"):
         manage.ManagementSettings.from_mapping({"xlsx_max_rows": 2_000_000})
+
+
+def test_the_csv_only_note_names_each_list_once():
+    assert manage.csv_only_note([], "en", 100_000) is None
+    note = manage.csv_only_note(["customer_360", "care_plan_Li", "care_plan_Wang", "claim_list"],
+                                "en", 100_000)
+    assert note == ("These lists have more than 100,000 rows and are written as CSV only "
+                    "(no XLSX): care_plan, claim_list, customer_360")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -17,7 +17,20 @@ from .care import ACTION_KINDS
 from .forecast import METHODS
 from .text import ROOM
 
-__all__ = ["alerts_box", "key_results", "localize", "narrative"]
+__all__ = ["alerts_box", "csv_only_note", "key_results", "localize", "narrative"]
+
+
+def csv_only_note(names: Iterable[str], lang: str, limit: int) -> str | None:
+    """The note naming the lists written as CSV only (longer than ``limit`` rows), or None.
+
+    ``names`` are the files' names; the owners' care plans (``care_plan_<owner>``) are named
+    once, as ``care_plan``.
+    """
+    names = list(names)
+    if not names:
+        return None
+    lists = {"care_plan" if n.startswith("care_plan_") else n for n in names}
+    return i18n.say("csv_only", lang, room=ROOM, limit=limit, names=", ".join(sorted(lists)))
 
 
 def _rows(df: pl.DataFrame) -> list[dict[str, Any]]:
