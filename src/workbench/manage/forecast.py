@@ -209,7 +209,8 @@ def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
         forecast; new buyers' expected revenue; details {period, months, season, params})``.
     """
     s = clv_settings or clv.CLVSettings()
-    log = log.filter(pl.col("day") <= cutoff)
+    # the columns the models, the season and the new buyers read: lighter copies below
+    log = log.select("customer_id", "day", "kind", "value").filter(pl.col("day") <= cutoff)
     target_end = periods.next_period_end(cutoff, freq)
     months = period_months(target_end, freq)
     monthly = monthly_revenue(log)
@@ -278,12 +279,14 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
     full = log if log is not None else tx.transactions(
         as_polars(orders, "orders", ["customer_id", "order_date", "amount"]), as_of, ts).collect()
     first = first if first is not None else first_purchases(full)
+    # what a cut-off's log needs (log_at re-derives value from amount), not the order ids
+    known = full.select("customer_id", "day", "kind", "is_outlier", "amount")
     last = periods.period_bounds(as_of, freq)[1]
     ends = [periods.period_bounds(last, freq, -k)[1] for k in range(1, cutoffs + 1)]
     ends = [e for e in ends if periods.next_period_end(e, freq) <= as_of]
     rows, cust_rows = [], []
     for c in sorted(ends):
-        log_c = log_at(full, c, ts)
+        log_c = log_at(known, c, ts)
         if tx.purchases(log_c).select(pl.len()).collect().item() == 0:
             continue
         try:
