@@ -77,9 +77,11 @@ def _child(project: str, src: str | None) -> dict:
     if src:
         env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()),
                                              env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    out = subprocess.run([sys.executable, __file__, "--child", project], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    run = subprocess.run([sys.executable, __file__, "--project", project, "--child"], env=env,
+                         capture_output=True, text=True)
+    if run.returncode:
+        raise SystemExit(f"the step failed with source tree {src or 'installed'}:\n{run.stderr}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
