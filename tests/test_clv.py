@@ -538,6 +538,37 @@ def test_pareto_predictions_equal_lifetimes_and_stay_finite_at_recency_equal_T(p
     assert np.isfinite(e) and e > clv._cond_expected(pm, 10.0, np.array([100.0]), rec, rec)[0]
 
 
+def test_pareto_predictions_stay_finite_where_the_series_overflows():
+    """A customer with 313 purchases, the last in the last period (weekly data, a Pareto/NBD
+    fitted on 100,000 customers of a five-year buy-till-you-die dataset): the likelihood's
+    hypergeometric series is beyond a double there, its logarithm is not.  Customers with
+    fewer purchases are predicted as before, to rounding."""
+    from scipy.special import hyp2f1
+
+    pm = LT.ParetoNBDFitter()
+    pm.params_ = pd.Series({"r": 0.689022, "alpha": 5.693987, "s": 13.321042, "beta": 1768.481952})
+    x, rec = np.array([313.0]), np.array([178.285714])
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(hyp2f1(0.689022 + 13.321042 + 313.0, 0.689022 + 313.0,
+                                      0.689022 + 13.321042 + 314.0,
+                                      (1768.481952 - 5.693987) / (1768.481952 + 178.285714)))
+    e = clv._cond_expected(pm, 26.0, x, rec, rec)[0]
+    p = clv._p_alive(pm, x, rec, rec)[0]
+    # alive for sure, and about 313 purchases in 178 weeks: some 40 in the next 26
+    assert p == pytest.approx(1.0)
+    assert 30.0 < e < 50.0
+    lighter = clv._cond_expected(pm, 26.0, np.array([200.0]), rec, rec)[0]
+    assert lighter < e
+    # below the overflow the values are lifetimes' own
+    f = np.array([0.0, 1.0, 5.0, 40.0, 120.0])
+    r = np.array([0.0, 3.0, 50.0, 100.0, 150.0])
+    T = np.array([10.0, 60.0, 120.0, 170.0, 178.0])
+    with np.errstate(all="ignore"):
+        ref = pm.conditional_expected_number_of_purchases_up_to_time(26.0, f, r, T)
+    assert np.isfinite(ref).all()
+    assert np.allclose(clv._cond_expected(pm, 26.0, f, r, T), ref, rtol=1e-10)
+
+
 def test_notes_in_both_languages(cdnow_cal):
     s = cdnow_cal.to_pandas().set_index("customer_id")
     s.loc["0001", "monetary_value"] = 0.0

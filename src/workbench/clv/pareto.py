@@ -14,6 +14,34 @@ import numpy as np
 from .inputs import _collapse
 
 
+def _log_hyp2f1(rsf: Any, t: Any, z: Any) -> Any:
+    """``log 2F1(rsf, t; rsf + 1; z)`` of the Pareto/NBD likelihood, finite for every customer.
+
+    scipy's ``hyp2f1`` as lifetimes calls it, and where that overflows (a customer with
+    hundreds of purchases: the value is far beyond a double, its logarithm is not) the
+    same value through Euler's transformation ``2F1(a, b; c; z) = (1 - z)^(c - a - b)
+    2F1(c - a, c - b; c; z)``: with ``c = a + 1`` the remaining series is
+    ``2F1(1, rsf + 1 - t; rsf + 1; z)``, whose terms fall at least as fast as ``z^n``.
+    Only the overflowing values take the second route, so every other value is lifetimes'
+    own.  Used for predicting; the fit keeps lifetimes' formula: along the optimiser's
+    path many more values overflow, and scipy's second series is slow for some of them
+    (measured: a fit on 100,000 customers of a five-year dataset ran more than ten
+    minutes instead of 35 s).
+    """
+    # imported on first use, not with the package: scipy takes a second or two to import
+    from scipy.special import hyp2f1
+
+    rsf, t, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (rsf, t, z)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        out = np.log(hyp2f1(rsf, t, rsf + 1.0, z))
+        bad = ~np.isfinite(out)
+        if bad.any():
+            rb, tb, zb = rsf[bad], t[bad], z[bad]
+            out = np.array(out, dtype=float, copy=True)
+            out[bad] = (1.0 - tb) * np.log1p(-zb) + np.log(hyp2f1(1.0, rb + 1.0 - tb, rb + 1.0, zb))
+    return out
+
+
 def _pareto_nll_factory() -> Callable[..., Any]:
     """Pareto/NBD negative log-likelihood, the same sum as lifetimes', computed faster.
 
@@ -89,7 +117,7 @@ def _pareto_terms(pm: Any, f: Any, r: Any, T: Any) -> tuple[np.ndarray, np.ndarr
     ``log(e^a1 - e^a2) = a1 + log1p(-e^(a2 - a1))`` and the difference clipped at 0.
     """
     # imported on first use, not with the package: scipy takes a second or two to import
-    from scipy.special import gammaln, hyp2f1
+    from scipy.special import gammaln
 
     rr, alpha, s, beta = (float(pm.params_[k]) for k in ("r", "alpha", "s", "beta"))
     x, t_x, T = (np.asarray(v, dtype=float) for v in (f, r, T))
@@ -100,8 +128,8 @@ def _pareto_terms(pm: Any, f: Any, r: Any, T: Any) -> tuple[np.ndarray, np.ndarr
         lo, hi, t = beta, alpha, s + 1
     rsf = rr + s + x
     q1, q2 = hi + t_x, hi + T
-    a1 = np.log(hyp2f1(rsf, t, rsf + 1.0, (hi - lo) / q1)) + rsf * np.log(q2)
-    a2 = np.log(hyp2f1(rsf, t, rsf + 1.0, (hi - lo) / q2)) + rsf * np.log(q1)
+    a1 = _log_hyp2f1(rsf, t, (hi - lo) / q1) + rsf * np.log(q2)
+    a2 = _log_hyp2f1(rsf, t, (hi - lo) / q2) + rsf * np.log(q1)
     log_a0 = a1 + np.log1p(-np.exp(np.minimum(a2 - a1, 0.0))) - rsf * np.log(q1 * q2)
     a_1 = gammaln(rr + x) - gammaln(rr) + rr * np.log(alpha) + s * np.log(beta)
     ll = a_1 + np.logaddexp(-(rr + x) * np.log(alpha + T) - s * np.log(beta + T),
