@@ -108,9 +108,10 @@ def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: d
     """:func:`default_segmenter`'s tiers, RFM segments and lifecycle stages, from the
     segmentation's transaction log at ``cutoff`` (:func:`workbench.segment.transaction_log`).
 
-    The same rules as :func:`workbench.segment.build_segments` without clustering, on the
-    customers with a transaction: customer metrics, the NPS known at the cut-off, R/F/M
-    scores and segments, lifecycle stages, and the tiers fitted on the buyers.  A customer
+    The segmentation's own rules (:func:`workbench.segment.classify`, which
+    :func:`workbench.segment.build_segments` calls too) on the customers with a purchase:
+    customer metrics, the NPS known at the cut-off, R/F/M scores and segments, lifecycle
+    stages, and the tiers fitted on the buyers.  A customer
     without a purchase (a prospect of the archive) is in no ranking of those, so leaving
     the archive out changes no buyer's tier, segment or stage.  The ids may be of any
     dtype that sorts like the text ids (e.g. :class:`workbench.churn.codes.CustomerCodes`'
@@ -127,19 +128,9 @@ def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: d
         m = m.filter(pl.col("frequency") > 0)
         if m.height == 0:
             return None
-        if surveys is not None and surveys.height:
-            nps = segment.latest_nps(surveys, as_of=cutoff)
-            m = m.join(nps.with_columns(pl.col("customer_id").cast(m.schema["customer_id"])),
-                       on="customer_id", how="left", maintain_order="left")
-        else:
-            m = m.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
-        m = segment.rfm_scores(m, n=st.n_scores)
-        m = segment.assign_segments(m, segment.segment_rules(st.rules, st.n_scores), n=st.n_scores)
-        m = segment.lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
-                                    churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
-                                    min_purchases_own_gap=st.min_purchases_own_gap)
-        tiers = segment.TierScorer(st.tier_weights, st.tier_cuts, st.tier_method).fit_transform(m)
+        m = segment.with_nps(m, surveys if surveys is not None and surveys.height else None,
+                             cutoff)
+        m, _, _ = segment.classify(m, st)
     except (DataError, ModelError, UsageError):
         return None
-    return m.select("customer_id", "rfm_segment", "lifecycle_stage").with_columns(
-        tiers.get_column("tier")).select("customer_id", *SEGMENT_FEATURES)
+    return m.select("customer_id", *SEGMENT_FEATURES)

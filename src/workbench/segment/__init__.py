@@ -32,7 +32,14 @@ from .labels import LIFECYCLE_STAGES, ROOM, SEGMENT_ORDER
 from .lifecycle import lifecycle_stage
 from .metrics import customer_metrics, latest_nps, metrics_from_log, transaction_log
 from .migration import Migration, migration_as_of, tier_migration
-from .pipeline import SEGMENT_COLUMNS, Segmentation, build_segments, migration_since
+from .pipeline import (
+    SEGMENT_COLUMNS,
+    Segmentation,
+    build_segments,
+    classify,
+    migration_since,
+    with_nps,
+)
 from .present import (
     key_results,
     localize,
@@ -65,6 +72,8 @@ __all__ = [
     "abc_classify",
     "assign_segments",
     "build_segments",
+    "classify",
+    "with_nps",
     "cluster_profiles",
     "customer_metrics",
     "key_results",

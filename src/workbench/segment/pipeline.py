@@ -21,7 +21,8 @@ from .rfm_scores import assign_segments, rfm_scores, segment_rules
 from .settings import SegmentSettings
 from .tiers import TierScorer
 
-__all__ = ["SEGMENT_COLUMNS", "Segmentation", "build_segments", "migration_since"]
+__all__ = ["SEGMENT_COLUMNS", "Segmentation", "build_segments", "classify", "migration_since",
+           "with_nps"]
 
 
 SEGMENT_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "abc_class", "r_score",
@@ -38,6 +39,47 @@ def _outliers(log: pl.LazyFrame) -> dict[str, Any]:
     ).collect().row(0, named=True)
     return {"orders": int(row["orders"]), "customers": int(row["customers"]),
             "amount": float(row["amount"] or 0.0), "counted": float(row["counted"] or 0.0)}
+
+
+def with_nps(metrics: pl.DataFrame, surveys: Any, as_of: Any, *,
+             customer_id_col: str = "customer_id") -> pl.DataFrame:
+    """``metrics`` with ``nps``: each customer's latest NPS answer known at ``as_of``
+    (:func:`.metrics.latest_nps`; null without one, or for all when ``surveys`` is None)."""
+    if surveys is None:
+        return metrics.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
+    nps = latest_nps(surveys, as_of=as_of, customer_id_col=customer_id_col)
+    return metrics.join(nps.with_columns(pl.col(customer_id_col).cast(metrics.schema[customer_id_col])),
+                        on=customer_id_col, how="left", maintain_order="left")
+
+
+def classify(metrics: pl.DataFrame, settings: SegmentSettings | None = None, *,
+             customer_id_col: str = "customer_id"
+             ) -> tuple[pl.DataFrame, pl.DataFrame, TierScorer]:
+    """The classification's rules, in their order, on per-customer ``metrics``
+    (:func:`.metrics.metrics_from_log` with ``nps``): R/F/M scores, RFM segments,
+    lifecycle stages, and the weighted-score tiers fitted on the customers with a purchase.
+
+    :func:`build_segments` and the churn warning's tiers at each cut-off both call it, so a
+    tier means the same in every room.  Customers without a purchase (prospects) take part
+    in no ranking: their scores, segment and tier are null, and leaving them out of
+    ``metrics`` changes no buyer's.
+
+    Returns:
+        ``(table, rules, scorer)``: ``metrics`` with ``r_score, f_score, m_score,
+        rfm_segment, lifecycle_stage, tier_score, tier`` and the scorer's indicator
+        columns; the segment rule table applied; the fitted :class:`.tiers.TierScorer`.
+    """
+    st = settings or SegmentSettings()
+    m = rfm_scores(metrics, n=st.n_scores, customer_id_col=customer_id_col)
+    rules = segment_rules(st.rules, st.n_scores)
+    m = assign_segments(m, rules, n=st.n_scores)
+    m = lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
+                        churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
+                        min_purchases_own_gap=st.min_purchases_own_gap)
+    bought = (m.get_column("frequency") > 0).fill_null(False).to_numpy()
+    scorer = TierScorer(st.tier_weights, st.tier_cuts, st.tier_method, customer_id_col)
+    tiers = scorer.fit_transform(m.filter(pl.Series(bought))).drop(customer_id_col)
+    return m.with_columns(spread(bought, tiers)), rules, scorer
 
 
 def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: Any = None,
@@ -77,23 +119,11 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
          .with_columns(pl.col("net_revenue_12m").fill_null(0.0)).collect())
     outliers = _outliers(log)
     del log  # the log's rows are not needed past here: memory for the tiers and clusters
-    if surveys is not None:
-        nps = latest_nps(surveys, as_of=day, customer_id_col=customer_id_col)
-        m = m.join(nps.with_columns(pl.col(customer_id_col).cast(m.schema[customer_id_col])),
-                   on=customer_id_col, how="left", maintain_order="left")
-    else:
-        m = m.with_columns(pl.lit(None, dtype=pl.Float64).alias("nps"))
+    m = with_nps(m, surveys, day, customer_id_col=customer_id_col)
     m, pareto = abc_and_pareto(m, shares=st.abc_shares, customer_id_col=customer_id_col)
-    m = rfm_scores(m, n=st.n_scores, customer_id_col=customer_id_col)
-    rules = segment_rules(st.rules, st.n_scores)
-    m = assign_segments(m, rules, n=st.n_scores)
-    m = lifecycle_stage(m, new_days=st.new_days, at_risk_days=st.at_risk_days,
-                        churned_days=st.churned_days, gap_multiplier=st.gap_multiplier,
-                        min_purchases_own_gap=st.min_purchases_own_gap)
+    m, rules, scorer = classify(m, st, customer_id_col=customer_id_col)
     bought = (m.get_column("frequency") > 0).fill_null(False).to_numpy()
     buyers = m.filter(pl.Series(bought))
-    scorer = TierScorer(st.tier_weights, st.tier_cuts, st.tier_method, customer_id_col)
-    m = m.with_columns(spread(bought, scorer.fit_transform(buyers).drop(customer_id_col)))
     clusterer = None
     if cluster:
         clusterer = RFMClusterer(range(st.k_min, st.k_max + 1), st.random_state,
