@@ -55,7 +55,7 @@ def test_a_cut_off_log_cut_from_the_later_log_is_the_log_at_the_cut_off(small_pr
     later = tx.transactions(orders, ctx.as_of, ctx.transaction_settings).collect()
     cutoff = periods.period_bounds(ctx.as_of, "month", -3)[1]
     at = tx.transactions(orders, cutoff, ctx.transaction_settings).collect()
-    cut = manage.log_at(later, cutoff, ctx.transaction_settings)
+    cut = tx.log_at(later, cutoff, ctx.transaction_settings).collect()
     assert cut.equals(at) and cut.height < later.height
     # the outlier cap is the cut-off's own: flagged purchases are capped differently
     flagged = at.filter(pl.col("is_outlier") & (pl.col("kind") == "purchase"))

@@ -252,6 +252,21 @@ def transactions(orders: Any, as_of: date | None = None,
     return log.with_columns(policy_value(settings).round(2).alias("value"))
 
 
+def log_at(log: pl.LazyFrame | pl.DataFrame, as_of: date,
+           settings: TransactionSettings | None = None) -> pl.LazyFrame:
+    """The transaction log known at ``as_of``, cut from a :func:`transactions` log known at a
+    later day, without reading the orders again.
+
+    The same rows and values as ``transactions(orders, as_of, settings)``: the rows dated on
+    or before ``as_of``, their ``value`` derived again by the outlier policy over those rows
+    only (the cap is the one known at ``as_of``).  Extra columns of ``log`` are kept.
+    """
+    ts = settings or TransactionSettings()
+    return (as_lazy(log, "transactions", ["day", "amount", "kind", "is_outlier"])
+            .filter(pl.col("day") <= as_of)
+            .with_columns(policy_value(ts).round(2).alias("value")))
+
+
 def log_columns(schema: Any, *, customer_id_col: str = "customer_id",
                 date_col: str = "order_date", amount_col: str = "amount",
                 status_col: str | None = "status", outlier_col: str | None = "is_outlier",

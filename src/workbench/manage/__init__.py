@@ -35,7 +35,6 @@ from .forecast import (
     first_purchases,
     forecast_customers,
     last_month_ends,
-    log_at,
     monthly_revenue,
     period_months,
     practice_baseline,
@@ -56,7 +55,7 @@ __all__ = [
     "ManagementSettings", "alerts_box", "analyse", "backtest", "bias", "book_of_business",
     "care_plan", "category_shares", "check_alerts", "claim_list", "csv_only_note", "customer_360",
     "expected_by_mix", "first_purchases", "forecast_customers", "headers", "key_results",
-    "last_month_ends", "localize", "log_at", "monthly_revenue", "narrative", "owner_scorecard", "owners_table",
+    "last_month_ends", "localize", "monthly_revenue", "narrative", "owner_scorecard", "owners_table",
     "period_months", "practice_baseline", "preset_frame", "reclaim_candidates", "rollup",
     "seasonal_index", "seasonal_naive", "wape",
 ]

@@ -44,7 +44,7 @@ from ..frames import as_lazy, as_polars
 from ..transactions import TransactionSettings
 
 __all__ = ["Backtest", "backtest", "bias", "first_purchases", "forecast_customers",
-           "last_month_ends", "log_at", "monthly_revenue", "period_months", "practice_baseline",
+           "last_month_ends", "monthly_revenue", "period_months", "practice_baseline",
            "seasonal_index", "seasonal_naive", "wape"]
 
 METHODS = ("model", "practice", "seasonal_naive")
@@ -90,20 +90,6 @@ def last_month_ends(cutoff: date, n: int = 3) -> list[date]:
     return [periods.month_end(periods.add_months(cutoff, -k)) for k in range(n)]
 
 
-def log_at(log: pl.DataFrame, cutoff: date, settings: TransactionSettings | None = None
-           ) -> pl.DataFrame:
-    """The transaction log known at ``cutoff`` from a log known at a later day.
-
-    The same rows and values as ``transactions(orders, cutoff, settings)``: the rows dated on
-    or before ``cutoff``, the value re-derived by the outlier policy
-    (:func:`workbench.transactions.policy_value`) over those rows only, so the cap is the one
-    known at ``cutoff``.  The orders are not read again.
-    """
-    ts = settings or TransactionSettings()
-    return (log.lazy().filter(pl.col("day") <= cutoff)
-            .with_columns(tx.policy_value(ts).round(2).alias("value")).collect())
-
-
 def first_purchases(log: pl.DataFrame) -> pl.DataFrame:
     """``customer_id, first``: each buyer's first purchase day in ``log``.
 
@@ -119,8 +105,7 @@ def monthly_revenue(log: Any, by_customer: bool = False) -> pl.DataFrame:
     lf = as_lazy(log, "transactions", ["customer_id", "day", "value"])
     keys = ["month", "customer_id"] if by_customer else ["month"]
     return (lf.with_columns(pl.col("day").dt.month_end().alias("month"))
-            .group_by(keys).agg(((pl.col("value") * 100).round(0).cast(pl.Int64).sum() / 100)
-                                .alias("revenue")).sort(keys).collect())
+            .group_by(keys).agg(tx.money_sum(pl.col("value")).alias("revenue")).sort(keys).collect())
 
 
 def seasonal_index(monthly: pl.DataFrame, as_of: date, years: int = 3) -> dict[int, float]:
@@ -259,7 +244,7 @@ class Backtest:
 def _actual(log: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
     w = log.filter((pl.col("day") >= start) & (pl.col("day") <= end))
     return w.group_by("customer_id").agg(
-        ((pl.col("value") * 100).round(0).cast(pl.Int64).sum() / 100).alias("actual"))
+        tx.money_sum(pl.col("value")).alias("actual"))
 
 
 def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
@@ -269,7 +254,7 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
              log: pl.DataFrame | None = None, first: pl.DataFrame | None = None) -> Backtest:
     """Forecast each of the ``cutoffs`` periods before ``as_of`` from what was known before it.
 
-    Each cut-off reads the log *at that cut-off* (:func:`log_at`: the rows and values of
+    Each cut-off reads the log *at that cut-off* (:func:`workbench.transactions.log_at`: the rows and values of
     ``transactions(orders, c, settings)``), so the outlier cap and the models know nothing
     later; the actuals come from the log at ``as_of``.  ``sample``, ``seed``: see
     :func:`forecast_customers`.  ``log``: ``transactions(orders, as_of, settings)`` when the
@@ -286,7 +271,7 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
     ends = [e for e in ends if periods.next_period_end(e, freq) <= as_of]
     rows, cust_rows = [], []
     for c in sorted(ends):
-        log_c = log_at(known, c, ts)
+        log_c = tx.log_at(known, c, ts).collect()
         if tx.purchases(log_c).select(pl.len()).collect().item() == 0:
             continue
         try:

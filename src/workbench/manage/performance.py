@@ -38,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from .. import periods
+from .. import transactions as tx
 from ..errors import UsageError
 from ..frames import as_lazy, as_polars
 from ..service import latest_responses, nps_score
@@ -51,7 +52,7 @@ GROUPS = ("owner", "team", "region")
 def _period_sums(log: pl.DataFrame, first: date, last: date, name: str) -> pl.DataFrame:
     w = log.filter((pl.col("day") >= first) & (pl.col("day") <= last))
     return w.group_by("customer_id").agg(
-        ((pl.col("value") * 100).round(0).cast(pl.Int64).sum() / 100).alias(f"revenue_{name}"),
+        tx.money_sum(pl.col("value")).alias(f"revenue_{name}"),
         (pl.col("kind") == "purchase").any().alias(f"active_{name}"))
 
 
