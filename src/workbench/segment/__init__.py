@@ -38,6 +38,7 @@ from .pipeline import (
     build_segments,
     classify,
     migration_since,
+    segments_at,
     with_nps,
 )
 from .present import (
@@ -73,6 +74,7 @@ __all__ = [
     "assign_segments",
     "build_segments",
     "classify",
+    "segments_at",
     "with_nps",
     "cluster_profiles",
     "customer_metrics",

@@ -22,7 +22,7 @@ from .settings import SegmentSettings
 from .tiers import TierScorer
 
 __all__ = ["SEGMENT_COLUMNS", "Segmentation", "build_segments", "classify", "migration_since",
-           "with_nps"]
+           "segments_at", "with_nps"]
 
 
 SEGMENT_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "abc_class", "r_score",
@@ -143,20 +143,20 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
     return seg
 
 
-def migration_since(load: Callable[[str], Any], before: Any,
-                    current: Segmentation) -> Migration | None:
-    """Tier migration from ``before`` to the date of ``current``, or None when nothing was
-    bought by then.
+def segments_at(load: Callable[[str], Any], day: Any, settings: SegmentSettings | None = None,
+                transaction_settings: tx.TransactionSettings | None = None
+                ) -> Segmentation | None:
+    """The segmentation at an earlier ``day`` (a tier migration's starting point), or None
+    when nothing was bought by then.
 
-    ``load(table)`` returns a clean table as of ``before`` (in a notebook:
-    ``lambda t: ctx.load(t, as_of=before)``); this function itself reads nothing.  The
-    earlier segmentation uses ``current``'s settings and outlier policy, without clustering.
+    ``load(table)`` returns a clean table as of ``day`` (in a notebook:
+    ``lambda t: ctx.load(t, as_of=day)``); this function itself reads nothing.  Surveys
+    count as in the report's own segmentation when there are any; no clustering.
     """
-    day = parse_date(before, "migration_from")
-    if day >= current.as_of:
-        raise UsageError(f"migration_from {day} must be before the as-of date {current.as_of}.")
+    day = parse_date(day, "day")
+    ts = transaction_settings or tx.TransactionSettings()
     orders = load("orders")
-    log = transaction_log(orders, day, current.transaction_settings)
+    log = transaction_log(orders, day, ts)
     if tx.purchases(log).select(pl.len()).collect().item() == 0:
         return None
     try:
@@ -164,12 +164,28 @@ def migration_since(load: Callable[[str], Any], before: Any,
     except DataError:
         surveys = None
     try:
-        earlier = build_segments(orders, load("customers"), as_of=day, surveys=surveys,
-                                 settings=current.settings,
-                                 transaction_settings=current.transaction_settings,
-                                 cluster=False)
+        return build_segments(orders, load("customers"), as_of=day, surveys=surveys,
+                              settings=settings, transaction_settings=ts, cluster=False)
     except DataError as exc:
         if "no customer has a purchase" in str(exc):
             return None
         raise
+
+
+def migration_since(load: Callable[[str], Any], before: Any,
+                    current: Segmentation) -> Migration | None:
+    """Tier migration from ``before`` to the date of ``current``, or None when nothing was
+    bought by then.
+
+    ``load(table)`` returns a clean table as of ``before`` (in a notebook:
+    ``lambda t: ctx.load(t, as_of=before)``); this function itself reads nothing.  The
+    earlier segmentation (:func:`segments_at`) uses ``current``'s settings and outlier
+    policy, without clustering.
+    """
+    day = parse_date(before, "migration_from")
+    if day >= current.as_of:
+        raise UsageError(f"migration_from {day} must be before the as-of date {current.as_of}.")
+    earlier = segments_at(load, day, current.settings, current.transaction_settings)
+    if earlier is None:
+        return None
     return tier_migration(earlier.table, current.table, tiers=list(current.scorer.thresholds_))
