@@ -105,10 +105,11 @@ def _return_rates(log: Any, id_col: str, amount_col: str) -> pl.DataFrame:
         status = "status" if "status" in names else None
         buy, ret = tx.is_purchase(amount_col, status), tx.is_return(amount_col, status)
         value = tx.signed_amount(amount_col, status)
-    # one pass: the missing amounts are counted in the same aggregation
+    # one pass: the missing amounts are counted in the same aggregation; money is added in
+    # whole cents, so a parallel group-by gives the same rates on every run
     rates = (lf.group_by(pl.col(id_col).cast(pl.String).alias("customer_id"))
-             .agg(value.filter(buy).sum().alias("__bought"),
-                  (-value.filter(ret).sum()).alias("__returned"),
+             .agg(tx.money_sum(value.filter(buy)).alias("__bought"),
+                  (-tx.money_sum(value.filter(ret))).alias("__returned"),
                   value.is_null().sum().alias("__nulls"))
              .collect())
     nulls = int(rates.get_column("__nulls").sum())
