@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,40 @@ class Engine:
         out = nw.from_native(native)
         return out.lazy() if isinstance(out, nw.DataFrame) else out
 
+    def write_parquet(self, frame: nw.LazyFrame[Any], path: str | os.PathLike[str],
+                      compression_level: int = 1) -> int:
+        """Write ``frame`` to the one Parquet file ``path`` (zstd), streamed by the engine:
+        the rows are never all on the driver.  Returns the rows written.
+
+        polars: ``sink_parquet`` (the streaming engine); DuckDB: ``COPY ... TO`` (insertion
+        order kept); Spark: the frame is cached by the executors (memory, then disk) and
+        its partitions come to the driver one at a time through Arrow, in order, each
+        appended to the file by a pyarrow ``ParquetWriter`` (the driver holds one partition;
+        no Python runs on the executors).  ``path`` is written as it goes: write it in a
+        staging place and move it when done (:func:`workbench.clean.pipeline.write_outputs`).
+        """
+        native = nw.to_native(frame)
+        target = str(path)
+        if self.name == "polars":
+            native.sink_parquet(target, compression="zstd", compression_level=compression_level)
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(target).num_rows)
+        if self.name == "duckdb":
+            # COPY over the relation's SQL: the ORDER BY of a sorted frame is kept in the file
+            # (DuckDB preserves insertion order unless told otherwise).
+            view = f"__wb_write_{uuid.uuid4().hex[:8]}"
+            native.create_view(view)
+            try:
+                quoted = target.replace("'", "''")
+                done = self.native.execute(
+                    f"COPY (SELECT * FROM {view}) TO '{quoted}' (FORMAT parquet, COMPRESSION "
+                    f"zstd, COMPRESSION_LEVEL {int(compression_level)})").fetchone()
+            finally:
+                self.native.execute(f"DROP VIEW IF EXISTS {view}")
+            return int(done[0]) if done else 0
+        return _write_spark(native, target, compression_level)
+
 
 def _spark_ready(table: pa.Table) -> pa.Table:
     """Arrow types Spark reads: large strings as strings, views as plain arrays."""
@@ -91,6 +126,30 @@ def _spark_ready(table: pa.Table) -> pa.Table:
             t = pa.string()
         fields.append(pa.field(f.name, t, f.nullable))
     return table.cast(pa.schema(fields))
+
+
+def _write_spark(df: Any, path: str, compression_level: int) -> int:
+    """A Spark DataFrame written to one local Parquet file, partition by partition, in order."""
+    import pyarrow.parquet as pq
+    from pyspark.sql import functions as F  # optional engine: loaded only when asked for
+
+    part = "__wb_partition"
+    cached = df.withColumn(part, F.spark_partition_id()).persist()
+    try:
+        sizes = sorted(cached.groupBy(part).count().collect())
+        schema = _spark_ready(df.limit(0).toArrow()).schema
+        rows = 0
+        with pq.ParquetWriter(path, schema, compression="zstd",
+                              compression_level=compression_level) as writer:
+            for pid, _ in sizes:
+                chunk = _spark_ready(cached.filter(F.col(part) == pid).drop(part).toArrow())
+                writer.write_table(chunk.cast(schema))
+                rows += chunk.num_rows
+            if not sizes:
+                writer.write_table(schema.empty_table())
+        return rows
+    finally:
+        cached.unpersist()
 
 
 def to_polars(frame: Any) -> pl.DataFrame:

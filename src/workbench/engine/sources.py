@@ -22,7 +22,8 @@ engine's errors explained, :func:`repoint` applies the customer merges on the en
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -37,7 +38,8 @@ from ..sources import describe_engine_source as describe
 from .session import Engine, to_polars
 
 __all__ = ["CONFIG_KEY", "TEXT_SUFFIXES", "CanonicalOrders", "canonical_orders", "check_engine_source",
-           "collect_orders", "describe", "read_orders", "read_source", "repoint"]
+           "collect_orders", "describe", "read_orders", "read_source", "reading_orders",
+           "repoint"]
 
 _KEYS = ENGINE_SOURCE_KEYS
 
@@ -222,17 +224,29 @@ def canonical_orders(engine: Engine, source: Mapping[str, Any],
     return CanonicalOrders(lf.select(exprs), ignored, "is_outlier" in have)
 
 
-def collect_orders(engine: Engine, orders: nw.LazyFrame[Any], source: Mapping[str, Any],
-                   key: str = CONFIG_KEY) -> pl.DataFrame:
-    """``orders`` (from :func:`canonical_orders`) on the driver as polars; an engine error
-    while the rows are read (a failed cast in Spark's ANSI mode, a file gone) names ``key``."""
+@contextlib.contextmanager
+def reading_orders(engine: Engine, source: Mapping[str, Any],
+                   key: str = CONFIG_KEY) -> Iterator[None]:
+    """Queries on the orders of ``source`` inside the block: an engine error while the rows
+    are read (a failed cast in Spark's ANSI mode, a file gone) becomes a :class:`DataError`
+    naming ``key``, the source and what to do (the workbench's own errors pass as they are)."""
     try:
-        return to_polars(orders)
+        yield
+    except (WorkbenchError, AssertionError, AttributeError, NameError, TypeError):
+        raise  # the workbench's own errors and its bugs are not the source's
     except Exception as exc:  # noqa: BLE001 - DuckDB and Spark raise their own kinds
         raise _engine_failed(key, engine, source, exc,
                              "Spark runs in ANSI mode, where a cast that cannot succeed raises: "
                              "use try_cast in the query and leave out the rows it leaves empty."
                              ) from None
+
+
+def collect_orders(engine: Engine, orders: nw.LazyFrame[Any], source: Mapping[str, Any],
+                   key: str = CONFIG_KEY) -> pl.DataFrame:
+    """``orders`` (from :func:`canonical_orders`) on the driver as polars; an engine error
+    while the rows are read (a failed cast in Spark's ANSI mode, a file gone) names ``key``."""
+    with reading_orders(engine, source, key):
+        return to_polars(orders)
 
 
 def repoint(engine: Engine, orders: nw.LazyFrame[Any], id_map: pl.DataFrame) -> nw.LazyFrame[Any]:
