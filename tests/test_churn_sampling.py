@@ -104,3 +104,24 @@ def test_p_alive_fitted_on_a_sample_of_customers(tables):
     assert diff.mean() < 0.03 and diff.max() < 0.15
     assert part.equals(churn.p_alive_at(buys, DEMO_END, sample=1000, seed=7))
     assert not part.equals(churn.p_alive_at(buys, DEMO_END, sample=1000, seed=8))
+
+
+def test_training_sample_builds_the_sampled_rows_of_the_stacked_frame(tables):
+    """Features built for the sampled customers only are the whole stacked frame's rows at the
+    sampled positions, row for row; a cut-off already computed is read from the cache."""
+    builder = churn.FeatureBuilder(tables, DEMO_END, p_alive_sample=None, seed=3)
+    buys = churn.split(builder.log)[0]
+    cutoffs = [date(2026, 2, 28), date(2026, 4, 30)]
+    whole, y = churn.training_frame(tables, cutoffs, 90, 365, buys=buys, builder=builder)
+    rows = stratified_rows(y, y.size // 3, seed=11)
+    cache = {cutoffs[1]: builder.at(cutoffs[1], 365)}
+    part, y_part, y_all = churn.training_sample(cutoffs, 90, 365, builder=builder, buys=buys,
+                                                sample=y.size // 3, seed=11, feature_cache=cache)
+    assert np.array_equal(y_all, y) and np.array_equal(y_part, y[rows])
+    assert part.frame.height == rows.size < whole.frame.height
+    assert part.frame.equals(whole.frame[rows])
+    assert part.features == whole.features and part.groups == whole.groups
+    # no sample: every row, the same frame
+    every, y_every, _ = churn.training_sample(cutoffs, 90, 365, builder=builder, buys=buys,
+                                              sample=None, seed=11)
+    assert every.frame.equals(whole.frame) and np.array_equal(y_every, y)

@@ -37,7 +37,7 @@ from .evaluation import (
     threshold_max_f1,
     top_share,
 )
-from .features import FeatureBuilder, Segmenter, build_features, training_frame
+from .features import FeatureBuilder, Segmenter, build_features, training_frame, training_sample
 from .groups import CATEGORICAL, FEATURE_GROUPS, GROUP_FEATURES, SEVERITY_RANK, FeatureSet
 from .importance import permutation_importances
 from .models import MODELS, build_pipeline, one_thread
@@ -117,6 +117,7 @@ __all__ = [
     "threshold_max_f1",
     "top_share",
     "training_frame",
+    "training_sample",
     "truncate",
     "warning_display",
     "warning_list",

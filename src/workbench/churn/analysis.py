@@ -40,7 +40,7 @@ from ..sampling import stratified_rows
 from .alive import default_segmenter
 from .data import OrderColumns, split, truncate
 from .evaluation import evaluate_scores, gains_curve, gains_table, threshold_max_f1, top_share
-from .features import FeatureBuilder, Segmenter, training_frame
+from .features import FeatureBuilder, Segmenter, training_frame, training_sample
 from .groups import FeatureSet, feature_groups_map
 from .importance import permutation_importances
 from .models import MODELS, build_pipeline, check_model, churn_probability, one_thread
@@ -209,9 +209,14 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         )
     # Every cut-off's features (segments and the BG/NBD fit included) are computed once:
     # the test cut-off c2 is also the first cut-off of the refit.
+    # The models fit on a seeded, label-stratified sample of the stacked training rows
+    # (settings.train_sample): the labels of every row are read first and the features are
+    # built for the sampled rows only; the test cut-off and the scoring date keep every customer.
     cache: dict[date, FeatureSet] = {}
     kw: dict[str, Any] = {"builder": builder}
-    train, y_train = training_frame(known, train_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
+    sample: dict[str, Any] = {"builder": builder, "buys": buys, "sample": st.train_sample,
+                              "seed": seed, "feature_cache": cache}
+    train, y_fit, y_train = training_sample(train_cutoffs, n, lapsed, **sample)
     test, y_test = training_frame(known, [c2], n, lapsed, buys=buys, feature_cache=cache, **kw)
     if test.features != train.features:
         raise DataError(f"feature groups at the test cut-off {c2} ({test.groups}) differ from training "
@@ -220,17 +225,10 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         if len(np.unique(y)) < 2:
             raise DataError(f"the {what} labels hold a single class (churn rate {y.mean():.0%}); "
                             f"choose another window or as-of date.")
-    # The models fit on a seeded, label-stratified sample of the stacked training rows
-    # (settings.train_sample); the test cut-off and the scoring date keep every customer.
-    fit_rows = stratified_rows(y_train, st.train_sample, seed)
-    y_fit = y_train[fit_rows]
-    Xtr = train.take(fit_rows).to_pandas()
+    Xtr = train.to_pandas()
     num, cat = train.numeric, train.categorical
-    # Only the test cut-off is read again (it starts the refit): the training cut-offs'
-    # features are let go, and the stacked frame keeps its columns only.
-    for c in train_cutoffs:
-        if c != c2:
-            cache.pop(c, None)
+    # Only the test cut-off is read again (it starts the refit): the stacked frame keeps its
+    # columns only.
     train = dataclasses.replace(train, frame=train.frame.clear())
 
     pipes = {kind: build_pipeline(kind, num, cat, seed).fit(Xtr, y_fit) for kind in MODELS}
@@ -267,13 +265,11 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
                                          groups=feature_groups_map(num, cat), max_rows=None)
 
     final_cutoffs = _cutoffs(c2, st.n_train_cutoffs, st.cutoff_step_days)
-    final, y_final = training_frame(known, final_cutoffs, n, lapsed, buys=buys, feature_cache=cache, **kw)
+    final, y_final_fit, y_final = training_sample(final_cutoffs, n, lapsed, **sample)
     if final.features != train.features:
         raise DataError("feature groups of the refit differ from the evaluated model's; "
                         "the data is too thin early on.")
-    final_rows = stratified_rows(y_final, st.train_sample, seed)
-    final_pipe = build_pipeline(model, num, cat, seed).fit(final.take(final_rows).to_pandas(),
-                                                          y_final[final_rows])
+    final_pipe = build_pipeline(model, num, cat, seed).fit(final.to_pandas(), y_final_fit)
     del Xtr, final
     cache.clear()
     now = builder.at(as_of, lapsed)
@@ -297,11 +293,11 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         calibration=pd.DataFrame({"predicted": mean_pred, "observed": frac_pos}),
         confusion=pd.DataFrame(cm, index=["stays", "churned"], columns=["stays", "churned"]),
         threshold=threshold, flag_share=st.flag_share, importance=importance,
-        train_size=int(y_train.size), train_fitted=int(fit_rows.size), test_size=int(y_test.size),
+        train_size=int(y_train.size), train_fitted=int(y_fit.size), test_size=int(y_test.size),
         train_churn_rate=float(y_train.mean()), test_churn_rate=float(y_test.mean()),
         model=final_pipe, scores=scores, features=now, settings=st,
     )
-    analysis.metadata = _metadata(analysis, int(y_final.size), int(final_rows.size))
+    analysis.metadata = _metadata(analysis, int(y_final.size), int(y_final_fit.size))
     return analysis
 
 

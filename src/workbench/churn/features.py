@@ -19,13 +19,15 @@ import polars as pl
 from .. import segment
 from .. import transactions as tx
 from ..errors import DataError, ModelError
+from ..sampling import stratified_rows
 from .alive import default_segmenter, p_alive_at, segments_from_log
 from .codes import CodedLog, CustomerCodes
 from .data import OrderColumns, checked_orders, open_at, order_log, split
 from .groups import CATEGORICAL, GROUP_FEATURES, RFM_FEATURES, SEVERITY_RANK, FeatureSet
 from .window import labels, population, purchase_gaps
 
-__all__ = ["FeatureBuilder", "Segmenter", "build_features", "training_frame"]
+__all__ = ["FeatureBuilder", "Segmenter", "build_features", "training_frame",
+           "training_sample"]
 
 #: ``f(tables, cutoff) -> customer_id, tier, rfm_segment, lifecycle_stage`` at the cut-off, or None.
 Segmenter = Callable[[Mapping[str, pl.DataFrame | None], date], pl.DataFrame | None]
@@ -334,8 +336,22 @@ class FeatureBuilder:
             self._coded[name] = self.codes.encode(table.select(read))
         return self._coded[name]
 
-    def at(self, cutoff: date, lapsed_days: int) -> FeatureSet:
-        """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`)."""
+    def population_ids(self, cutoff: date, lapsed_days: int) -> pl.Series:
+        """The ids of the customers who can churn at ``cutoff`` (at most ``until``), in the
+        order of :meth:`at`'s frame, without building the cut-off's features: read from the
+        builder's own log (the log at a cut-off holds the same purchases up to it)."""
+        buys = split(self.log.select("customer_id", "day", "kind", "value"))[0]
+        pop = population(buys.filter(pl.col("day") <= cutoff), cutoff, lapsed_days)
+        return pop.get_column("customer_id").cast(pl.String)
+
+    def at(self, cutoff: date, lapsed_days: int, only: pl.Series | None = None) -> FeatureSet:
+        """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`).
+
+        ``only``: ids of some of those customers (e.g. a training sample of
+        :meth:`population_ids`): the frame holds their rows only.  Each customer's features
+        are their own (the tiers and the probability alive are still fitted on everyone),
+        so those rows equal the whole frame's.
+        """
         cols = self.columns
         log = self._coded_log_at(cutoff)
         buys, rets = split(log)
@@ -344,6 +360,9 @@ class FeatureBuilder:
             raise DataError(f"orders: no customer bought in the {lapsed_days} days up to {cutoff}; "
                             f"nobody can churn. Choose a later date or a longer window.")
         ids = pop.select("customer_id")
+        if only is not None:
+            ids = ids.join(self.codes.encode(only.rename("customer_id").to_frame()),
+                           on="customer_id", how="semi", maintain_order="left")
         frame = _rfm_features(buys, ids, cutoff)
         groups, missing = ["rfm"], {}
 
@@ -456,6 +475,12 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
         lab = labels(buys, fs.frame.get_column("customer_id"), c, window_days)
         sets.append(fs)
         ys.append(lab.get_column("churned").to_numpy())
+    return _stacked(sets), np.concatenate(ys)
+
+
+def _stacked(sets: Sequence[FeatureSet]) -> FeatureSet:
+    """The cut-offs' feature sets one under the other, with a ``cutoff`` column; the feature
+    groups must be the same at every cut-off."""
     first = sets[0]
     for fs in sets[1:]:
         if fs.features != first.features:
@@ -464,5 +489,46 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
                 f"{fs.cutoff} ({fs.groups}); the data is too thin early on. Use fewer training cut-offs."
             )
     frame = pl.concat([fs.frame.with_columns(pl.lit(fs.cutoff).alias("cutoff")) for fs in sets])
-    return (FeatureSet(first.cutoff, frame, first.numeric, first.categorical, first.groups,
-                       first.missing), np.concatenate(ys))
+    return FeatureSet(first.cutoff, frame, first.numeric, first.categorical, first.groups,
+                      first.missing)
+
+
+def training_sample(cutoffs: Sequence[date], window_days: int, lapsed_days: int, *,
+                    builder: FeatureBuilder, buys: pl.DataFrame, sample: int | None, seed: int,
+                    feature_cache: Mapping[date, FeatureSet] | None = None
+                    ) -> tuple[FeatureSet, np.ndarray, np.ndarray]:
+    """The rows a model is fitted on, out of the customers x ``cutoffs`` stacked as in
+    :func:`training_frame`, with the features of those rows only.
+
+    The labels of every stacked row come first (:meth:`FeatureBuilder.population_ids`,
+    :func:`labels`: no features needed); then the seeded, label-stratified sample of at most
+    ``sample`` rows (:func:`workbench.sampling.stratified_rows`, None: every row); then each
+    cut-off's features for its sampled customers (:meth:`FeatureBuilder.at` with ``only``; a
+    cut-off of ``feature_cache`` is read from it).  The result is
+    ``training_frame(...)``'s stacked frame at the sampled positions, row for row, at a
+    fraction of the work when the sample is small.
+
+    Returns:
+        The sampled rows' :class:`FeatureSet` (with ``cutoff``), their labels, and the labels
+        of all the stacked rows (their count is the training size).
+    """
+    ids = [builder.population_ids(c, lapsed_days) for c in cutoffs]
+    ys = [labels(buys, i, c, window_days).get_column("churned").to_numpy()
+          for i, c in zip(ids, cutoffs, strict=True)]
+    y = np.concatenate(ys)
+    rows = stratified_rows(y, sample, seed)
+    starts = np.cumsum([0, *(len(i) for i in ids)])
+    sets = []
+    for k, c in enumerate(cutoffs):
+        pick = rows[(rows >= starts[k]) & (rows < starts[k + 1])] - starts[k]
+        cached = feature_cache.get(c) if feature_cache is not None else None
+        if cached is not None:
+            fs = cached.take(pick)
+        else:
+            fs = builder.at(c, lapsed_days, only=None if pick.size == len(ids[k])
+                            else ids[k].gather(pick))
+        if fs.frame.height != pick.size:
+            raise DataError(f"churn features at {c}: {fs.frame.height:,} rows for {pick.size:,} "
+                            "sampled customers; the population changed between two readings.")
+        sets.append(fs)
+    return _stacked(sets), y[rows], y
