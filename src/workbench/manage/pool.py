@@ -23,8 +23,11 @@ __all__ = ["claim_list", "reclaim_candidates"]
 
 
 def _value(people: pl.DataFrame, log: Any, as_of: date, clv_table: Any) -> pl.DataFrame:
-    lg = as_lazy(log, "transactions", ["customer_id", "day", "kind", "value"]).filter(
-        pl.col("day") <= as_of)
+    # only these people's rows are grouped (the shared pool is a small part of the log)
+    lg = (as_lazy(log, "transactions", ["customer_id", "day", "kind", "value"])
+          .filter(pl.col("day") <= as_of)
+          .join(people.lazy().select(pl.col("customer_id").cast(pl.String)).unique(),
+                on="customer_id", how="semi"))
     net = tx.net_revenue(lg, as_of, 12).collect()
     last = (tx.purchases(lg).group_by("customer_id")
             .agg(pl.col("day").max().alias("last_purchase")).collect())
