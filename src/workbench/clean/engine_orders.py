@@ -46,7 +46,7 @@ import polars as pl
 
 from .. import schema, transactions
 from ..config import SourceSpec
-from ..engine import Engine, EngineSettings, canonical_orders, open_engine, repoint
+from ..engine import Engine, EngineSettings, canonical_orders, open_engine, repoint, to_polars
 from ..engine.sources import reading_orders
 from ..errors import DataError, UsageError
 from ..ingest import LINE, RawTable, from_frame
@@ -185,8 +185,6 @@ def problems(orders: nw.LazyFrame[Any], examples: int = EXAMPLES) -> list[schema
 
 def collect(frame: nw.LazyFrame[Any]) -> pl.DataFrame:
     """A small result of the engine on the driver (polars)."""
-    from ..engine import to_polars
-
     return to_polars(frame)
 
 
