@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import i18n
 from ..errors import ModelError, UsageError
+from . import robust
 from .backend import _quiet
 from .inputs import DAYS_PER_MONTH, MODEL_NAMES, MODELS, _collapse, _period_days, _to_arrays
 from .robust import _fit_robust, _NoOptimum, _Outcome, _Problem
@@ -38,13 +39,22 @@ def _note(notes: list[str], items: list[tuple[str, dict[str, Any]]], key: str, *
 def _route_note(notes: list[str], items: list[tuple[str, dict[str, Any]]], out: _Outcome, name: str,
                 penalizer_key: str) -> None:
     """The note that says how a fit was made when lifetimes gave up (none for "lifetimes")."""
-    if out.route == "penalizer":
+    if out.route == "budget" and out.limit == "shape":
+        _note(notes, items, "budget_shape", model=name, smax=robust.PARETO_MAX_S, grad=out.grad, tol=out.tol)
+    elif out.route == "budget":
+        _note(notes, items, "budget", model=name, evals=out.evaluations, grad=out.grad, tol=out.tol)
+    elif out.route == "gradient":
+        pass  # the Pareto/NBD fit's own way (see robust._fit_pareto)
+    elif out.route == "penalizer":
         values: dict[str, Any] = {"error": out.error, "pen": out.penalizer}
         if penalizer_key == "retry":
             values["model"] = name
         _note(notes, items, penalizer_key, **values)
     elif out.route == "lifetimes+check":
         _note(notes, items, "checked", model=name, error=out.error, grad=out.grad, tol=out.tol)
+    elif out.route != "lifetimes" and name == MODEL_NAMES["paretonbd"]:
+        _note(notes, items, "pareto_restarted", model=name, method=out.route.split(":")[1],
+              grad=out.grad, tol=out.tol)
     elif out.route != "lifetimes":
         _note(notes, items, "restarted", model=name, error=out.error, method=out.route.split(":")[1],
               grad=out.grad, tol=out.tol)

@@ -20,9 +20,10 @@ import numpy as np
 from .backend import _lifetimes
 from .inputs import MODEL_NAMES
 from .likelihood import bgnbd_nll_factory, gammagamma_nll_factory
-from .pareto import _pareto_nll_factory
+from .pareto import _ParetoLikelihood
 
-__all__ = ["FTOL", "GRAD_TOL", "LOG_BOUND", "RESTART_SEED", "ROUTES", "SAME_POINT"]
+__all__ = ["FTOL", "GRAD_TOL", "LOG_BOUND", "PARETO_MAX_EVALUATIONS", "RESTART_SEED", "ROUTES",
+           "SAME_POINT"]
 
 #: Gradient tolerance: a point is an optimum only when every component of the gradient
 #: of the negative log-likelihood *per customer*, with respect to the log-parameters
@@ -40,11 +41,30 @@ LOG_BOUND = 30.0
 #: Seed of the one random starting point of the restarts (the others are fixed).
 RESTART_SEED = 20240612
 
-ROUTES = ("lifetimes", "lifetimes+check", "restart:L-BFGS-B", "restart:Nelder-Mead", "penalizer")
+#: The Pareto/NBD fit evaluates its likelihood (a value with its gradient counts once) at
+#: most this many times, restarts and penalised refit included; when the limit is reached
+#: the best point so far is used with route "budget" and a note.  A fit normally takes
+#: 30 to 60 (``docs/clv.md``, "Pareto/NBD").
+PARETO_MAX_EVALUATIONS = 1500
+#: Newton steps (numerical Hessian of the exact gradient) that finish the Pareto/NBD fit.
+NEWTON_STEPS = 4
+#: The Pareto/NBD fit keeps the dropout shape s at most this.  When customers' dropout
+#: rates are alike the likelihood keeps rising as s and beta grow together (its limit is
+#: one common rate) and scipy's hyp2f1 slows down as s grows; at s = 50 the rates' spread
+#: is 14 % of their mean.  A fit that ends there takes route "budget", with a note.
+PARETO_MAX_S = 50.0
+
+ROUTES = ("lifetimes", "lifetimes+check", "restart:L-BFGS-B", "restart:Nelder-Mead", "penalizer",
+          "gradient", "budget")
 
 
 class _NoOptimum(Exception):
     """Neither lifetimes nor the restarts found an optimum, even with the retry penalizer."""
+
+
+class _Budget(Exception):
+    """The Pareto/NBD fit reached :data:`PARETO_MAX_EVALUATIONS` (``args[0]`` "evaluations")
+    or still rose at :data:`PARETO_MAX_S` ("shape")."""
 
 
 def _failures() -> tuple[type[BaseException], ...]:
@@ -113,7 +133,8 @@ class _Problem:
             self.nll = gammagamma_nll_factory()  # lifetimes' sum, terms once per frequency
         elif kind == "paretonbd":
             self.cls = lt.ParetoNBDFitter
-            self.nll = _pareto_nll_factory()  # same sum as lifetimes', distinct pairs only
+            self.lik = _ParetoLikelihood()  # same sum as lifetimes', distinct pairs, with gradient
+            self.nll = self.lik.value
             self.log_space = False
             self.pen_scale = len(self.w) / n_customers
             self.norm = 1.0 / len(self.w)
@@ -129,6 +150,17 @@ class _Problem:
         self.k = len(self.x0)
         #: log-parameters of the best point the last lifetimes fit evaluated (None: none finite)
         self.last: np.ndarray | None = None
+        #: Pareto/NBD: evaluations so far, their limit, and the best point per penalizer
+        self.evaluations, self.limit = 0, math.inf
+        self.best: dict[float, tuple[float, np.ndarray]] = {}
+
+    def _count(self, penalizer: float, theta: np.ndarray, value: float) -> None:
+        """Count one evaluation (raise :class:`_Budget` beyond the limit) and keep the best point."""
+        self.evaluations += 1
+        if math.isfinite(value) and value < self.best.get(penalizer, (math.inf,))[0]:
+            self.best[penalizer] = (value, np.array(theta, dtype=float))
+        if self.evaluations >= self.limit:
+            raise _Budget("evaluations")
 
     def args(self, penalizer: float) -> tuple:
         """The arguments lifetimes passes to its negative log-likelihood."""
@@ -147,7 +179,10 @@ class _Problem:
         def fun(theta: np.ndarray) -> float:
             x = np.asarray(theta, dtype=float)
             value = float(nll(x if log_space else np.exp(x), *args)) * norm
-            return value if math.isfinite(value) else math.inf
+            value = value if math.isfinite(value) else math.inf
+            if self.kind == "paretonbd":
+                self._count(penalizer, x, value)
+            return value
 
         return fun
 
@@ -169,6 +204,21 @@ class _Problem:
                 return v, g
 
             return exact
+
+        if self.kind == "paretonbd":
+            args, lik, norm = self.args(penalizer), self.lik, self.norm
+
+            def pareto(theta: np.ndarray) -> tuple[float, np.ndarray]:
+                x = np.asarray(theta, dtype=float)
+                p = np.exp(x)
+                v, g = lik.value_and_grad(p, *args)
+                v, g = float(v) * norm, np.asarray(g, dtype=float) * p * norm  # d/d log p
+                if not (math.isfinite(v) and np.all(np.isfinite(g))):
+                    v, g = math.inf, np.zeros(len(x))
+                self._count(penalizer, x, v)
+                return v, g
+
+            return pareto
 
         def numeric(theta: np.ndarray) -> tuple[float, np.ndarray]:
             v = fun(theta)
@@ -334,6 +384,131 @@ class _Outcome:
     error: str = ""  # why lifetimes gave up (exception class name)
     grad: float = float("nan")  # largest gradient component per customer at the accepted point
     tol: float = float("nan")
+    evaluations: int = 0  # Pareto/NBD: evaluations of the likelihood
+    limit: str = ""  # route "budget": which limit ("evaluations" or "shape")
+
+
+def _hess_from_grad(vg, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Central differences of an exact gradient (symmetrised): ``2 k`` gradient evaluations."""
+    k = len(theta)
+    hess = np.empty((k, k))
+    for j in range(k):
+        e = np.zeros(k)
+        e[j] = h
+        hess[:, j] = (vg(theta + e)[1] - vg(theta - e)[1]) / (2 * h)
+    return (hess + hess.T) / 2
+
+
+def _pareto_start(problem: _Problem) -> np.ndarray:
+    """Log-parameters to start the Pareto/NBD fit from, after a BG/NBD fit on the same patterns.
+
+    The two models share the gamma-distributed purchase rates (r, alpha); the BG/NBD
+    mean dropout per purchase ``a / (a + b)`` times the mean rate ``r / alpha`` gives a
+    mean dropout rate ``s / beta``, taken with ``s = 1``.  lifetimes' start (1, 1, 1, 1)
+    when the BG/NBD fit gives nothing finite.
+    """
+    # autograd comes with lifetimes, scipy.optimize is slow to import: both on first fit
+    from autograd import value_and_grad
+    from scipy.optimize import minimize
+
+    f, r, t, w, _ = problem.args(0.0)
+    nll = bgnbd_nll_factory()
+    vg = value_and_grad(lambda th: nll(th, f, r, t, w, 0.0))
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g = vg(np.asarray(theta, dtype=float))
+        v, g = float(v), np.asarray(g, dtype=float)
+        return (v, g) if math.isfinite(v) and np.all(np.isfinite(g)) else (math.inf, np.zeros(4))
+
+    with np.errstate(all="ignore"):
+        res = minimize(fun, np.full(4, 0.1), jac=True, method="L-BFGS-B",
+                       bounds=[(-LOG_BOUND, LOG_BOUND)] * 4, options={"maxiter": 200})
+        rr, alpha, a, b = np.exp(res.x)
+        start = np.log([rr, alpha, 1.0, alpha * (a + b) / (rr * a)])
+    return start if np.all(np.isfinite(start)) and np.max(np.abs(start)) < LOG_BOUND - 1 else problem.x0
+
+
+def _gradient_fit(problem: _Problem, penalizer: float, x0: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    """L-BFGS-B on the log-parameters with the exact gradient, then Newton steps.
+
+    Returns the end point, its largest gradient component per customer and whether it
+    is an optimum: gradient at most ``GRAD_TOL / sqrt(customers)``, positive definite
+    Hessian, inside the search box.
+    """
+    # imported on first fit: scipy.optimize takes a second or two to import
+    from scipy.optimize import minimize
+
+    vg = problem.value_and_grad(penalizer)
+    tol = GRAD_TOL / math.sqrt(problem.n)
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * problem.k
+    bounds[2] = (-LOG_BOUND, math.log(PARETO_MAX_S))
+    x0 = np.minimum(x0, [b[1] for b in bounds])
+    with np.errstate(all="ignore"):
+        res = minimize(vg, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                       options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-3 * tol, "maxcor": 20})
+        theta = np.asarray(res.x, dtype=float)
+        v, g = vg(theta)
+        if theta[2] >= math.log(PARETO_MAX_S) - 1e-9 and g[2] < 0:
+            raise _Budget("shape")  # the likelihood still rises beyond the largest s: no optimum inside
+        hess = None
+        for _ in range(NEWTON_STEPS):
+            if np.max(np.abs(g)) <= 1e-3 * tol or not math.isfinite(v):
+                break
+            hess = _hess_from_grad(vg, theta)
+            try:
+                step = np.linalg.solve(hess, g)
+            except np.linalg.LinAlgError:
+                break
+            cand = theta - step
+            vc, gc = vg(cand)
+            if not (vc <= v + 1e-13 * abs(v) and np.max(np.abs(gc)) < np.max(np.abs(g))):
+                break
+            theta, v, g, hess = cand, vc, gc, None
+        grad = float(np.max(np.abs(g)))
+        if not (math.isfinite(v) and grad <= tol and np.max(np.abs(theta)) < LOG_BOUND - 1):
+            return theta, grad, False
+        if hess is None:
+            hess = _hess_from_grad(vg, theta)
+        return theta, grad, bool(np.all(np.linalg.eigvalsh(hess) > 0))
+
+
+def _fit_pareto(problem: _Problem, penalizer: float, retry_penalizer: float) -> _Outcome:
+    """The Pareto/NBD fit: :func:`_gradient_fit` from :func:`_pareto_start`, within a budget.
+
+    lifetimes runs Nelder-Mead on the parameters: hundreds of evaluations of the
+    likelihood, and on heavy buyers it never stops (the likelihood overflows to a
+    spurious ``-inf``).  Here the same likelihood, finite everywhere, is minimised with
+    its gradient from the BG/NBD start (route "gradient"); when that end point is no
+    optimum, the restarts of :func:`_search`; then the retry penalizer.  At most
+    :data:`PARETO_MAX_EVALUATIONS` evaluations in all: when they are spent, the best
+    point so far is used with route "budget".
+    """
+    problem.evaluations, problem.limit, problem.best = 0, PARETO_MAX_EVALUATIONS, {}
+    tol = GRAD_TOL / math.sqrt(problem.n)
+    pen = penalizer
+    try:
+        x0 = _pareto_start(problem)
+        for pen, penalised in ((penalizer, False), (retry_penalizer, True)):
+            theta, grad, ok = _gradient_fit(problem, pen, x0)
+            route = "penalizer" if penalised else "gradient"
+            if not ok:
+                found = _search(problem, pen, None)
+                if found is None:
+                    continue
+                end, grad = found
+                theta, route = end.theta, "penalizer" if penalised else end.route
+            problem.limit = math.inf
+            return _Outcome(problem.build(theta, pen), route, pen, "no optimum" if penalised else "",
+                            grad, tol, problem.evaluations)
+    except _Budget as stop:
+        spent = problem.evaluations
+        problem.limit = math.inf
+        if pen not in problem.best:
+            raise _NoOptimum("budget") from None
+        theta = problem.best[pen][1]
+        grad = float(np.max(np.abs(problem.value_and_grad(pen)(theta)[1])))
+        return _Outcome(problem.build(theta, pen), "budget", pen, "", grad, tol, spent, stop.args[0])
+    raise _NoOptimum("no optimum")
 
 
 def _fit_robust(problem: _Problem, penalizer: float, retry_penalizer: float) -> _Outcome:
@@ -343,8 +518,10 @@ def _fit_robust(problem: _Problem, penalizer: float, retry_penalizer: float) -> 
     (lifetimes gave up at a point that is the optimum), "restart:L-BFGS-B" /
     "restart:Nelder-Mead" (a restart found it), "penalizer" (no optimum without
     the penalty: lifetimes, or the same check and restarts, with ``retry_penalizer``).
-    Raises :class:`_NoOptimum` when even that fails.
+    Raises :class:`_NoOptimum` when even that fails.  Pareto/NBD: :func:`_fit_pareto`.
     """
+    if problem.kind == "paretonbd":
+        return _fit_pareto(problem, penalizer, retry_penalizer)
     failures = _failures()
     tol = GRAD_TOL / math.sqrt(problem.n)
     try:

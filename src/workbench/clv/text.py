@@ -72,6 +72,29 @@ i18n.register({
         "zh": "lifetimes 没有完成 {model} 模型的拟合({error});用 {method} 从固定起点重新优化后到达最优点"
               "(每位客户的梯度 {grad:.1e},容差 {tol:.1e};其他起点没有找到更好的点),不加惩罚项。",
     },
+    "note_pareto_restarted": {
+        "en": "The {model} fit from the BG/NBD starting values did not reach an optimum; a restart with "
+              "{method} from fixed starting values reached it (gradient {grad:.1e} per customer, "
+              "tolerance {tol:.1e}; no other start found a better point), without a penalty.",
+        "zh": "{model} 模型从 BG/NBD 起点出发的拟合没有到达最优点;用 {method} 从固定起点重新优化后到达最优点"
+              "(每位客户的梯度 {grad:.1e},容差 {tol:.1e};其他起点没有找到更好的点),不加惩罚项。",
+    },
+    "note_budget": {
+        "en": "The {model} fit stopped after {evals} evaluations of the likelihood (the limit) without "
+              "reaching an optimum: the gradient at the best point reached is {grad:.1e} per customer "
+              "(tolerance {tol:.1e}). Its parameters are used; treat this model's figures with caution.",
+        "zh": "{model} 模型的拟合在计算 {evals} 次似然函数(上限)后停止,没有到达最优点:所到最好点的每位客户梯度为"
+              " {grad:.1e}(容差 {tol:.1e})。采用该点的参数;该模型的结果请谨慎使用。",
+    },
+    "note_budget_shape": {
+        "en": "The {model} likelihood keeps rising as its dropout parameters s and beta grow together: "
+              "the customers' dropout rates look alike, and the model's limit is one common rate. The fit "
+              "stopped at s = {smax:g} (the largest it tries; gradient {grad:.1e} per customer, tolerance "
+              "{tol:.1e}), where the rates' spread is already small; treat this model's figures with caution.",
+        "zh": "{model} 模型的似然函数随流失参数 s 与 beta 同时增大而持续上升:客户的流失率彼此接近,模型的极限是"
+              "同一个流失率。拟合停在 s = {smax:g}(允许的最大值;每位客户梯度 {grad:.1e},容差 {tol:.1e}),"
+              "此时流失率的离散已经很小;该模型的结果请谨慎使用。",
+    },
     "note_spend_excluded": {
         "en": "{n} repeat customer(s) have no positive average spend (their repeat purchases net to 0 or "
               "less); the spend model was fitted on the other {m}, and their expected spend is shrunk "
