@@ -101,11 +101,7 @@ def safe_frame(frame: Any, what: str = "export") -> pl.DataFrame:
     text = _text_columns(df)
     if not text:
         return df
-    return df.with_columns(
-        pl.when(pl.col(c).cast(pl.String).str.contains(_FORMULA_PATTERN))
-        .then(pl.lit("'") + pl.col(c).cast(pl.String))
-        .otherwise(pl.col(c).cast(pl.String)).alias(c)
-        for c in text)
+    return df.with_columns(_neutralised(pl.col(c).cast(pl.String)).alias(c) for c in text)
 
 
 def _cell(value: Any) -> Any:
@@ -127,11 +123,12 @@ def _csv_bytes(df: pl.DataFrame, headers: Sequence[str]) -> bytes:
     writer.writerow([neutralise(h) for h in headers])
     fields = _csv_fields(df) if df.width > 1 else None
     if fields is not None:  # the same text as the row-by-row writer below, column-wise
-        if df.height:
-            lines = df.select(pl.concat_str(fields, separator=",").alias("_line"))
-            buffer.write(lines.write_csv(include_header=False, quote_style="never",
-                                         line_terminator="\r\n"))
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        out = _stdio.BytesIO()
+        out.write(("\ufeff" + buffer.getvalue()).encode("utf-8"))
+        if df.height:  # each field is quoted already: polars writes the bytes as they are
+            df.select(f.alias(f"_{i}") for i, f in enumerate(fields)).write_csv(
+                out, include_header=False, quote_style="never", line_terminator="\r\n")
+        return out.getvalue()
     for row in df.iter_rows():
         writer.writerow([_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -144,7 +141,7 @@ def _csv_fields(df: pl.DataFrame) -> list[pl.Expr] | None:
     for name, dtype in df.schema.items():
         c = pl.col(name)
         if dtype == pl.String:
-            text = c.map_batches(_neutralised, return_dtype=pl.String)
+            text = _neutralised(c)
         elif dtype == pl.Boolean:
             text = pl.when(c.is_null()).then(pl.lit(None, pl.String)).when(c).then(
                 pl.lit("True")).otherwise(pl.lit("False"))
@@ -170,11 +167,9 @@ def _csv_fields(df: pl.DataFrame) -> list[pl.Expr] | None:
     return out
 
 
-def _neutralised(s: pl.Series) -> pl.Series:
+def _neutralised(text: pl.Expr) -> pl.Expr:
     """:func:`neutralise` of a text column (a formula-like text gets its apostrophe)."""
-    return s.to_frame("v").select(
-        pl.when(pl.col("v").str.contains(_FORMULA_PATTERN)).then(pl.lit("'") + pl.col("v"))
-        .otherwise(pl.col("v"))).to_series()
+    return pl.when(text.str.contains(_FORMULA_PATTERN)).then(pl.lit("'") + text).otherwise(text)
 
 
 def _float_text(s: pl.Series) -> pl.Series:
