@@ -99,7 +99,9 @@ class CLVFit:
             (lifetimes converged), "lifetimes+check" (lifetimes gave up at a point that
             is the optimum), "restart:L-BFGS-B" / "restart:Nelder-Mead" (a restart from
             fixed starting values found the optimum), "penalizer" (no optimum without a
-            penalty; refitted with ``penalizer``).  Anything but "lifetimes" has a note.
+            penalty; refitted with ``penalizer``); Pareto/NBD: "gradient" (its own fit of
+            lifetimes' likelihood, see ``docs/clv.md``) or "budget" (stopped at the fit's limit
+            without an optimum).  Every route but "lifetimes" and "gradient" has a note.
         spend_route, spend_penalizer: the same for the Gamma-Gamma model ("" and 0
             without a spend model).
         T_max, frequency_max: largest age and frequency seen; frequency_q99 its 99th percentile
@@ -204,8 +206,9 @@ def fit(summary: Any, model: str = "bgnbd", *, spend: bool = True, period: str =
             ``route`` / ``spend_route`` record which way and a note says so.
         min_repeat_customers: fewer repeat customers than this is a ModelError.
         id_col, frequency_col, recency_col, T_col, monetary_value_col: column names.
-        tol, maxiter: optimizer settings passed to lifetimes (defaults: lifetimes' own
-            for BG/NBD and MBG/NBD; 1e-9 and 20000 for the Nelder-Mead of Pareto/NBD).
+        tol, maxiter: optimizer settings passed to lifetimes (defaults: lifetimes' own)
+            for BG/NBD and MBG/NBD; not used by Pareto/NBD, whose fit is not lifetimes'
+            Nelder-Mead (its limits: ``robust.PARETO_MAX_EVALUATIONS``, ``PARETO_MAX_S``).
 
     Returns:
         CLVFit with the fitted lifetimes models and the bookkeeping.
