@@ -290,14 +290,18 @@ def _num_grad(fun, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return g
 
 
-def _num_hess(fun, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian of ``fun`` at ``theta`` (symmetrised)."""
+def _num_hess(fun, theta: np.ndarray, h: float = 1e-4, grad=None) -> np.ndarray:
+    """Central-difference Hessian of ``fun`` at ``theta`` (symmetrised): differences of
+    ``grad`` (a gradient function: ``2 k`` evaluations) when given, else of :func:`_num_grad`."""
+    if grad is None:
+        def grad(t: np.ndarray) -> np.ndarray:
+            return _num_grad(fun, t, h)
     k = len(theta)
     hess = np.empty((k, k))
     for j in range(k):
         e = np.zeros(k)
         e[j] = h
-        hess[:, j] = (_num_grad(fun, theta + e, h) - _num_grad(fun, theta - e, h)) / (2 * h)
+        hess[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
     return (hess + hess.T) / 2
 
 
@@ -388,17 +392,6 @@ class _Outcome:
     limit: str = ""  # route "budget": which limit ("evaluations" or "shape")
 
 
-def _hess_from_grad(vg, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Central differences of an exact gradient (symmetrised): ``2 k`` gradient evaluations."""
-    k = len(theta)
-    hess = np.empty((k, k))
-    for j in range(k):
-        e = np.zeros(k)
-        e[j] = h
-        hess[:, j] = (vg(theta + e)[1] - vg(theta - e)[1]) / (2 * h)
-    return (hess + hess.T) / 2
-
-
 def _pareto_start(problem: _Problem) -> np.ndarray:
     """Log-parameters to start the Pareto/NBD fit from, after a BG/NBD fit on the same patterns.
 
@@ -454,7 +447,7 @@ def _gradient_fit(problem: _Problem, penalizer: float, x0: np.ndarray) -> tuple[
         for _ in range(NEWTON_STEPS):
             if np.max(np.abs(g)) <= 1e-3 * tol or not math.isfinite(v):
                 break
-            hess = _hess_from_grad(vg, theta)
+            hess = _num_hess(None, theta, grad=lambda t: vg(t)[1])
             try:
                 step = np.linalg.solve(hess, g)
             except np.linalg.LinAlgError:
@@ -468,7 +461,7 @@ def _gradient_fit(problem: _Problem, penalizer: float, x0: np.ndarray) -> tuple[
         if not (math.isfinite(v) and grad <= tol and np.max(np.abs(theta)) < LOG_BOUND - 1):
             return theta, grad, False
         if hess is None:
-            hess = _hess_from_grad(vg, theta)
+            hess = _num_hess(None, theta, grad=lambda t: vg(t)[1])
         return theta, grad, bool(np.all(np.linalg.eigvalsh(hess) > 0))
 
 
