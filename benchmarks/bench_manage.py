@@ -2,9 +2,9 @@
 
 Target: the step at 1,000,000 customers in well under a minute on two cores, its process
 under 3 GB.  What is timed is what notebook 06 computes before it writes its files: the
-clean tables and step 02-04's outputs read, the tiers at the previous period end (read
-from that period's ``segments.parquet`` when its report ran, else rebuilt with
-``segment.build_segments``), then ``manage.analyse``.
+tiers at the previous period end (read from that period's ``segments.parquet`` when its
+report ran, else rebuilt with ``segment.segments_at``), then the clean tables and step
+02-04's outputs read (of ``segments.parquet`` the book's columns), then ``manage.analyse``.
 
 Each source tree runs in a fresh process (``--src`` puts a tree's ``src`` first on the
 import path, e.g. a checkout of an earlier commit made with ``git archive``): the table
@@ -38,21 +38,25 @@ def measure(project: str) -> dict:
     freq = "month"
     start, cpu = time.perf_counter(), time.process_time()
     settings = manage.ManagementSettings.from_mapping(ctx.cfg.section("management"))
-    tables = {name: ctx.load(name) for name in manage.TABLES}
-    segments = io.read_parquet(ctx.result_path("segments"), "02_segmentation")
-    optional = {name: io.read_parquet(ctx.result_path(name)) if ctx.result_path(name).is_file()
-                else None for name in ("clv", "churn_scores", "warning_list")}
+    # as notebook 06: the previous period's tiers first, then the period's tables
     previous_end = periods.period_bounds(ctx.as_of, freq, -1)[1]
     previous_dir = ctx.processed_dir / previous_end.isoformat()
     if (previous_dir / "segments.parquet").is_file():
-        before = io.read_parquet(previous_dir / "segments.parquet", "02_segmentation")
+        before = io.read_parquet(previous_dir / "segments.parquet",
+                                 "02_segmentation").select("customer_id", "tier")
     else:
-        before = segment.build_segments(
-            ctx.load("orders", previous_end), ctx.load("customers", previous_end),
-            as_of=previous_end, cluster=False,
-            settings=segment.SegmentSettings.from_mapping(ctx.cfg.section("segmentation")),
-            transaction_settings=ctx.transaction_settings).table
-    before = before.select("customer_id", "tier")
+        earlier = segment.segments_at(
+            lambda t: ctx.load(t, previous_end), previous_end,
+            segment.SegmentSettings.from_mapping(ctx.cfg.section("segmentation")),
+            ctx.transaction_settings)
+        before = earlier.table.select("customer_id", "tier") if earlier is not None else None
+        del earlier
+    tables = {name: ctx.load(name) for name in manage.TABLES}
+    columns = getattr(manage, "BOOK_SEGMENT_COLUMNS", None)  # an earlier tree reads them all
+    segments = (io.read_parquet(ctx.result_path("segments"), "02_segmentation", columns=columns)
+                if columns else io.read_parquet(ctx.result_path("segments"), "02_segmentation"))
+    optional = {name: io.read_parquet(ctx.result_path(name)) if ctx.result_path(name).is_file()
+                else None for name in ("clv", "churn_scores", "warning_list")}
     a = manage.analyse(
         tables, segments, ctx.as_of, settings,
         service_settings=service.ServiceSettings.from_mapping(ctx.cfg.section("service")),

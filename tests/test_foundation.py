@@ -148,6 +148,12 @@ def test_atomic_writes_and_step_results(tmp_path):
     assert io.load_step_results(tmp_path, "nothing") == {}
     with pytest.raises(DataError, match="written by notebook 02"):
         io.read_parquet(tmp_path / "segments.parquet", what="notebook 02")
+    wide = pl.DataFrame({"customer_id": ["C1"], "tier": ["A"], "score": [0.5]})
+    io.atomic_write_parquet(wide, tmp_path / "segments.parquet")
+    assert io.read_parquet(tmp_path / "segments.parquet", columns=["tier", "customer_id"]).equals(
+        wide.select("tier", "customer_id"))
+    with pytest.raises(DataError, match="lacks column.s. abc_class.* written by notebook 02"):
+        io.read_parquet(tmp_path / "segments.parquet", "notebook 02", columns=["tier", "abc_class"])
     # An unwritable value leaves no half file behind.
     with pytest.raises(TypeError):
         io.atomic_write_json({"x": object()}, tmp_path / "bad.json")

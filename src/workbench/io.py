@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -246,10 +246,20 @@ def load_step_results(results_dir: str | os.PathLike[str], step: str) -> dict[st
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def read_parquet(path: str | os.PathLike[str], what: str | None = None) -> pl.DataFrame:
-    """Read a Parquet file produced by an earlier step, with a message that says which step makes it."""
+def read_parquet(path: str | os.PathLike[str], what: str | None = None,
+                 columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Read a Parquet file produced by an earlier step, with a message that says which step makes it.
+
+    ``columns``: read only these (a step that needs a few columns of a wide per-customer
+    table holds only them); a column the file lacks is a DataError naming it.
+    """
     path = Path(path)
+    hint = f" It is written by {what}; run that first." if what else ""
     if not path.is_file():
-        hint = f" It is written by {what}; run that first." if what else ""
         raise DataError(f"{path} does not exist.{hint}")
-    return pl.read_parquet(path)
+    if columns is None:
+        return pl.read_parquet(path)
+    lacking = [c for c in columns if c not in pl.read_parquet_schema(path)]
+    if lacking:
+        raise DataError(f"{path} lacks column(s) {', '.join(lacking)}.{hint}")
+    return pl.read_parquet(path, columns=list(columns))

@@ -24,7 +24,14 @@ from __future__ import annotations
 
 from .alerts import check_alerts
 from .analysis import TABLES, ManagementAnalysis, analyse, category_shares, rollup
-from .book import NO_TIER, SHARED_POOL, UNASSIGNED, book_of_business, owners_table
+from .book import (
+    BOOK_SEGMENT_COLUMNS,
+    NO_TIER,
+    SHARED_POOL,
+    UNASSIGNED,
+    book_of_business,
+    owners_table,
+)
 from .care import ACTION_KINDS, BIRTHDAY_COLUMNS, care_plan
 from .crm import CRM_COLUMNS, PRESETS, customer_360, preset_frame
 from .forecast import (
@@ -50,7 +57,7 @@ from .text import ROOM
 
 __all__ = [
     "ACTION_KINDS", "BIRTHDAY_COLUMNS", "CRM_COLUMNS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY",
-    "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SHARED_POOL",
+    "BOOK_SEGMENT_COLUMNS", "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SHARED_POOL",
     "TABLES", "UNASSIGNED", "Backtest", "ManagementAnalysis",
     "ManagementSettings", "alerts_box", "analyse", "backtest", "bias", "book_of_business",
     "care_plan", "category_shares", "check_alerts", "claim_list", "csv_only_note", "customer_360",

@@ -17,10 +17,14 @@ import polars as pl
 from ..frames import as_polars
 from ..service import NO_TIER, SHARED_POOL, attach_tiers
 
-__all__ = ["NO_TIER", "SHARED_POOL", "UNASSIGNED", "book_of_business", "owners_table"]
+__all__ = ["BOOK_SEGMENT_COLUMNS", "NO_TIER", "SHARED_POOL", "UNASSIGNED", "book_of_business",
+           "owners_table"]
 
 UNASSIGNED = "unassigned"
 """Team and region of a rep missing from ``management.owners``."""
+
+#: The columns of ``segments.parquet`` the book reads (a reader may load only these).
+BOOK_SEGMENT_COLUMNS = ("customer_id", "tier", "rfm_segment", "lifecycle_stage", "abc_class")
 
 
 def owners_table(owners: Mapping[str, Mapping[str, str]] | Any) -> pl.DataFrame:
@@ -47,12 +51,12 @@ def book_of_business(customers: Any, segments: Any,
     """
     seg = as_polars(segments, "segments", ["customer_id", "tier"])
     people = attach_tiers(customers, seg)
-    extra = [c for c in ("rfm_segment", "lifecycle_stage", "abc_class") if c in seg.columns]
+    extra = [c for c in BOOK_SEGMENT_COLUMNS[2:] if c in seg.columns]
     if extra:
         people = people.drop(extra, strict=False).join(
             seg.select("customer_id", *[pl.col(c).cast(pl.String) for c in extra]),
             on="customer_id", how="left")
-    for c in ("rfm_segment", "lifecycle_stage", "abc_class"):
+    for c in BOOK_SEGMENT_COLUMNS[2:]:
         if c not in people.columns:
             people = people.with_columns(pl.lit(None, pl.String).alias(c))
     own = owners_table(owners or {})
