@@ -184,10 +184,12 @@ def explain(features: FeatureSet, importance: pd.DataFrame, median_gap_days: flo
         rows = np.flatnonzero(kept[:, j])
         values = rule.values(cols, pstats) if rows.size else {}
         for lang in ("en", "zh"):
-            column = np.full(n, None, dtype=object)
+            # a column of nulls with the sentences set at their rows (no row-long Python list)
+            column = pl.repeat(None, n, dtype=pl.String, eager=True).alias(f"_{lang}{j}")
             if rows.size:
-                column[rows] = _sentences(rule, values, rows, lang)
-            texts[lang].append(pl.Series(f"_{lang}{j}", column.tolist(), dtype=pl.String))
+                column = column.scatter(rows, pl.Series(_sentences(rule, values, rows, lang),
+                                                        dtype=pl.String))
+            texts[lang].append(column)
         codes.append(pl.when(pl.Series(kept[:, j])).then(pl.lit(rule.code)))
     for lang in ("en", "zh"):
         sep, none = i18n.t("reason_sep", lang, room=ROOM), i18n.t("reason_none", lang, room=ROOM)
