@@ -9,9 +9,16 @@ earlier commit), so a change is measured before and after on the same data:
     python benchmarks/bench_engine_clean.py --dataset /tmp/orders-5m --customers 500000 \\
         --orders 5000000 --engine duckdb [--tree /tmp/before]
 
+``--report`` runs the whole ``workbench report`` instead (its clean step included), the
+project's report as a user runs it through the engine path:
+
+    python benchmarks/bench_engine_clean.py --dataset /tmp/orders-10m --customers 1000000 \\
+        --orders 10000000 --report
+
 It prints the wall and CPU seconds, the driver's peak (``VmHWM``: DuckDB and polars run in
-it) and the whole tree's, and the ledger's orders entry; the clean tables are left in
-``--work``.
+it; with ``--report`` the largest process, the report's own or a notebook kernel) and the
+whole tree's, the ledger's orders entry and, with ``--report``, each step's seconds and
+status; the clean tables are left in ``--work``.
 """
 
 from __future__ import annotations
@@ -90,12 +97,14 @@ def main() -> int:
     ap.add_argument("--tree", default=str(ROOT), help="the source tree to run (default: this one)")
     ap.add_argument("--work", default=None, help="the project folder (default: beside the dataset)")
     ap.add_argument("--limit-gb", type=float, default=16.0, help="stop the run above this")
+    ap.add_argument("--report", action="store_true", help="run workbench report, not clean")
     args = ap.parse_args()
     if not (Path(args.dataset) / "_dataset.json").exists():
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_orders.py"),
                         "--customers", str(args.customers), "--orders", str(args.orders),
                         "--out", args.dataset], check=True)
-    args.work = args.work or f"{args.dataset.rstrip('/')}-clean-{args.engine}"
+    what = "report" if args.report else "clean"
+    args.work = args.work or f"{args.dataset.rstrip('/')}-{what}-{args.engine}"
     path = _project(args)
     env = {**os.environ, "PYTHONPATH": str(Path(args.tree) / "src")}
     env.pop("WORKBENCH_ENGINE", None)
@@ -103,8 +112,11 @@ def main() -> int:
     watcher = threading.Thread(target=_watch, args=(int(args.limit_gb * GB), stop, hit),
                                daemon=True)
     watcher.start()
-    run = run_tree([sys.executable, "-m", "workbench", "clean", "--config", str(path)],
-                   Path(args.work) / "clean.log", cwd=Path(args.work), env=env)
+    cmd = [sys.executable, "-m", "workbench", what, "--config", str(path)]
+    if args.report:
+        cmd += ["--out", str(Path(args.work) / "reports")]
+    log = Path(args.work) / f"{what}.log"
+    run = run_tree(cmd, log, cwd=Path(args.work), env=env)
     stop.set()
     print(f"tree {args.tree} engine {args.engine}: exit {run.returncode}"
           + (f" (stopped above {args.limit_gb} GB: {hit[0] / GB:.2f} GB)" if hit else ""))
@@ -117,7 +129,11 @@ def main() -> int:
         print(json.dumps({k: entry[k] for k in ("rows_in", "rows_kept", "rows_quarantined",
                                                  "amount_in", "amount_kept", "outliers")}))
     else:
-        print((Path(args.work) / "clean.log").read_text()[-2000:])
+        print(log.read_text()[-2000:])
+    for manifest in sorted((Path(args.work) / "reports").glob("*/manifest.json")):
+        steps = json.loads(manifest.read_text(encoding="utf-8"))["steps"]
+        print("steps: " + ", ".join(f"{st['name']} {float(st.get('seconds') or 0):.1f} s "
+                                    f"{st.get('status', '')}" for st in steps))
     return run.returncode
 
 
