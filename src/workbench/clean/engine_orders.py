@@ -184,13 +184,19 @@ def problems(orders: nw.LazyFrame[Any], examples: int = EXAMPLES) -> list[schema
 
 
 def collect(frame: nw.LazyFrame[Any]) -> pl.DataFrame:
-    """A small result of the engine on the driver (polars)."""
+    """A small result of the engine on the driver (polars): every result of this module
+    reaches the driver here, so what comes over can be counted (the tests do)."""
     return to_polars(frame)
 
 
 def collect_one(frame: nw.LazyFrame[Any]) -> dict[str, Any]:
     """The one row of an aggregate query."""
     return collect(frame).row(0, named=True)
+
+
+def _kept(orders: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The orders that are not cancelled (:func:`workbench.transactions.is_cancelled`)."""
+    return orders.filter(~_x(transactions.is_cancelled(ns=nw)))
 
 
 def _check(orders: nw.LazyFrame[Any], label: str) -> None:
@@ -246,8 +252,7 @@ def read(spec: SourceSpec, settings: EngineSettings) -> EngineOrders:
             totals = _totals(orders)
             cancelled = collect(orders.filter(_x(transactions.is_cancelled(ns=nw)))
                                 .sort("order_id"))
-            per_customer = collect(orders.filter(~_x(transactions.is_cancelled(ns=nw)))
-                                   .group_by("customer_id")
+            per_customer = collect(_kept(orders).group_by("customer_id")
                                    .agg(nw.len().cast(nw.Int64).alias("orders")))
     except BaseException:
         stack.close()
@@ -279,12 +284,11 @@ def customers(eo: EngineOrders) -> RawTable:
     to the same function, so the archive is the one a file of these orders would give.
     """
     have = eo.columns
-    kept = ~_x(transactions.is_cancelled(ns=nw))
     cols = [c for c in ("order_id", "customer_id", "order_date", "amount", "status", "channel")
             if c in have]
     with reading_orders(eo.engine, eo.source):
-        usable = (eo.frame.with_columns(nw.col("order_id").rank("ordinal").cast(nw.Int64)
-                                        .alias("__rank")).filter(kept))
+        usable = _kept(eo.frame.with_columns(nw.col("order_id").rank("ordinal").cast(nw.Int64)
+                                             .alias("__rank")))
         first = usable.group_by("customer_id").agg(nw.col("order_date").min().alias("__first"))
         rows = collect(usable.join(first, on="customer_id", how="inner")
                        .filter(nw.col("order_date") == nw.col("__first")).select(*cols, "__rank"))
@@ -336,8 +340,7 @@ class EngineTable:
         """The clean orders as a lazy frame of the engine."""
         eo = self._eo
         spec = schema.get("orders")
-        kept = eo.frame.filter(~_x(transactions.is_cancelled(ns=nw)))
-        kept = repoint(eo.engine, kept, self._ids)
+        kept = repoint(eo.engine, _kept(eo.frame), self._ids)
         have = kept.collect_schema().names()
         out = kept.with_columns(_x(transactions.signed_amount(ns=nw)).alias("amount"))
         return out.select(*[nw.col(c.name) if c.name in have else
@@ -416,8 +419,7 @@ def _merge(result: CleanResult, eo: EngineOrders, derived: bool) -> CleanResult:
     if unknown.height:
         strangers = unknown.select("customer_id").unique()
         with reading_orders(eo.engine, eo.source):
-            kept = repoint(eo.engine, eo.frame.filter(~_x(transactions.is_cancelled(ns=nw))),
-                           ids)
+            kept = repoint(eo.engine, _kept(eo.frame), ids)
             example = collect(kept.join(eo.engine.to_engine(strangers), on="customer_id",
                                         how="semi").sort("order_id").head(1))
         raise _fail(eo.label, f"{int(unknown.get_column('orders').sum()):,} order(s) belong to "

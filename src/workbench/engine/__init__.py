@@ -22,13 +22,12 @@ from .settings import ENGINE_VAR, ENGINES, EngineSettings, chosen
 from .sources import (
     CanonicalOrders,
     canonical_orders,
-    collect_orders,
     read_orders,
     read_source,
     repoint,
 )
 
 __all__ = ["ENGINES", "ENGINE_VAR", "CanonicalOrders", "Engine", "EngineError", "EngineSettings",
-           "calibration_holdout", "canonical_orders", "chosen", "cohort_table", "collect_orders", "lazy",
+           "calibration_holdout", "canonical_orders", "chosen", "cohort_table", "lazy",
            "monthly_kpis", "net_revenue", "open_engine", "outlier_cap", "purchases",
            "read_orders", "read_source", "repoint", "rfm_summary", "to_polars", "transactions"]

@@ -16,8 +16,8 @@ which the engine then reads.
 
 ``sources.orders.engine`` in ``workbench.yaml`` names such a source for the report
 (:func:`workbench.sources.check_engine_source` checks the entry, :func:`canonical_orders` reads it as the
-canonical order columns, :func:`collect_orders` brings it to the driver with the
-engine's errors explained, :func:`repoint` applies the customer merges on the engine).
+canonical order columns, queries on it inside :func:`reading_orders` have the engine's
+errors explained, :func:`repoint` applies the customer merges on the engine).
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ from ..errors import DataError, UsageError, WorkbenchError
 from ..sources import ENGINE_SOURCE_KEY as CONFIG_KEY
 from ..sources import ENGINE_SOURCE_KEYS, TEXT_SUFFIXES, check_engine_source
 from ..sources import describe_engine_source as describe
-from .session import Engine, to_polars
+from .session import Engine
 
 __all__ = ["CONFIG_KEY", "TEXT_SUFFIXES", "CanonicalOrders", "canonical_orders", "check_engine_source",
-           "collect_orders", "describe", "read_orders", "read_source", "reading_orders",
-           "repoint"]
+           "describe", "read_orders", "read_source", "reading_orders", "repoint"]
 
 _KEYS = ENGINE_SOURCE_KEYS
 
@@ -239,14 +238,6 @@ def reading_orders(engine: Engine, source: Mapping[str, Any],
                              "Spark runs in ANSI mode, where a cast that cannot succeed raises: "
                              "use try_cast in the query and leave out the rows it leaves empty."
                              ) from None
-
-
-def collect_orders(engine: Engine, orders: nw.LazyFrame[Any], source: Mapping[str, Any],
-                   key: str = CONFIG_KEY) -> pl.DataFrame:
-    """``orders`` (from :func:`canonical_orders`) on the driver as polars; an engine error
-    while the rows are read (a failed cast in Spark's ANSI mode, a file gone) names ``key``."""
-    with reading_orders(engine, source, key):
-        return to_polars(orders)
 
 
 def repoint(engine: Engine, orders: nw.LazyFrame[Any], id_map: pl.DataFrame) -> nw.LazyFrame[Any]:
