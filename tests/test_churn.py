@@ -370,6 +370,16 @@ def demo_analysis(demo_tables):
     return churn.analyse(demo_tables, DEMO_END, churn.ChurnSettings(importance_repeats=2), seed=7)
 
 
+def test_the_order_columns_churn_declares_are_all_it_reads(demo_tables, demo_analysis):
+    orders = demo_tables["orders"]
+    narrow = orders.select(c for c in orders.columns if c in churn.READS["orders"])
+    assert narrow.width < orders.width
+    a = churn.analyse({**demo_tables, "orders": narrow}, DEMO_END,
+                      churn.ChurnSettings(importance_repeats=2), seed=7)
+    assert a.scores.equals(demo_analysis.scores)
+    assert a.evaluation.equals(demo_analysis.evaluation)
+
+
 def test_model_beats_both_baselines_out_of_time(demo_analysis):
     a = demo_analysis
     assert a.window.fitted and a.window.days == 180

@@ -116,6 +116,13 @@ def test_resolve_reads_processed_orders_as_of(tmp_path, monkeypatch):
     assert ctx.lang == "zh" and ctx.show_pii is True
     assert ctx.load("orders")["order_id"].to_list() == ["o1", "o2"]
     assert ctx.load("orders", date(2026, 9, 30))["order_id"].to_list() == ["o1"]
+    # Only the asked columns the table has, in the file's order; the date column bounds the
+    # rows even when it is not asked for.
+    narrow = ctx.load("orders", columns=["amount", "customer_id", "status"])
+    assert narrow.columns == ["customer_id", "amount"] and narrow["amount"].to_list() == [10.0, 20.0]
+    load = ctx.loader({"orders": ["order_id", "order_date"]}, as_of=date(2026, 9, 30))
+    assert load("orders").rows() == [("o1", date(2026, 9, 3))]
+    assert ctx.loader()("orders").columns == ["order_id", "customer_id", "order_date", "amount"]
     ctx2 = context.resolve(str(p), as_of="2026-09-30", results_dir=tmp_path / "r", lang="en",
                            show_pii=False)
     assert (ctx2.as_of, ctx2.lang, ctx2.show_pii) == (date(2026, 9, 30), "en", False)

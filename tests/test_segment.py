@@ -393,6 +393,12 @@ def test_build_segments_on_the_small_demo(small_processed):
     # order is a purchase, its amount capped); the flagged purchases are reported
     log = transactions.transactions(orders, ctx.as_of, ctx.transaction_settings).collect()
     assert t.get_column("monetary").sum() == pytest.approx(log.get_column("value").sum())
+    # the order columns the segmentation declares it reads are all it reads: the same table
+    narrow = ctx.loader(sg.READS)("orders")
+    assert narrow.width < orders.width
+    again = sg.build_segments(narrow, customers, as_of=ctx.as_of, surveys=ctx.load("surveys"),
+                              settings=sg.SegmentSettings(k_max=4))
+    assert again.table.equals(t)
     flagged = transactions.purchases(log).filter(pl.col("is_outlier")).collect()
     assert r["outliers"]["orders"] == flagged.height == t.get_column("outlier_orders").sum()
     assert r["outliers"]["amount"] == pytest.approx(flagged.get_column("amount").sum())

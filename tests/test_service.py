@@ -505,6 +505,13 @@ def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
     sc = service.scorecard(orders, cust, complaints, surveys, tiers, ctx.as_of)
     shares = sc.filter(pl.col("kpi").str.starts_with("revenue_share_")).get_column("current")
     assert shares.sum() == pytest.approx(1.0)
+    # the order columns the service step declares it reads are all it reads
+    whole = {t: ctx.load(t) for t in service.TABLES}
+    narrow = {t: ctx.loader(service.READS)(t) for t in service.TABLES}
+    assert narrow["orders"].width < whole["orders"].width
+    a, b = (service.analyse(t, tiers, ctx.as_of) for t in (whole, narrow))
+    assert service.key_results(a) == service.key_results(b)
+    assert a.scorecard.equals(b.scorecard)
 
 
 def test_localize_prints_dates_plainly_and_missing_values_empty():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,10 +48,25 @@ def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.E
     return engine.chosen(cfg.section("engine"), name)
 
 
-def load_processed(processed_dir: Path, table: str, as_of: date | None = None) -> pl.DataFrame:
-    """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before ``as_of``."""
+def load_processed(processed_dir: Path, table: str, as_of: date | None = None,
+                   columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before
+    ``as_of``.
+
+    ``columns``: read only those of these columns the file has (a canonical table's optional
+    columns may be absent; a step checks the ones it requires), in the file's order; the
+    table's date column is read for the as-of bound and kept only when asked for.
+    """
     path = _clean_table(processed_dir, table)
-    return transactions.as_of_filter(pl.scan_parquet(path), table, as_of).collect()
+    lf = pl.scan_parquet(path)
+    if columns is None:
+        return transactions.as_of_filter(lf, table, as_of).collect()
+    wanted = set(columns)
+    keep = [c for c in lf.collect_schema().names() if c in wanted]
+    date_col = DATE_COLUMNS.get(table)
+    if as_of is None or date_col is None or date_col in keep:
+        return transactions.as_of_filter(lf.select(keep), table, as_of).collect()
+    return transactions.as_of_filter(lf, table, as_of).select(keep).collect()
 
 
 def _clean_table(processed_dir: Path, table: str) -> Path:
@@ -105,7 +121,8 @@ class Context:
         day = as_of or self.as_of
         settings = self.engine_settings
         if settings.name == "polars" and self._engine_source is None:
-            return transactions.transactions(self.load("orders", day), day,
+            orders = self.load("orders", day, transactions.ORDER_COLUMNS)
+            return transactions.transactions(orders, day,
                                              self.transaction_settings)
         with engine.open_engine(settings) as eng:
             out = engine.to_polars(self._engine_log(eng, day))
@@ -174,15 +191,28 @@ class Context:
                 f"there to include it.")
         return _clean_table(self.processed_dir, table)
 
-    def load(self, table: str, as_of: date | None = None) -> pl.DataFrame:
-        """A clean canonical table, restricted to what was known at the as-of date.
+    def load(self, table: str, as_of: date | None = None,
+             columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """A clean canonical table, restricted to what was known at the as-of date;
+        ``columns``: only those of them the table has (:func:`load_processed`).
 
         Raises:
             DataError: the clean table does not exist; the message says whether the
                 configuration has no source for it or the cleaning has not run.
         """
         self._table_path(table)
-        return load_processed(self.processed_dir, table, as_of or self.as_of)
+        return load_processed(self.processed_dir, table, as_of or self.as_of, columns)
+
+    def loader(self, reads: Mapping[str, Sequence[str]] | None = None,
+               as_of: date | None = None) -> Callable[[str], pl.DataFrame]:
+        """:meth:`load` as a function of the table's name, for a room that reads several
+        tables: ``reads`` maps a table to the columns the room reads of it (a room's
+        ``READS``; a table it does not name is read whole), ``as_of`` the day (default the
+        context's).  At millions of orders, reading only the order columns a room uses
+        keeps the other columns (order ids, categories, channels, quantities) out of its
+        memory."""
+        reads = dict(reads or {})
+        return lambda table: self.load(table, as_of, reads.get(table))
 
     def load_optional(self, table: str, as_of: date | None = None) -> pl.DataFrame | None:
         """Like :meth:`load`, but None when the table has no clean file (no source is

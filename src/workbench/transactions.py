@@ -62,6 +62,7 @@ from .settings import Settings
 __all__ = [
     "DATE_COLUMNS",
     "KINDS",
+    "ORDER_COLUMNS",
     "TransactionSettings",
     "as_of_filter",
     "customer_activity",
@@ -93,6 +94,11 @@ DATE_COLUMNS = {
     "complaints": "opened_at",
     "surveys": "survey_date",
 }
+
+#: The canonical order columns :func:`transactions` reads (``order_id`` is carried along
+#: when present): a room that builds the log from the orders and nothing else reads these
+#: columns of ``orders.parquet`` only (:meth:`workbench.context.Context.loader`).
+ORDER_COLUMNS = ("order_id", "customer_id", "order_date", "amount", "status", "is_outlier")
 
 #: The kinds of transaction in :func:`transactions` (cancelled orders are dropped).
 KINDS = ("purchase", "return", "other")

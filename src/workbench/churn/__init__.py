@@ -27,7 +27,16 @@ from __future__ import annotations
 from .alive import default_segmenter, p_alive_at, segments_from_log
 from .analysis import ChurnAnalysis, analyse
 from .codes import CodedLog, CustomerCodes
-from .data import OrderColumns, available_tables, open_at, order_log, purchases, split, truncate
+from .data import (
+    READS,
+    OrderColumns,
+    available_tables,
+    open_at,
+    order_log,
+    purchases,
+    split,
+    truncate,
+)
 from .evaluation import (
     evaluate_scores,
     gains_curve,
@@ -60,6 +69,7 @@ from .warning import WARNING_COLUMNS, revenue_at_risk_by, warning_list
 from .window import ChurnWindow, fit_window, labels, population, window_from_log
 
 __all__ = [
+    "READS",
     "CATEGORICAL",
     "FEATURE_GROUPS",
     "FEATURE_LABELS",

@@ -18,8 +18,16 @@ import polars as pl
 from .. import transactions as tx
 from ..errors import DataError
 from ..frames import as_polars
+from ..segment.metrics import READS as SEGMENT_READS
 
-__all__ = ["OrderColumns", "available_tables", "order_log", "purchases", "split", "truncate"]
+__all__ = ["READS", "OrderColumns", "available_tables", "order_log", "purchases", "split",
+           "truncate"]
+
+#: The columns of the clean tables churn reads, by table (a table not named is read
+#: whole): of the orders, the segmentation's (the features' log is the segmentation's, so
+#: the tiers at each cut-off read it too).  For ``Context.loader``; a custom segmenter that
+#: reads other order columns needs the orders whole.
+READS: dict[str, tuple[str, ...]] = {"orders": SEGMENT_READS["orders"]}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ complaint SLA and NPS the service room's.  Nothing here reads or writes files.
 from __future__ import annotations
 
 from .alerts import check_alerts
-from .analysis import TABLES, ManagementAnalysis, analyse, category_shares, rollup
+from .analysis import READS, TABLES, ManagementAnalysis, analyse, category_shares, rollup
 from .book import (
     BOOK_SEGMENT_COLUMNS,
     NO_TIER,
@@ -58,7 +58,7 @@ from .text import ROOM
 __all__ = [
     "ACTION_KINDS", "BIRTHDAY_COLUMNS", "CRM_COLUMNS", "DEFAULT_ALERTS", "DEFAULT_CARE_POLICY",
     "BOOK_SEGMENT_COLUMNS", "GROUPS", "METHODS", "NO_TIER", "PRESETS", "ROOM", "SHARED_POOL",
-    "TABLES", "UNASSIGNED", "Backtest", "ManagementAnalysis",
+    "READS", "TABLES", "UNASSIGNED", "Backtest", "ManagementAnalysis",
     "ManagementSettings", "alerts_box", "analyse", "backtest", "bias", "book_of_business",
     "care_plan", "category_shares", "check_alerts", "claim_list", "csv_only_note", "customer_360",
     "expected_by_mix", "first_purchases", "forecast_customers", "headers", "key_results",

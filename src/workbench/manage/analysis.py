@@ -25,9 +25,14 @@ from .performance import owner_scorecard
 from .pool import claim_list, reclaim_candidates
 from .settings import ManagementSettings
 
-__all__ = ["TABLES", "ManagementAnalysis", "analyse", "rollup"]
+__all__ = ["READS", "TABLES", "ManagementAnalysis", "analyse", "rollup"]
 
+#: The canonical tables :func:`analyse` reads.
 TABLES = ("customers", "orders", "visits", "complaints", "surveys")
+#: The columns of them it reads, by table (a table not named is read whole): of the orders,
+#: the transaction model's and the product category (:func:`category_shares`).  For
+#: ``Context.loader``.
+READS: dict[str, tuple[str, ...]] = {"orders": (*tx.ORDER_COLUMNS, "product_category")}
 
 
 @dataclass

@@ -30,7 +30,7 @@ from .abc import abc_and_pareto, abc_classify, pareto_curve, pareto_cut_points
 from .clusters import RFMClusterer, cluster_profiles
 from .labels import LIFECYCLE_STAGES, ROOM, SEGMENT_ORDER
 from .lifecycle import lifecycle_stage
-from .metrics import customer_metrics, latest_nps, metrics_from_log, transaction_log
+from .metrics import READS, customer_metrics, latest_nps, metrics_from_log, transaction_log
 from .migration import Migration, migration_as_of, tier_migration
 from .pipeline import (
     SEGMENT_COLUMNS,
@@ -56,6 +56,7 @@ from .settings import DEFAULT_TIER_CUTS, DEFAULT_TIER_WEIGHTS, LOWER_IS_BETTER, 
 from .tiers import TierScorer, percentile_scores, tier_sensitivity
 
 __all__ = [
+    "READS",
     "DEFAULT_RULES",
     "DEFAULT_TIER_CUTS",
     "DEFAULT_TIER_WEIGHTS",

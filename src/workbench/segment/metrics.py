@@ -21,7 +21,14 @@ from ..errors import DataError, UsageError
 from ..frames import as_polars
 from ..periods import parse_date
 
-__all__ = ["customer_metrics", "latest_nps", "metrics_from_log", "transaction_log"]
+__all__ = ["READS", "customer_metrics", "latest_nps", "metrics_from_log", "transaction_log"]
+
+#: The columns of the clean tables the segmentation reads, by table (a table not named is
+#: read whole): of the orders, what :func:`transaction_log` reads (the transaction model's
+#: columns without the order id, plus the margin).  For ``Context.loader``.
+READS: dict[str, tuple[str, ...]] = {
+    "orders": (*(c for c in tx.ORDER_COLUMNS if c != "order_id"), "gross_margin"),
+}
 
 #: Columns of :func:`customer_metrics`, in order (``gross_margin`` follows when known).
 METRIC_COLUMNS = ("n_orders", "purchase_days", "frequency", "monetary", "returns",

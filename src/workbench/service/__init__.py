@@ -26,7 +26,7 @@ is ``start < day <= end``).  Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from .analysis import TABLES, ServiceAnalysis, analyse
+from .analysis import READS, TABLES, ServiceAnalysis, analyse
 from .cohorts import churned_last_active, cohort_table, new_vs_returning, retention_matrix
 from .common import NO_TIER, SHARED_POOL, attach_tiers, in_period, transaction_log, within
 from .complaints import (
@@ -60,6 +60,7 @@ __all__ = [
     "NO_TIER",
     "ROOM",
     "SHARED_POOL",
+    "READS",
     "TABLES",
     "Kpi",
     "ServiceAnalysis",

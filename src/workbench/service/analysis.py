@@ -30,10 +30,15 @@ from .scorecard import scorecard
 from .settings import ServiceSettings
 from .visits import overdue_visits, visit_cadence, visit_differentiation
 
-__all__ = ["TABLES", "ServiceAnalysis", "analyse"]
+__all__ = ["READS", "TABLES", "ServiceAnalysis", "analyse"]
 
 #: The canonical tables :func:`analyse` reads.
 TABLES = ("customers", "orders", "complaints", "visits", "surveys")
+#: The columns of them it reads, by table (a table not named is read whole): of the orders,
+#: the transaction model's, without the order id.  For ``Context.loader``.
+READS: dict[str, tuple[str, ...]] = {
+    "orders": tuple(c for c in transactions.ORDER_COLUMNS if c != "order_id"),
+}
 
 
 @dataclass(frozen=True)
