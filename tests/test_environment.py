@@ -20,7 +20,7 @@ LOCK = ROOT / "requirements" / "lock.txt"
 GROUPS = ("test", "lint")
 
 # conda-forge names that differ from PyPI names.
-CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "python-duckdb": "duckdb"}
+CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "python-duckdb": "duckdb", "lazy_loader": "lazy-loader"}
 
 
 def _name(requirement: str) -> str:
