@@ -227,21 +227,24 @@ def test_every_module_registers_labels_that_agree():
 
 
 def test_rooms_load_their_names_on_first_use():
-    """A room's names (its __init__.pyi) load on first use: the report's configuration
-    check imports every room's settings without scikit-learn, lifetimes or Splink, a
-    room's words are registered on import, and every listed name resolves."""
+    """A room's names (its __init__.pyi) load on first use: the report's runner, whose
+    configuration check imports every room's settings, loads no scikit-learn, lifetimes,
+    Splink, pandas or matplotlib; a room's words are registered on import, and every
+    listed name resolves."""
     import subprocess
     import sys
 
-    probe = ("import sys, workbench.report.validation, workbench.segment; "
+    probe = ("import sys, workbench.report.pipeline, workbench.segment; "
              "from workbench import i18n; "
-             "print(sorted(m for m in ('sklearn', 'lifetimes', 'splink', 'scipy') if m in sys.modules)); "
+             "print(sorted(m for m in ('sklearn', 'lifetimes', 'splink', 'scipy', 'pandas', "
+             "'matplotlib') if m in sys.modules)); "
              "print(i18n.t('text.scope', 'en', room='segment')[:8])")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["[]", "As of **"]
     import importlib
 
-    for room in ("clean", "segment", "clv", "churn", "service", "manage"):
+    for room in ("clean", "segment", "clv", "churn", "service", "manage", "plots", "engine",
+                 "report"):
         module = importlib.import_module(f"workbench.{room}")
         assert len(module.__all__) > 10
         for name in module.__all__:

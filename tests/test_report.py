@@ -336,7 +336,7 @@ def test_reports_index_lists_periods_and_failures(tmp_path):
 
 def test_progress_live_line_and_log_lines(tmp_path, caplog):
     stream = io.StringIO()
-    p = report._Progress(stream, live=True)
+    p = report.Progress(stream, live=True)
     p.attach(tmp_path / "run.log")
     t0 = p.start("02_segmentation")
     p.finish("02_segmentation", t0, True)
@@ -350,7 +350,7 @@ def test_progress_live_line_and_log_lines(tmp_path, caplog):
     assert [re.sub(r"\d+\.\d s", "N s", re.sub(r"^\S+ \S+ ", "", line)) for line in logged] == [
         "INFO 02_segmentation: started", "INFO 02_segmentation: done in N s",
         "INFO 03_clv: started", "ERROR 03_clv: FAILED in N s ModelError: no fit"]
-    plain = report._Progress(io.StringIO(), live=False)
+    plain = report.Progress(io.StringIO(), live=False)
     with caplog.at_level(logging.INFO, logger="workbench.report"):
         t0 = plain.start("01_data_cleaning")
         plain.finish("01_data_cleaning", t0, True)

@@ -19,14 +19,10 @@ import polars as pl
 from ..errors import DataError, ModelError, UsageError
 from ..periods import DAYS_PER_MONTH
 from ..sampling import sample_rows
+from .units import MODEL_NAMES, MODELS, PERIOD_DAYS, _period_days  # noqa: F401  (re-exported)
 
 __all__ = ["DAYS_PER_MONTH", "MODELS", "MODEL_NAMES", "PERIOD_DAYS", "sample_customers"]
 
-MODELS = ("bgnbd", "paretonbd", "mbgnbd")
-MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD",
-               "baseline": "Baseline"}
-#: Days per period unit of a summary; a month is the house's month (:data:`DAYS_PER_MONTH`).
-PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH, "h": 1 / 24, "H": 1 / 24}
 
 @dataclass(frozen=True)
 class _Arrays:
@@ -130,15 +126,6 @@ def _collapse(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.nd
     inverse[order] = group
     first = order[starts]
     return [c[first] for c in cols], counts, inverse
-
-
-def _period_days(period: str, freq_multiplier: float) -> float:
-    if period not in PERIOD_DAYS:
-        raise UsageError(f"period '{period}' is not supported; use one of {sorted(PERIOD_DAYS)} "
-                         f"(with freq_multiplier, e.g. period='D', freq_multiplier=7 for weeks).")
-    if not (isinstance(freq_multiplier, (int, float)) and freq_multiplier > 0):
-        raise UsageError(f"freq_multiplier must be a positive number, got {freq_multiplier!r}.")
-    return PERIOD_DAYS[period] * float(freq_multiplier)
 
 
 def _columns(df: Any) -> list[str]:

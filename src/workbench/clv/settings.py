@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from ..errors import UsageError
 from ..settings import Settings
-from .inputs import MODELS, PERIOD_DAYS, _period_days
+from .units import MODELS, PERIOD_DAYS, _period_days
 
 __all__ = ["CLVSettings"]
 

@@ -6,28 +6,10 @@ engine; :func:`open_engine` opens it, :mod:`.sources` reads orders at scale (``s
 of :mod:`workbench.rfm` on it.  See ``docs/scale.md``.
 """
 
-from .compute import (
-    calibration_holdout,
-    cohort_table,
-    lazy,
-    monthly_kpis,
-    net_revenue,
-    outlier_cap,
-    purchases,
-    rfm_summary,
-    transactions,
-)
-from .session import Engine, EngineError, open_engine, to_polars
-from .settings import ENGINE_VAR, ENGINES, EngineSettings, chosen
-from .sources import (
-    CanonicalOrders,
-    canonical_orders,
-    read_orders,
-    read_source,
-    repoint,
-)
+from __future__ import annotations
 
-__all__ = ["ENGINES", "ENGINE_VAR", "CanonicalOrders", "Engine", "EngineError", "EngineSettings",
-           "calibration_holdout", "canonical_orders", "chosen", "cohort_table", "lazy",
-           "monthly_kpis", "net_revenue", "open_engine", "outlier_cap", "purchases",
-           "read_orders", "read_source", "repoint", "rfm_summary", "to_polars", "transactions"]
+import lazy_loader as _lazy
+
+# Each name of __init__.pyi is imported on first use: the report's manifest reads the
+# engine's settings and session without loading the RFM code and pandas.
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

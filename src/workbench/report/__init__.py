@@ -32,90 +32,10 @@ One concept per module:
 
 from __future__ import annotations
 
-from . import locking
-from .index import build_reports_index
-from .locking import LockBusy
-from .manifest import (
-    VERSION_PACKAGES,
-    StepRecord,
-    build_manifest,
-    file_sha256,
-    gather_results,
-    git_commit,
-    input_files,
-    package_versions,
-)
-from .pipeline import ReportSettings, default_notebook_dir, main, run
-from .planning import Period, default_period, parse_period, plan_periods, results_dir_for
-from .present import (
-    findings,
-    findings_markdown,
-    localize,
-    narrative,
-    section_links,
-    summary_intro,
-)
-from .progress import Progress
-from .render import render_html
-from .resources import notebook_dir
-from .runner import PeriodRun, clean_stale
-from .sections import missing_note
-from .steps import (
-    FAILED_DIR,
-    KERNEL_NAME,
-    NOTEBOOK_RESULTS,
-    NOTEBOOKS,
-    RESULT_STEPS,
-    STEP_PARAMETERS,
-    SUMMARY,
-)
-from .trend import revenue_by_tier
-from .validation import config_problems, validate_config
+import lazy_loader as _lazy
 
-#: The progress reporter under its former private name (tests drive it directly).
-_Progress = Progress
+from . import sections, text  # noqa: F401  (the report's words, registered in workbench.i18n on import)
 
-__all__ = [
-    "FAILED_DIR",
-    "KERNEL_NAME",
-    "LockBusy",
-    "NOTEBOOKS",
-    "NOTEBOOK_RESULTS",
-    "RESULT_STEPS",
-    "STEP_PARAMETERS",
-    "SUMMARY",
-    "VERSION_PACKAGES",
-    "Period",
-    "PeriodRun",
-    "Progress",
-    "ReportSettings",
-    "StepRecord",
-    "build_manifest",
-    "build_reports_index",
-    "clean_stale",
-    "config_problems",
-    "default_notebook_dir",
-    "default_period",
-    "file_sha256",
-    "findings",
-    "findings_markdown",
-    "gather_results",
-    "git_commit",
-    "input_files",
-    "localize",
-    "locking",
-    "main",
-    "missing_note",
-    "narrative",
-    "notebook_dir",
-    "package_versions",
-    "parse_period",
-    "plan_periods",
-    "render_html",
-    "results_dir_for",
-    "revenue_by_tier",
-    "run",
-    "section_links",
-    "summary_intro",
-    "validate_config",
-]
+# Each name of __init__.pyi is imported on first use: ``workbench report`` loads the runner
+# without the summary's tables (pandas) while its notebooks' kernels do the work.
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
