@@ -226,6 +226,21 @@ def test_every_module_registers_labels_that_agree():
     assert privacy.mask_frame(df.to_pandas())["name"].tolist()[0] == "李*"
 
 
+def test_by_customer_stacks_its_partitions_to_the_whole():
+    from workbench import frames
+
+    rows = pl.DataFrame({"customer_id": [f"c{i % 37:02d}" for i in range(500)],
+                         "value": [float(i % 11) for i in range(500)]}).lazy()
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return lf.group_by("customer_id").agg(pl.len(), pl.col("value").sum())
+    whole = frames.by_customer(rows, query)
+    assert whole.height == 37 and whole.get_column("customer_id").is_sorted()
+    assert whole.get_column("len").sum() == 500
+    for per_part in (1, 60, 499):  # 500, 9 and 2 partitions
+        assert frames.by_customer(rows, query, rows_per_part=per_part).equals(whole)
+
+
 def test_rooms_load_their_names_on_first_use():
     """A room's names (its __init__.pyi) load on first use: the report's runner, whose
     configuration check imports every room's settings, loads no scikit-learn, lifetimes,

@@ -11,7 +11,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from workbench import i18n, rfm, transactions
+from workbench import frames, i18n, rfm, transactions
 from workbench import segment as sg
 from workbench.errors import DataError, UsageError
 from workbench.transactions import TransactionSettings
@@ -75,10 +75,13 @@ def test_customer_metrics_orders_basis_pandas_and_outlier_policy():
 def test_customer_metrics_bad_input():
     with pytest.raises(DataError, match=r"'amount'"):
         sg.customer_metrics(_orders().drop("amount"), as_of=AS_OF)
-    with pytest.raises(DataError, match=r"orders.customer_id: 1 row\(s\) are empty \(first at row 2\)"):
-        sg.customer_metrics(_orders().with_columns(
-            pl.when(pl.col("order_id") == "o3").then(None).otherwise(pl.col("customer_id")).alias("customer_id")),
-            as_of=AS_OF)
+    holed = _orders().with_columns(
+        pl.when(pl.col("order_id") == "o3").then(None).otherwise(pl.col("customer_id")).alias("customer_id"))
+    for orders in (holed, holed.lazy()):  # a lazy scan is checked by a query, the same words
+        with pytest.raises(DataError, match=r"orders.customer_id: 1 row\(s\) are empty \(first at row 2\)"):
+            sg.customer_metrics(orders, as_of=AS_OF)
+        with pytest.raises(DataError, match=r"'amount'"):
+            sg.build_segments(orders.drop("amount"), as_of=AS_OF)
     with pytest.raises(UsageError, match="not a date"):
         sg.customer_metrics(_orders(), as_of="30/06/2024")
 
@@ -372,7 +375,7 @@ def test_settings_from_mapping():
         sg.SegmentSettings.from_mapping({"frequency_basis": "weeks"})
 
 
-def test_build_segments_on_the_small_demo(small_processed):
+def test_build_segments_on_the_small_demo(small_processed, monkeypatch):
     from workbench import context
 
     ctx = context.resolve(small_processed, results_dir=small_processed.parent / "seg_results")
@@ -399,6 +402,13 @@ def test_build_segments_on_the_small_demo(small_processed):
     again = sg.build_segments(narrow, customers, as_of=ctx.as_of, surveys=ctx.load("surveys"),
                               settings=sg.SegmentSettings(k_max=4))
     assert again.table.equals(t)
+    # the orders scanned (the notebook's way), and the per-customer tables summarised in
+    # hash partitions of the customers (as at tens of millions of orders): the same table
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 500)
+    parted = sg.build_segments(ctx.loader(sg.READS, lazy=["orders"])("orders"), customers,
+                               as_of=ctx.as_of, surveys=ctx.load("surveys"),
+                               settings=sg.SegmentSettings(k_max=4))
+    assert parted.table.equals(t)
     flagged = transactions.purchases(log).filter(pl.col("is_outlier")).collect()
     assert r["outliers"]["orders"] == flagged.height == t.get_column("outlier_orders").sum()
     assert r["outliers"]["amount"] == pytest.approx(flagged.get_column("amount").sum())

@@ -37,7 +37,8 @@ from .transactions import DATE_COLUMNS, TransactionSettings
 #: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
 ENGINE_VAR = engine.ENGINE_VAR
 
-__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end", "load_processed", "month_end",
+__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end", "load_processed",
+           "month_end", "scan_processed",
            "parse_date", "period_bounds", "period_of", "resolve"]
 
 def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.EngineSettings:
@@ -51,22 +52,29 @@ def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.E
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None,
                    columns: Sequence[str] | None = None) -> pl.DataFrame:
     """Read one clean canonical table from ``processed_dir``, keeping rows dated on or before
-    ``as_of``.
+    ``as_of`` (:func:`scan_processed`, collected)."""
+    return scan_processed(processed_dir, table, as_of, columns).collect()
 
-    ``columns``: read only those of these columns the file has (a canonical table's optional
+
+def scan_processed(processed_dir: Path, table: str, as_of: date | None = None,
+                   columns: Sequence[str] | None = None) -> pl.LazyFrame:
+    """One clean canonical table of ``processed_dir`` as a lazy scan: the rows dated on or
+    before ``as_of``; nothing is read until a query runs.
+
+    ``columns``: only those of these columns the file has (a canonical table's optional
     columns may be absent; a step checks the ones it requires), in the file's order; the
     table's date column is read for the as-of bound and kept only when asked for.
     """
     path = _clean_table(processed_dir, table)
     lf = pl.scan_parquet(path)
     if columns is None:
-        return transactions.as_of_filter(lf, table, as_of).collect()
+        return transactions.as_of_filter(lf, table, as_of)
     wanted = set(columns)
     keep = [c for c in lf.collect_schema().names() if c in wanted]
     date_col = DATE_COLUMNS.get(table)
     if as_of is None or date_col is None or date_col in keep:
-        return transactions.as_of_filter(lf.select(keep), table, as_of).collect()
-    return transactions.as_of_filter(lf, table, as_of).select(keep).collect()
+        return transactions.as_of_filter(lf.select(keep), table, as_of)
+    return transactions.as_of_filter(lf, table, as_of).select(keep)
 
 
 def _clean_table(processed_dir: Path, table: str) -> Path:
@@ -203,16 +211,31 @@ class Context:
         self._table_path(table)
         return load_processed(self.processed_dir, table, as_of or self.as_of, columns)
 
+    def scan(self, table: str, as_of: date | None = None,
+             columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """:meth:`load` as a lazy scan (:func:`scan_processed`): each query reads the file,
+        so a step that builds its own tables from it never holds the table whole."""
+        self._table_path(table)
+        return scan_processed(self.processed_dir, table, as_of or self.as_of, columns)
+
     def loader(self, reads: Mapping[str, Sequence[str]] | None = None,
-               as_of: date | None = None) -> Callable[[str], pl.DataFrame]:
+               as_of: date | None = None,
+               lazy: Sequence[str] = ()) -> Callable[[str], pl.DataFrame | pl.LazyFrame]:
         """:meth:`load` as a function of the table's name, for a room that reads several
         tables: ``reads`` maps a table to the columns the room reads of it (a room's
         ``READS``; a table it does not name is read whole), ``as_of`` the day (default the
-        context's).  At millions of orders, reading only the order columns a room uses
-        keeps the other columns (order ids, categories, channels, quantities) out of its
-        memory."""
+        context's), ``lazy`` the tables given as lazy scans (:meth:`scan`) instead.  At
+        millions of orders, reading only the order columns a room uses keeps the other
+        columns (order ids, categories, channels, quantities) out of its memory, and a
+        room that builds its transaction log from the orders (the segmentation) reads them
+        lazily, so they are never held beside the log."""
         reads = dict(reads or {})
-        return lambda table: self.load(table, as_of, reads.get(table))
+        scanned = set(lazy)
+
+        def load(table: str) -> pl.DataFrame | pl.LazyFrame:
+            read = self.scan if table in scanned else self.load
+            return read(table, as_of, reads.get(table))
+        return load
 
     def load_optional(self, table: str, as_of: date | None = None) -> pl.DataFrame | None:
         """Like :meth:`load`, but None when the table has no clean file (no source is

@@ -7,14 +7,19 @@ table and the missing columns in a :class:`~workbench.errors.DataError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import polars as pl
 
 from .errors import DataError, UsageError
 
-__all__ = ["as_lazy", "as_polars", "require_columns"]
+__all__ = ["ROWS_PER_PART", "as_lazy", "as_polars", "by_customer", "require_columns"]
+
+#: A per-customer query over more rows than this runs in hash partitions of the customers
+#: (:func:`by_customer`), so its group-by holds a part of them at a time.
+ROWS_PER_PART = 10_000_000
 
 
 def _columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
@@ -55,3 +60,26 @@ def as_lazy(frame: Any, what: str = "table", columns: Iterable[str] = ()) -> pl.
     out = _to_polars(frame, what)
     require_columns(out, columns, what)
     return out.lazy()
+
+
+def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame], *,
+                id_col: str = "customer_id", rows_per_part: int | None = None) -> pl.DataFrame:
+    """``query(rows)`` collected, sorted by ``id_col``: in one go when ``rows`` has at most
+    ``rows_per_part`` (default :data:`ROWS_PER_PART`) rows, else once per hash partition of the customers, stacked.
+
+    ``query`` must be per customer: each row of its result belongs to one customer and
+    depends only on that customer's rows (a group-by on ``id_col``), so the partitions'
+    results stack to the whole one.  The columns ``rows`` carries must not depend on the
+    other customers either (a log's ``value`` is fixed before, e.g. a collected log): the
+    partition filter applies to ``rows`` as given.  At 50 million orders of 5 million
+    customers a group-by of every customer holds several gigabytes; five partitions hold a
+    fifth of that at a time, for one pass over the rows each.
+    """
+    n = int(rows.select(pl.len()).collect().item())
+    parts = max(1, math.ceil(n / (rows_per_part or ROWS_PER_PART)))
+    if parts == 1:
+        out = query(rows).collect()
+    else:
+        part = pl.col(id_col).hash(seed=0) % parts
+        out = pl.concat([query(rows.filter(part == j)).collect() for j in range(parts)])
+    return out if out.get_column(id_col).is_sorted() else out.sort(id_col)

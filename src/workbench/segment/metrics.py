@@ -18,16 +18,19 @@ import polars as pl
 
 from .. import transactions as tx
 from ..errors import DataError, UsageError
-from ..frames import as_polars
+from ..frames import as_polars, by_customer, require_columns
 from ..periods import parse_date
 
 __all__ = ["READS", "customer_metrics", "latest_nps", "metrics_from_log", "transaction_log"]
 
 #: The columns of the clean tables the segmentation reads, by table (a table not named is
 #: read whole): of the orders, what :func:`transaction_log` reads (the transaction model's
-#: columns without the order id, plus the margin).  For ``Context.loader``.
+#: columns without the order id, plus the margin); of the customers, the ids (every
+#: customer of the archive has a row; the attributes a page shows beside the tiers come
+#: from the archive itself, :func:`with_attributes`).  For ``Context.loader``.
 READS: dict[str, tuple[str, ...]] = {
     "orders": (*(c for c in tx.ORDER_COLUMNS if c != "order_id"), "gross_margin"),
+    "customers": ("customer_id",),
 }
 
 #: Columns of :func:`customer_metrics`, in order (``gross_margin`` follows when known).
@@ -36,12 +39,17 @@ METRIC_COLUMNS = ("n_orders", "purchase_days", "frequency", "monetary", "returns
                   "mean_gap_days", "avg_order_value", "outlier_orders")
 
 
-def no_nulls(df: pl.DataFrame, cols: Sequence[str], what: str) -> None:
-    """DataError naming the column, the number of empty rows and the first one."""
+def no_nulls(df: pl.DataFrame | pl.LazyFrame, cols: Sequence[str], what: str) -> None:
+    """DataError naming the column, the number of empty rows and the first one (a lazy
+    frame is checked by one aggregate query, its rows never held)."""
+    if isinstance(df, pl.LazyFrame):
+        counts = df.select(pl.col(c).null_count() for c in cols).collect(engine="streaming")
     for c in cols:
-        n = df.get_column(c).null_count()
+        n = (counts.get_column(c).item() if isinstance(df, pl.LazyFrame)
+             else df.get_column(c).null_count())
         if n:
-            first = df.with_row_index("_row").filter(pl.col(c).is_null()).get_column("_row")[0]
+            first = (df.lazy().with_row_index("_row").filter(pl.col(c).is_null())
+                     .select("_row").head(1).collect().item())
             raise DataError(
                 f"{what}.{c}: {n} row(s) are empty (first at row {first}); every row needs a "
                 f"value. Run `workbench clean` or fill the column."
@@ -72,15 +80,19 @@ def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | 
     (``margin * value / amount``), 0 where empty.
     """
     day = parse_date(as_of, "as_of")
-    o = as_polars(orders, "orders", [customer_id_col, date_col, amount_col])
+    # a lazy scan stays lazy (checked by one query; the caller collects the log itself,
+    # so the orders are never held beside it); anything else is converted once
+    o = (orders if isinstance(orders, pl.LazyFrame)
+         else as_polars(orders, "orders", [customer_id_col, date_col, amount_col]))
+    require_columns(o, [customer_id_col, date_col, amount_col], "orders")
     no_nulls(o, [customer_id_col, date_col, amount_col], "orders")
-    if margin_col not in o.columns:
+    if margin_col not in o.collect_schema().names():
         return tx.transactions(o, day, settings, customer_id_col=customer_id_col,
                                date_col=date_col, amount_col=amount_col, status_col=status_col,
                                outlier_col=outlier_col, order_id_col=None)
     # The rows and columns of tx.transactions (its own expressions), with the order's margin
     # carried along the same rows: no order id to make up and join back.
-    keep, cols = tx.log_columns(o.schema, customer_id_col=customer_id_col, date_col=date_col,
+    keep, cols = tx.log_columns(o.collect_schema(), customer_id_col=customer_id_col, date_col=date_col,
                                 amount_col=amount_col, status_col=status_col,
                                 outlier_col=outlier_col, order_id_col=None)
     lf = tx.as_of_filter(o.lazy(), "orders", day, column=date_col)
@@ -119,16 +131,23 @@ def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *,
         raise UsageError(f"frequency_basis '{frequency_basis}' must be 'days' or 'orders'.")
     day = parse_date(as_of, "as_of")
     lf = tx.as_of_filter(log, "transactions", day, column="day")
-    activity = tx.customer_activity(lf, None, day)
     has_margin = "margin" in lf.collect_schema().names()
-    if has_margin:
+
+    def activity(rows: pl.LazyFrame) -> pl.LazyFrame:
+        act = tx.customer_activity(rows, None, day)
+        if not has_margin:
+            return act
         # added in whole cents like every money sum (tx.money_sum): a float sum's last bits
         # depend on the rows' order, and a margin of exactly 0 that came out as -1e-14
         # would drop from the middle of the (large) tie at 0 to the bottom of the ranking
-        margins = lf.group_by("customer_id").agg(
+        margins = rows.group_by("customer_id").agg(
             tx.money_sum(pl.col("margin")).alias("gross_margin"))
-        activity = activity.join(margins, on="customer_id", how="left", maintain_order="left")
-    act = activity.collect()
+        return act.join(margins, on="customer_id", how="left", maintain_order="left")
+
+    # A log in memory (its values fixed) of many millions of rows is summarised in
+    # partitions of the customers (frames.by_customer); a lazy log in one query.
+    act = (by_customer(lf, activity) if isinstance(log, pl.DataFrame)
+           else activity(lf).collect())
     if customers is not None:
         act = _all_customers(act, customers, customer_id_col)
     as_of_lit = pl.lit(day)

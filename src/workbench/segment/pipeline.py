@@ -9,6 +9,7 @@ import polars as pl
 
 from .. import transactions as tx
 from ..errors import DataError, UsageError
+from ..frames import by_customer
 from ..periods import parse_date
 from .abc import abc_and_pareto
 from .clusters import RFMClusterer
@@ -108,16 +109,20 @@ def build_segments(orders: Any, customers: Any = None, *, as_of: Any, surveys: A
     st = settings or SegmentSettings()
     ts = transaction_settings or tx.TransactionSettings()
     day = parse_date(as_of, "as_of")
-    log = transaction_log(orders, day, ts, customer_id_col=customer_id_col).collect().lazy()
+    # from a lazy scan, the log is read in batches (streaming): the orders are never held
+    query = transaction_log(orders, day, ts, customer_id_col=customer_id_col)
+    log = (query.collect(engine="streaming") if isinstance(orders, pl.LazyFrame)
+           else query.collect())
     m = metrics_from_log(log, customers, as_of=day, frequency_basis=st.frequency_basis,
                          customer_id_col=customer_id_col)
     if m.filter(pl.col("frequency") > 0).height == 0:
         raise DataError(f"no customer has a purchase on or before {day}; choose a later as_of "
                         f"date.")
-    net12 = tx.net_revenue(log, day, 12).rename({"customer_id": customer_id_col})
+    net12 = by_customer(log.lazy(), lambda rows: tx.net_revenue(rows, day, 12)).lazy().rename(
+        {"customer_id": customer_id_col})
     m = (m.lazy().join(net12, on=customer_id_col, how="left", maintain_order="left")
          .with_columns(pl.col("net_revenue_12m").fill_null(0.0)).collect())
-    outliers = _outliers(log)
+    outliers = _outliers(log.lazy())
     del log  # the log's rows are not needed past here: memory for the tiers and clusters
     m = with_nps(m, surveys, day, customer_id_col=customer_id_col)
     m, pareto = abc_and_pareto(m, shares=st.abc_shares, customer_id_col=customer_id_col)
