@@ -1,6 +1,6 @@
 # The package's names: what ``__init__.py`` loads on first use (lazy_loader.attach_stub)
 # and what type checkers read.
-from .analysis import CLVAnalysis, analyse
+from .analysis import SEGMENT_COLUMNS, CLVAnalysis, analyse
 from .backend import _lifetimes, _quiet
 from .fit import CORRELATION_THRESHOLD, RETRY_PENALIZER, CLVFit, fit, spend_correlation
 from .inputs import (
@@ -44,6 +44,7 @@ from .tracking import (
 from .validate import Validation, frequency_bin, holdout_predictions, holdout_table, validate
 
 __all__ = [
+    "SEGMENT_COLUMNS",
     "CORRELATION_THRESHOLD",
     "DAYS_PER_MONTH",
     "FTOL",

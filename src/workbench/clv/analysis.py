@@ -20,7 +20,12 @@ from .settings import CLVSettings
 from .tracking import cumulative_tracking
 from .validate import Validation, validate
 
-__all__ = ["CLVAnalysis", "analyse"]
+__all__ = ["SEGMENT_COLUMNS", "CLVAnalysis", "analyse"]
+
+#: The columns of step 02's ``segments.parquet`` the CLV step reads (:func:`analyse`'s value
+#: by tier and segment, :func:`~workbench.clv.present.top_customers`' tier): a notebook reads
+#: only these of the wide per-customer table.
+SEGMENT_COLUMNS = ("customer_id", "tier", "rfm_segment")
 
 
 @dataclass
