@@ -37,9 +37,9 @@ from .transactions import DATE_COLUMNS, TransactionSettings
 #: The environment variable ``workbench report --engine`` sets for the notebooks it runs.
 ENGINE_VAR = engine.ENGINE_VAR
 
-__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end", "load_processed",
-           "month_end", "scan_processed",
-           "parse_date", "period_bounds", "period_of", "resolve"]
+__all__ = ["DATE_COLUMNS", "ENGINE_VAR", "Context", "engine_settings", "last_complete_month_end",
+           "load_processed", "month_end", "parse_date", "period_bounds", "period_of", "resolve",
+           "scan_processed"]
 
 def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.EngineSettings:
     """The engine of the transaction-level work: ``name`` (``workbench report --engine``),
@@ -129,7 +129,8 @@ class Context:
         day = as_of or self.as_of
         settings = self.engine_settings
         if settings.name == "polars" and self._engine_source is None:
-            orders = self.load("orders", day, transactions.ORDER_COLUMNS)
+            # scanned: the log's columns are read when the caller collects it
+            orders = self.scan("orders", day, transactions.ORDER_COLUMNS)
             return transactions.transactions(orders, day,
                                              self.transaction_settings)
         with engine.open_engine(settings) as eng:

@@ -65,7 +65,8 @@ def as_lazy(frame: Any, what: str = "table", columns: Iterable[str] = ()) -> pl.
 def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame], *,
                 id_col: str = "customer_id", rows_per_part: int | None = None) -> pl.DataFrame:
     """``query(rows)`` collected, sorted by ``id_col``: in one go when ``rows`` has at most
-    ``rows_per_part`` (default :data:`ROWS_PER_PART`) rows, else once per hash partition of the customers, stacked.
+    ``rows_per_part`` (default :data:`ROWS_PER_PART`) rows, else once per hash partition
+    of the customers, stacked.
 
     ``query`` must be per customer: each row of its result belongs to one customer and
     depends only on that customer's rows (a group-by on ``id_col``), so the partitions'
