@@ -15,7 +15,8 @@ import polars as pl
 
 from .errors import DataError, UsageError
 
-__all__ = ["ROWS_PER_PART", "as_lazy", "as_polars", "by_customer", "require_columns"]
+__all__ = ["ROWS_PER_PART", "as_lazy", "as_polars", "by_customer", "customer_partitions",
+           "require_columns"]
 
 #: A per-customer query over more rows than this runs in hash partitions of the customers
 #: (:func:`by_customer`), so its group-by holds a part of them at a time.
@@ -62,11 +63,24 @@ def as_lazy(frame: Any, what: str = "table", columns: Iterable[str] = ()) -> pl.
     return out.lazy()
 
 
+def customer_partitions(rows: int, *, id_col: str = "customer_id",
+                        rows_per_part: int | None = None) -> list[pl.Expr | None]:
+    """The filters that split ``rows`` rows into hash partitions of the customers of about
+    ``rows_per_part`` (default :data:`ROWS_PER_PART`) rows each: ``[None]`` (no filter)
+    when they fit in one.  Each customer falls in exactly one partition, so per-customer
+    results of the partitions stack to the whole one."""
+    parts = max(1, math.ceil(rows / (rows_per_part or ROWS_PER_PART)))
+    if parts == 1:
+        return [None]
+    part = pl.col(id_col).hash(seed=0) % parts
+    return [part == j for j in range(parts)]
+
+
 def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame], *,
                 id_col: str = "customer_id", rows_per_part: int | None = None) -> pl.DataFrame:
     """``query(rows)`` collected, sorted by ``id_col``: in one go when ``rows`` has at most
     ``rows_per_part`` (default :data:`ROWS_PER_PART`) rows, else once per hash partition
-    of the customers, stacked.
+    of the customers (:func:`customer_partitions`), stacked.
 
     ``query`` must be per customer: each row of its result belongs to one customer and
     depends only on that customer's rows (a group-by on ``id_col``), so the partitions'
@@ -77,10 +91,6 @@ def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame
     fifth of that at a time, for one pass over the rows each.
     """
     n = int(rows.select(pl.len()).collect().item())
-    parts = max(1, math.ceil(n / (rows_per_part or ROWS_PER_PART)))
-    if parts == 1:
-        out = query(rows).collect()
-    else:
-        part = pl.col(id_col).hash(seed=0) % parts
-        out = pl.concat([query(rows.filter(part == j)).collect() for j in range(parts)])
+    out = pl.concat([query(rows if f is None else rows.filter(f)).collect()
+                     for f in customer_partitions(n, id_col=id_col, rows_per_part=rows_per_part)])
     return out if out.get_column(id_col).is_sorted() else out.sort(id_col)

@@ -54,6 +54,7 @@ import polars as pl
 
 from . import i18n
 from .errors import DataError, UsageError
+from .frames import ROWS_PER_PART, customer_partitions
 
 __all__ = ["FREQS", "calibration_holdout", "calibration_holdout_from_periods", "period_start",
            "summary", "summary_from_periods"]
@@ -80,8 +81,9 @@ _MAX_TOTAL = 2.0**62
 
 # A lazy input (e.g. a Parquet scan larger than memory) is summarised in this many rows
 # per pass at most: customers are split into partitions by a hash of their id, and the
-# source is read once per partition, so the group-by state stays small.
-_ROWS_PER_PARTITION = 10_000_000
+# source is read once per partition, so the group-by state stays small (the house's size
+# of a partition, frames.ROWS_PER_PART; the partitions are frames.customer_partitions).
+_ROWS_PER_PARTITION = ROWS_PER_PART
 # ... and in memory, the group-bys run on pieces of about this many rows (see _collect).
 _ROWS_PER_PIECE = 100_000
 
@@ -378,11 +380,10 @@ def _collect(inp: _Input, rows: int,
     ``_ROWS_PER_PIECE`` rows whose group-by tables fit in the processor's cache: on
     millions of rows this is several times quicker than one big group-by.
     """
-    parts = math.ceil(rows / _ROWS_PER_PARTITION) if inp.kind == "lazy" else 1
-    done = []
-    for j in range(parts):
-        lf = inp.lf if parts == 1 else inp.lf.filter(pl.col(_ID).hash(seed=0) % parts == j)
-        done.append(_in_pieces(lf.collect(engine="streaming"), queries))
+    parts = (customer_partitions(rows, id_col=_ID, rows_per_part=_ROWS_PER_PARTITION)
+             if inp.kind == "lazy" else [None])
+    done = [_in_pieces((inp.lf if f is None else inp.lf.filter(f)).collect(engine="streaming"),
+                       queries) for f in parts]
     return [pl.concat([d[i] for d in done]) for i in range(len(done[0]))]
 
 

@@ -42,11 +42,11 @@ METRIC_COLUMNS = ("n_orders", "purchase_days", "frequency", "monetary", "returns
 def no_nulls(df: pl.DataFrame | pl.LazyFrame, cols: Sequence[str], what: str) -> None:
     """DataError naming the column, the number of empty rows and the first one (a lazy
     frame is checked by one aggregate query, its rows never held)."""
-    if isinstance(df, pl.LazyFrame):
-        counts = df.select(pl.col(c).null_count() for c in cols).collect(engine="streaming")
+    counts = (df.select(pl.col(c).null_count() for c in cols).collect(engine="streaming")
+              .row(0, named=True) if isinstance(df, pl.LazyFrame)
+              else {c: df.get_column(c).null_count() for c in cols})
     for c in cols:
-        n = (counts.get_column(c).item() if isinstance(df, pl.LazyFrame)
-             else df.get_column(c).null_count())
+        n = counts[c]
         if n:
             first = (df.lazy().with_row_index("_row").filter(pl.col(c).is_null())
                      .select("_row").head(1).collect().item())
@@ -82,8 +82,7 @@ def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | 
     day = parse_date(as_of, "as_of")
     # a lazy scan stays lazy (checked by one query; the caller collects the log itself,
     # so the orders are never held beside it); anything else is converted once
-    o = (orders if isinstance(orders, pl.LazyFrame)
-         else as_polars(orders, "orders", [customer_id_col, date_col, amount_col]))
+    o = orders if isinstance(orders, pl.LazyFrame) else as_polars(orders, "orders")
     require_columns(o, [customer_id_col, date_col, amount_col], "orders")
     no_nulls(o, [customer_id_col, date_col, amount_col], "orders")
     if margin_col not in o.collect_schema().names():
