@@ -201,19 +201,34 @@ def test_customer_codes_sort_like_the_ids_and_drop_customers_without_orders():
     assert churn.CustomerCodes(pl.Series([], dtype=pl.String)).codes(pl.Series(["a"])).to_list() == [None]
 
 
-def test_a_coded_log_codes_the_log_of_an_earlier_cutoff(small_tables):
+def test_the_builders_log_at_an_earlier_cutoff_is_the_log_built_then(small_tables):
+    """The log at a cut-off is cut from the builder's log (read once): the rows and values of the
+    segmentation's log built from the orders at that cut-off, its customers coded; with the
+    cap policy, the cap (and the capped values and margins) are the ones known then."""
     orders = small_tables["orders"]
     late, early = date(2026, 10, 31), date(2026, 3, 31)
-    log = churn.order_log(orders, late)
-    codes = churn.CustomerCodes(log.get_column("customer_id"))
-    coded = churn.CodedLog(log, codes)
-    earlier = churn.order_log(orders, early)
-    got = coded.code(earlier, early)
-    assert got.drop("customer_id").equals(earlier.drop("customer_id"))
-    assert codes.decode(got).get_column("customer_id").equals(earlier.get_column("customer_id"))
-    # A log whose rows are not the later log's (here: reversed) is looked up id by id.
-    reversed_ = earlier.reverse()
-    assert codes.decode(coded.code(reversed_, early)).equals(reversed_)
+    flagged = orders.with_columns(pl.col("order_id").is_in(orders.get_column("order_id").head(3).implode())
+                                  .alias("is_outlier"),
+                                  (pl.col("amount") * 40).alias("amount"),
+                                  (pl.col("amount") * 0.3).alias("gross_margin"))
+    for policy in (None, TransactionSettings(outlier_amounts="keep")):
+        default = functools.partial(churn.default_segmenter, transaction_settings=policy)
+        builder = churn.FeatureBuilder({"orders": flagged}, late, settings=policy, segmenter=default)
+        assert builder._segments_from_log
+        assert builder.log.get_column("customer_id").dtype == pl.UInt32
+        for cut in (late, early):
+            want = segment.transaction_log(flagged, cut, policy).collect()
+            got = builder.codes.decode(builder.log_at(cut).collect())
+            assert builder.log.columns == ["customer_id", "day", "kind", "is_outlier", "amount",
+                                           "order_margin"]
+            assert got.columns == ["customer_id", "day", "kind", "is_outlier", "value", "margin"]
+            assert got.height == want.height > 0
+            assert got.with_columns(pl.col("kind").cast(pl.String)).equals(want.select(got.columns))
+    with pytest.raises(UsageError, match="up to 2026-03-31"):
+        churn.FeatureBuilder({"orders": flagged}, early).log_at(late)
+    # a lazy scan gives the same log
+    lazy = churn.FeatureBuilder({"orders": flagged.lazy()}, late)
+    assert lazy.log.equals(churn.FeatureBuilder({"orders": flagged}, late).log)
 
 
 def test_one_feature_builder_gives_each_cutoffs_features(small_tables):
@@ -509,3 +524,23 @@ def test_too_short_history_is_a_clear_usage_error():
     with pytest.raises(UsageError, match="shorter churn_window_days"):
         churn.analyse({"orders": tx}, date(1998, 6, 30), churn.ChurnSettings(window_days=250),
                       columns=churn.OrderColumns(date="date"))
+
+
+def test_features_and_window_are_the_same_summarised_in_partitions_of_the_customers(
+        small_tables, monkeypatch):
+    """A long log is summarised per hash partition of the customers (frames.by_customer): the
+    features (tiers included) and the purchase cycle are the same, from a frame or a scan."""
+    from workbench import frames
+    cut = date(2026, 3, 31)
+    whole = churn.build_features(small_tables, cut, lapsed_days=180)
+    log = churn.order_log(small_tables["orders"], cut)
+    window = churn.window_from_log(log, cut)
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 300)
+    assert small_tables["orders"].height > 5 * 300            # several partitions
+    parts = churn.build_features(small_tables, cut, lapsed_days=180)
+    assert parts.groups == whole.groups and "segment" in parts.groups
+    assert parts.frame.equals(whole.frame)
+    assert churn.window_from_log(log, cut) == window
+    scanned = churn.build_features({**small_tables, "orders": small_tables["orders"].lazy()}, cut,
+                                   lapsed_days=180)
+    assert scanned.frame.equals(whole.frame)

@@ -110,7 +110,7 @@ def test_training_sample_builds_the_sampled_rows_of_the_stacked_frame(tables):
     """Features built for the sampled customers only are the whole stacked frame's rows at the
     sampled positions, row for row; a cut-off already computed is read from the cache."""
     builder = churn.FeatureBuilder(tables, DEMO_END, p_alive_sample=None, seed=3)
-    buys = churn.split(builder.log)[0]
+    buys = builder.buys
     cutoffs = [date(2026, 2, 28), date(2026, 4, 30)]
     whole, y = churn.training_frame(tables, cutoffs, 90, 365, buys=buys, builder=builder)
     rows = stratified_rows(y, y.size // 3, seed=11)

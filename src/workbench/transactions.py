@@ -265,12 +265,20 @@ def log_at(log: pl.LazyFrame | pl.DataFrame, as_of: date,
 
     The same rows and values as ``transactions(orders, as_of, settings)``: the rows dated on
     or before ``as_of``, their ``value`` derived again by the outlier policy over those rows
-    only (the cap is the one known at ``as_of``).  Extra columns of ``log`` are kept.
+    only (the cap is the one known at ``as_of``).  Extra columns of ``log`` are kept.  With
+    the ``cap`` policy the cap is computed first (one aggregate query), so each row's value
+    depends on that row alone and the cut can be summarised per partition of the customers
+    (:func:`workbench.frames.by_customer`).
     """
     ts = settings or TransactionSettings()
-    return (as_lazy(log, "transactions", ["day", "amount", "kind", "is_outlier"])
-            .filter(pl.col("day") <= as_of)
-            .with_columns(policy_value(ts).round(2).alias("value")))
+    cut = (as_lazy(log, "transactions", ["day", "amount", "kind", "is_outlier"])
+           .filter(pl.col("day") <= as_of))
+    if ts.outlier_amounts != "cap":
+        return cut.with_columns(policy_value(ts).round(2).alias("value"))
+    cap = (cut.filter(is_normal_purchase()).select(
+        pl.col("amount").quantile(ts.outlier_cap_quantile, "linear")).collect().item())
+    return cut.with_columns(policy_value(ts, None if cap is None else float(cap)).round(2)
+                            .alias("value"))
 
 
 def log_columns(schema: Any, *, customer_id_col: str = "customer_id",

@@ -2,7 +2,7 @@
 # and what type checkers read.
 from .alive import default_segmenter, p_alive_at, segments_from_log
 from .analysis import ChurnAnalysis, analyse
-from .codes import CodedLog, CustomerCodes
+from .codes import CustomerCodes
 from .data import (
     READS,
     OrderColumns,
@@ -58,7 +58,6 @@ __all__ = [
     "ChurnAnalysis",
     "ChurnSettings",
     "ChurnWindow",
-    "CodedLog",
     "CustomerCodes",
     "FeatureBuilder",
     "FeatureSet",

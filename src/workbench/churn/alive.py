@@ -74,7 +74,7 @@ def _purchase_model(summary: pl.DataFrame, penalizer_coef: float) -> Any:
         raise ModelError(f"the BG/NBD model (probability alive) could not be fitted: {exc}") from exc
 
 
-def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date, *,
+def default_segmenter(tables: Mapping[str, Any], cutoff: date, *,
                       transaction_settings: tx.TransactionSettings | None = None,
                       ) -> pl.DataFrame | None:
     """Tiers, RFM segments and lifecycle stages at ``cutoff`` from :func:`workbench.segment.build_segments`.
@@ -103,7 +103,7 @@ def default_segmenter(tables: Mapping[str, pl.DataFrame | None], cutoff: date, *
     return table.select("customer_id", *SEGMENT_FEATURES)
 
 
-def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: date,
+def segments_from_log(log: pl.DataFrame | pl.LazyFrame, surveys: pl.DataFrame | None, cutoff: date,
                       settings: segment.SegmentSettings | None = None) -> pl.DataFrame | None:
     """:func:`default_segmenter`'s tiers, RFM segments and lifecycle stages, from the
     segmentation's transaction log at ``cutoff`` (:func:`workbench.segment.transaction_log`).
@@ -115,7 +115,9 @@ def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: d
     without a purchase (a prospect of the archive) is in no ranking of those, so leaving
     the archive out changes no buyer's tier, segment or stage.  The ids may be of any
     dtype that sorts like the text ids (e.g. :class:`workbench.churn.codes.CustomerCodes`'
-    codes, much cheaper to group than text); ``surveys`` has ids of the same dtype.
+    codes, much cheaper to group than text); ``surveys`` has ids of the same dtype.  A lazy
+    ``log`` must have its values row by row (:func:`workbench.segment.log_at`'s): it is
+    summarised per partition of the customers like one in memory.
 
     Returns:
         ``customer_id, tier, rfm_segment, lifecycle_stage`` of the customers with a
@@ -124,7 +126,8 @@ def segments_from_log(log: pl.DataFrame, surveys: pl.DataFrame | None, cutoff: d
     """
     st = settings or segment.SegmentSettings()
     try:
-        m = segment.metrics_from_log(log, None, as_of=cutoff, frequency_basis=st.frequency_basis)
+        m = segment.metrics_from_log(log, None, as_of=cutoff, frequency_basis=st.frequency_basis,
+                                     partitioned=True)
         m = m.filter(pl.col("frequency") > 0)
         if m.height == 0:
             return None

@@ -38,7 +38,7 @@ from .. import transactions as tx
 from ..errors import DataError, UsageError
 from ..sampling import stratified_rows
 from .alive import default_segmenter
-from .data import OrderColumns, split, truncate
+from .data import OrderColumns, truncate
 from .evaluation import evaluate_scores, gains_curve, gains_table, threshold_max_f1, top_share
 from .features import FeatureBuilder, Segmenter, training_frame, training_sample
 from .groups import FeatureSet, feature_groups_map
@@ -180,20 +180,16 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
              seed: int, tx_settings: tx.TransactionSettings, cols: OrderColumns,
              segmenter: Segmenter | None) -> ChurnAnalysis:
     known = truncate(dict(tables), as_of, orders_date_col=cols.date)
-    orders = known.get("orders")
-    if orders is None or orders.height == 0:
-        raise DataError("churn needs the orders table and it is missing or empty; "
-                        "run `workbench clean` or pass the transactions as tables['orders'].")
-    # One builder codes the customer ids of every table once for all the cut-offs (the
-    # window's purchase gaps are read on the coded log too); its log at as_of is the
-    # analysis' one log (the scoring date's features read it again, not a second build).
+    # One builder reads the orders once and codes the customer ids of every table once for
+    # all the cut-offs; its log at as_of (ids coded) is the analysis' one log: the window's
+    # purchase gaps, the labels, the 12-month net revenue and every cut-off's log are cut from it.
     builder = FeatureBuilder(known, as_of, segmenter=segmenter, with_p_alive=st.with_p_alive,
                              p_alive_sample=st.p_alive_sample, seed=seed, settings=tx_settings,
                              columns=cols)
-    log = builder.log
-    buys = split(log)[0]
-    window = window_from_log(builder.coded(log.select("customer_id", "day", "kind"), as_of), as_of,
+    buys = builder.buys
+    window = window_from_log(builder.log.select("customer_id", "day", "kind"), as_of,
                              quantile=st.window_quantile, days=st.window_days)
+    net = builder.codes.decode(tx.net_revenue(builder.log_at(as_of), as_of, 12).collect())
     n = window.days
     lapsed = int(st.lapsed_days if st.lapsed_days is not None else n)
     c2 = as_of - timedelta(days=n)
@@ -270,8 +266,10 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         raise DataError("feature groups of the refit differ from the evaluated model's; "
                         "the data is too thin early on.")
     final_pipe = build_pipeline(model, num, cat, seed).fit(final.to_pandas(), y_final_fit)
-    del Xtr, final
+    # The labels are all read: only the scoring date's features are left to build.
+    del Xtr, final, buys, sample
     cache.clear()
+    builder.drop_buys()
     now = builder.at(as_of, lapsed)
     if now.features != train.features:
         raise DataError(f"feature groups at {as_of} ({now.groups}) differ from training ({train.groups}).")
@@ -282,7 +280,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
         flags = top_share(prob, st.flag_share)
         threshold = float(prob[flags].min())
     gap_median = window.median_gap_days if not math.isnan(window.median_gap_days) else float(n)
-    scores = _scores(now, prob, flags, tx.net_revenue(log, as_of, 12).collect(),
+    scores = _scores(now, prob, flags, net,
                      explain(now, importance, gap_median))
 
     analysis = ChurnAnalysis(

@@ -10,11 +10,11 @@ population (it needs a purchase) and are dropped when a table is coded.
 
 from __future__ import annotations
 
-from datetime import date
+from typing import overload
 
 import polars as pl
 
-__all__ = ["CodedLog", "CustomerCodes"]
+__all__ = ["CustomerCodes"]
 
 CODE = pl.UInt32
 
@@ -42,38 +42,23 @@ class CustomerCodes:
         return pl.select(pl.when(pl.lit(found)).then(pl.lit(pos)).otherwise(None).cast(CODE)
                          .alias("customer_id")).to_series()
 
-    def encode(self, frame: pl.DataFrame, column: str = "customer_id") -> pl.DataFrame:
-        """``frame`` with ``column`` coded; rows whose customer has no order are dropped."""
-        coded = frame.with_columns(self.codes(frame.get_column(column)).alias(column))
-        return coded.filter(pl.col(column).is_not_null())
+    @overload
+    def encode(self, frame: pl.DataFrame, column: str = ...) -> pl.DataFrame: ...
+    @overload
+    def encode(self, frame: pl.LazyFrame, column: str = ...) -> pl.LazyFrame: ...
+
+    def encode(self, frame: pl.DataFrame | pl.LazyFrame,
+               column: str = "customer_id") -> pl.DataFrame | pl.LazyFrame:
+        """``frame`` with ``column`` coded, rows in their order; rows whose customer has no
+        order are dropped.  A LazyFrame stays lazy (the ids are joined to their codes, so a
+        scan is coded as it is read)."""
+        lookup = pl.LazyFrame({"_id": self.ids,
+                               "_code": pl.int_range(len(self), dtype=CODE, eager=True)})
+        coded = (frame.lazy().with_columns(pl.col(column).cast(pl.String))
+                 .join(lookup, left_on=column, right_on="_id", how="inner", maintain_order="left")
+                 .with_columns(pl.col("_code").alias(column)).drop("_code"))
+        return coded if isinstance(frame, pl.LazyFrame) else coded.collect()
 
     def decode(self, frame: pl.DataFrame, column: str = "customer_id") -> pl.DataFrame:
         """``frame`` with the codes of ``column`` turned back into the ids."""
         return frame.with_columns(self.ids.gather(frame.get_column(column)).alias(column))
-
-
-class CodedLog:
-    """One transaction log with its customers coded, from which the log known at an earlier
-    cut-off is coded without looking ids up again.
-
-    The log at a cut-off (:func:`workbench.transactions.transactions` at that date) holds
-    the rows of a later log dated on or before the cut-off, in the same order (only their
-    ``value`` may differ, with the ``cap`` policy).  :meth:`code` checks this row for row
-    and looks the ids up when it does not hold.
-    """
-
-    def __init__(self, log: pl.DataFrame, codes: CustomerCodes) -> None:
-        self.codes = codes
-        self._day = log.get_column("day")
-        self._ids = log.get_column("customer_id")
-        self._coded = codes.codes(self._ids)
-
-    def code(self, log: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-        """``log`` (the log at ``cutoff``) with its customer ids coded."""
-        known = self._day <= cutoff
-        ids = log.get_column("customer_id")
-        if int(known.sum()) == log.height and self._ids.filter(known).equals(ids, check_names=False):
-            coded = self._coded.filter(known)
-        else:
-            coded = self.codes.codes(ids)
-        return log.with_columns(coded.alias("customer_id")).filter(pl.col("customer_id").is_not_null())

@@ -17,7 +17,7 @@ import polars as pl
 
 from .. import transactions as tx
 from ..errors import DataError
-from ..frames import as_polars
+from ..frames import as_polars, require_columns
 from ..segment.metrics import READS as SEGMENT_READS
 
 __all__ = ["READS", "OrderColumns", "available_tables", "order_log", "purchases", "split",
@@ -54,33 +54,42 @@ def order_log(orders: Any, as_of: date | None = None,
                            amount_col=c.amount, status_col=c.status).collect()
 
 
-def checked_orders(orders: Any, columns: OrderColumns | None = None) -> pl.DataFrame:
-    """``orders`` as polars, once checked to have a customer id, a date and an amount on every row.
+def checked_orders(orders: Any, columns: OrderColumns | None = None) -> pl.DataFrame | pl.LazyFrame:
+    """``orders`` as polars, once checked to have a customer id, a date and an amount on every
+    row; a LazyFrame stays lazy (checked by one aggregate query, its rows never held).
 
     Raises:
         DataError: a named column is missing, or a customer id, date or amount is empty.
     """
     c = columns or OrderColumns()
-    frame = as_polars(orders, "orders", [c.customer_id, c.date, c.amount])
-    for col in (c.customer_id, c.date, c.amount):
-        n = frame.get_column(col).null_count()
+    need = [c.customer_id, c.date, c.amount]
+    if isinstance(orders, pl.LazyFrame):
+        require_columns(orders, need, "orders")
+        frame: pl.DataFrame | pl.LazyFrame = orders
+        counts = orders.select(pl.col(col).null_count() for col in need).collect(
+            engine="streaming").row(0)
+    else:
+        frame = as_polars(orders, "orders", need)
+        counts = tuple(frame.get_column(col).null_count() for col in need)
+    for col, n in zip(need, counts, strict=True):
         if n:
             raise DataError(f"orders: {n} row(s) have an empty '{col}' column; clean the orders first "
                             f"(workbench clean quarantines such rows).")
     return frame
 
 
-def split(log: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split(log: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The churn room's money view of a log: ``(purchases, returns)``.
 
     Each has ``customer_id, day, amount``; ``amount`` is the ``value`` of the
     transaction model (after the outlier policy), positive for returns too.
     """
-    buys = log.filter(pl.col("kind") == "purchase").select("customer_id", "day",
+    rows = log.lazy()  # lazy: only the three columns are gathered, not every column filtered
+    buys = rows.filter(pl.col("kind") == "purchase").select("customer_id", "day",
                                                             pl.col("value").alias("amount"))
-    rets = log.filter(pl.col("kind") == "return").select("customer_id", "day",
+    rets = rows.filter(pl.col("kind") == "return").select("customer_id", "day",
                                                           (-pl.col("value")).alias("amount"))
-    return buys, rets
+    return buys.collect(), rets.collect()
 
 
 def purchases(orders: Any, as_of: date | None = None,
@@ -90,18 +99,22 @@ def purchases(orders: Any, as_of: date | None = None,
     return split(order_log(orders, as_of, settings, columns))
 
 
-def truncate(tables: Mapping[str, pl.DataFrame | None], cutoff: date,
-             orders_date_col: str = "order_date") -> dict[str, pl.DataFrame | None]:
-    """What was known at the end of ``cutoff`` (:func:`workbench.transactions.as_of_filter`).
+def truncate(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | None], cutoff: date,
+             orders_date_col: str = "order_date") -> dict[str, Any]:
+    """What was known at the end of ``cutoff`` (:func:`workbench.transactions.as_of_filter`);
+    a LazyFrame (e.g. the orders' scan) stays lazy.
 
     A complaint resolved after the cut-off is kept with an empty ``resolved_at``
     (it was still open).  :func:`workbench.churn.build_features` applies the same rule.
     """
-    out: dict[str, pl.DataFrame | None] = {}
+    out: dict[str, Any] = {}
     for name, df in tables.items():
         col = orders_date_col if name == "orders" else tx.DATE_COLUMNS.get(name)
-        if df is None or col is None or col not in df.columns:
+        if df is None or col is None or col not in df.lazy().collect_schema().names():
             out[name] = df
+            continue
+        if isinstance(df, pl.LazyFrame):  # a scan stays lazy: filtered as it is read
+            out[name] = tx.as_of_filter(df, name, cutoff, column=col)
             continue
         kept = tx.as_of_filter(df, name, cutoff, column=col).collect()
         if kept.height == df.height and name != "complaints":
@@ -121,15 +134,17 @@ def open_at(complaints: pl.DataFrame, cutoff: date) -> pl.DataFrame:
         .otherwise(None).alias("resolved_at"))
 
 
-def available_tables(loader: Callable[[str], pl.DataFrame],
+def available_tables(loader: Callable[[str], pl.DataFrame | pl.LazyFrame],
                      names: Sequence[str] = ("orders", "customers", "visits", "complaints", "surveys"),
-                     ) -> tuple[dict[str, pl.DataFrame | None], dict[str, str]]:
-    """Load the tables that exist with ``loader`` (e.g. ``ctx.load``); missing ones become None.
+                     ) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load the tables that exist with ``loader`` (e.g. ``ctx.load``, or ``ctx.loader(READS,
+    lazy=["orders"])``: the orders as a scan, which :func:`workbench.churn.analyse` reads once
+    on the streaming engine); missing ones become None.
 
     Returns:
         ``(tables, notes)`` where ``notes`` maps a missing table to the loader's message.
     """
-    tables: dict[str, pl.DataFrame | None] = {}
+    tables: dict[str, Any] = {}
     notes: dict[str, str] = {}
     for name in names:
         try:

@@ -18,10 +18,11 @@ import polars as pl
 
 from .. import segment
 from .. import transactions as tx
-from ..errors import DataError, ModelError
+from ..errors import DataError, ModelError, UsageError
+from ..frames import by_customer
 from ..sampling import stratified_rows
 from .alive import default_segmenter, p_alive_at, segments_from_log
-from .codes import CodedLog, CustomerCodes
+from .codes import CustomerCodes
 from .data import OrderColumns, checked_orders, open_at, order_log, split
 from .groups import CATEGORICAL, GROUP_FEATURES, RFM_FEATURES, SEVERITY_RANK, FeatureSet
 from .window import labels, population, purchase_gaps
@@ -29,17 +30,19 @@ from .window import labels, population, purchase_gaps
 __all__ = ["FeatureBuilder", "Segmenter", "build_features", "training_frame",
            "training_sample"]
 
-#: ``f(tables, cutoff) -> customer_id, tier, rfm_segment, lifecycle_stage`` at the cut-off, or None.
-Segmenter = Callable[[Mapping[str, pl.DataFrame | None], date], pl.DataFrame | None]
+#: ``f(tables, cutoff) -> customer_id, tier, rfm_segment, lifecycle_stage`` at the cut-off, or None
+#: (the tables as the builder got them: the orders may be a lazy scan).
+Segmenter = Callable[[Mapping[str, Any], date], pl.DataFrame | None]
 
 
-def _has(tables: Mapping[str, pl.DataFrame | None], name: str, needed: Sequence[str]) -> str | None:
+def _has(tables: Mapping[str, pl.DataFrame | pl.LazyFrame | None], name: str,
+         needed: Sequence[str]) -> str | None:
     df = tables.get(name)
     if df is None:
         return f"no {name} table"
-    if df.height == 0:
+    if _height(df) == 0:
         return f"the {name} table is empty"
-    lacking = [c for c in needed if c not in df.columns]
+    lacking = [c for c in needed if c not in df.lazy().collect_schema().names()]
     if lacking:
         return f"the {name} table lacks column(s) {', '.join(lacking)}"
     return None
@@ -85,7 +88,22 @@ def _std_from_cents(n: str, total: str, squares: str) -> pl.Expr:
 
 
 def _rfm_features(buys: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-    b = buys.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi")
+    # Per customer, so summarised per hash partition of the customers when the purchases are
+    # many (frames.by_customer: the same rows, a fraction of the memory at a time).
+    b = buys.lazy().filter(pl.col("day") <= cutoff).join(ids.lazy(), on="customer_id", how="semi")
+    agg = by_customer(b, functools.partial(_rfm_aggregates, cutoff=cutoff))
+    out = ids.join(agg, on="customer_id", how="left")
+    return out.with_columns(
+        pl.col("typical_gap_days").cast(pl.Float64),
+        (pl.col("recency_days") / pl.col("typical_gap_days")).alias("recency_vs_cycle"),
+        _trend("orders_90d", "orders_prev_90d").alias("order_trend"),
+        _trend("spend_90d", "spend_prev_90d").alias("spend_trend"),
+    ).select(["customer_id", *RFM_FEATURES])
+
+
+def _rfm_aggregates(b: pl.LazyFrame, cutoff: date) -> pl.LazyFrame:
+    """The per-customer sums of :func:`_rfm_features` over the purchases ``b`` (on or before
+    ``cutoff``), one row per customer."""
     d90, d180, d365 = (cutoff - timedelta(days=k) for k in (90, 180, 365))
     gaps = purchase_gaps(b).group_by("customer_id").agg(
         pl.len().cast(pl.Float64).alias("purchase_days"),
@@ -114,25 +132,19 @@ def _rfm_features(buys: pl.DataFrame, ids: pl.DataFrame, cutoff: date) -> pl.Dat
         tx.from_cents(pl.col("_sp90")).alias("spend_prev_90d"),
         tx.from_cents(pl.col("_s365")).alias("spend_365d"),
     ).with_columns((pl.col("_std") / pl.col("avg_order_value")).alias("order_value_cv"))
-    out = ids.join(agg, on="customer_id", how="left").join(gaps, on="customer_id", how="left")
-    return out.with_columns(
-        pl.col("typical_gap_days").cast(pl.Float64),
-        (pl.col("recency_days") / pl.col("typical_gap_days")).alias("recency_vs_cycle"),
-        _trend("orders_90d", "orders_prev_90d").alias("order_trend"),
-        _trend("spend_90d", "spend_prev_90d").alias("spend_trend"),
-    ).select(["customer_id", *RFM_FEATURES])
+    return agg.join(gaps, on="customer_id", how="left")
 
 
 def _returns_features(buys: pl.DataFrame, rets: pl.DataFrame, ids: pl.DataFrame,
                       cutoff: date) -> pl.DataFrame:
     d180 = cutoff - timedelta(days=180)
-    r = rets.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi") \
+    r = rets.lazy().filter(pl.col("day") <= cutoff).join(ids.lazy(), on="customer_id", how="semi") \
         .group_by("customer_id").agg(
             pl.len().cast(pl.Float64).alias("returns_count"),
             (pl.col("day") > d180).sum().cast(pl.Float64).alias("returns_180d"),
-            tx.cents_sum(pl.col("amount")).alias("_returned"))
-    gross = buys.filter(pl.col("day") <= cutoff).join(ids, on="customer_id", how="semi") \
-        .group_by("customer_id").agg(tx.cents_sum(pl.col("amount")).alias("_gross"))
+            tx.cents_sum(pl.col("amount")).alias("_returned")).collect()
+    gross = buys.lazy().filter(pl.col("day") <= cutoff).join(ids.lazy(), on="customer_id", how="semi") \
+        .group_by("customer_id").agg(tx.cents_sum(pl.col("amount")).alias("_gross")).collect()
     out = ids.join(r, on="customer_id", how="left").join(gross, on="customer_id", how="left")
     return out.with_columns(
         pl.col("returns_count").fill_null(0.0), pl.col("returns_180d").fill_null(0.0),
@@ -257,8 +269,8 @@ def _segment_group(frame: pl.DataFrame, seg: pl.DataFrame | None, switched_on: b
                       on="customer_id", how="left")
 
 
-def _reads_log(segmenter: Segmenter | None, orders: pl.DataFrame, columns: OrderColumns,
-               settings: tx.TransactionSettings | None) -> bool:
+def _reads_log(segmenter: Segmenter | None, orders: pl.DataFrame | pl.LazyFrame,
+               columns: OrderColumns, settings: tx.TransactionSettings | None) -> bool:
     """Whether ``segmenter`` is :func:`default_segmenter` under the builder's outlier policy, on
     canonical orders: then its tiers are read from the features' own log at each cut-off
     (:func:`segments_from_log`, the same table in a fraction of the time)."""
@@ -269,30 +281,44 @@ def _reads_log(segmenter: Segmenter | None, orders: pl.DataFrame, columns: Order
         policy = segmenter.keywords.get("transaction_settings") or tx.TransactionSettings()
     else:
         return False
-    return (columns == OrderColumns() and "status" in orders.columns
+    return (columns == OrderColumns() and "status" in orders.lazy().collect_schema().names()
             and policy == (settings or tx.TransactionSettings()))
+
+
+#: The columns of the builder's log: what the cut of the log at a cut-off (``log_at``: the
+#: values and margins after the outlier policy) needs; the order ids and booked dates are
+#: left out.
+_LOG_COLUMNS = ("customer_id", "day", "kind", "is_outlier", "amount", "order_margin")
 
 
 class FeatureBuilder:
     """Features at any number of cut-offs from the same tables (see :func:`build_features`).
 
-    The customer ids of the tables are coded once (:class:`workbench.churn.codes.CustomerCodes`):
-    the features are computed on whole numbers and the frames decoded at the end.  The
-    orders enter as the transaction log *at each cut-off*; ``until`` is the latest cut-off
-    asked for (its log codes the earlier ones without looking ids up again; ``log``: that
-    log when already computed, ``order_log(orders, until, settings, columns)``).
+    The orders (a DataFrame, or a LazyFrame such as ``Context.scan("orders")``: the log is
+    then read from the scan on the streaming engine and the orders are never held) enter as
+    the transaction log at ``until``, the latest cut-off asked for (None: every order), with
+    the customer ids *coded* (:class:`workbench.churn.codes.CustomerCodes`): whole numbers in
+    ``customer_id`` (``codes.decode`` turns them back into the ids), on which the features
+    are computed and decoded at the end.  ``log`` holds that log's rows with their booked
+    amounts only (``customer_id, day, kind, is_outlier, amount`` and, for the tiers, the
+    order's margin); the log at a cut-off, values after the outlier policy included, is cut
+    from it (:meth:`log_at`, :func:`workbench.segment.log_at`: the rows and values of the log
+    built at that cut-off, the ``cap`` the one known then), so the orders are read once
+    whatever the number of cut-offs.
 
     Raises:
-        DataError: no orders table.
+        DataError: no orders table, or one without rows; a required order column missing or
+            empty.
     """
 
-    def __init__(self, tables: Mapping[str, pl.DataFrame | None], until: date | None = None, *,
+    def __init__(self, tables: Mapping[str, pl.DataFrame | pl.LazyFrame | None],
+                 until: date | None = None, *,
                  segmenter: Segmenter | None = default_segmenter, with_p_alive: bool = True,
                  p_alive_sample: int | None = None, seed: int = 0,
                  settings: tx.TransactionSettings | None = None,
-                 columns: OrderColumns | None = None, log: pl.DataFrame | None = None) -> None:
+                 columns: OrderColumns | None = None) -> None:
         orders = tables.get("orders")
-        if orders is None or orders.height == 0:
+        if orders is None or _height(orders) == 0:
             raise DataError("churn features need the orders table and it is missing or empty; "
                             "run `workbench clean` or pass the transactions as tables['orders'].")
         self.tables, self.orders = tables, orders
@@ -301,59 +327,90 @@ class FeatureBuilder:
         self.settings, self.columns = settings, columns or OrderColumns()
         self._segments_from_log = _reads_log(segmenter, orders, self.columns, settings)
         self.until = until
-        self._given = log is not None
-        self.log = log if log is not None else self._order_log(until)
-        self.codes = CustomerCodes(self.log.get_column("customer_id"))
-        self._log = CodedLog(self.log, self.codes)
+        log = self._order_log(until)
+        ids = log.select("customer_id").unique().collect(engine="streaming")
+        self.codes = CustomerCodes(ids.get_column("customer_id"))
+        keep = [c for c in _LOG_COLUMNS if c in log.collect_schema().names()]
+        self.log = (self.codes.encode(log.select(keep))
+                    .with_columns(pl.col("kind").cast(pl.Enum(tx.KINDS)))
+                    .collect(engine="streaming"))
         self._coded: dict[str, pl.DataFrame] = {}
+        self._buys: pl.DataFrame | None = None
 
-    def _order_log(self, cutoff: date | None) -> pl.DataFrame:
-        """The transaction log at ``cutoff``: with the default segmenter, the segmentation's
-        (:func:`workbench.segment.transaction_log`: the same rows, plus each order's margin),
-        which both the features and the tiers then read."""
-        if self._segments_from_log and cutoff is not None:
-            orders = checked_orders(self.orders, self.columns)
-            return segment.transaction_log(orders, cutoff, self.settings).collect()
-        return order_log(self.orders, cutoff, self.settings, self.columns)
+    def _order_log(self, cutoff: date | None) -> pl.LazyFrame:
+        """The transaction log at ``cutoff``, lazy: with the default segmenter, the
+        segmentation's (:func:`workbench.segment.transaction_log`: the same rows, plus each
+        order's margin), which both the features and the tiers then read."""
+        orders = checked_orders(self.orders, self.columns)
+        if self._segments_from_log:
+            return segment.transaction_log(orders, cutoff, self.settings, order_margin=True)
+        c = self.columns
+        return tx.transactions(orders, cutoff, self.settings, customer_id_col=c.customer_id,
+                               date_col=c.date, amount_col=c.amount, status_col=c.status)
 
-    def _coded_log_at(self, cutoff: date) -> pl.DataFrame:
-        """The log at ``cutoff`` with its customers coded (the builder's own log at ``until``
-        is not built twice)."""
-        if cutoff == self.until and not (self._given and self._segments_from_log):
-            return self._log.code(self.log, cutoff)
-        return self._log.code(self._order_log(cutoff), cutoff)
+    def log_at(self, cutoff: date | None = None) -> pl.LazyFrame:
+        """The transaction log at ``cutoff`` (at most ``until``; None: ``until``), customers
+        coded, lazy over ``log`` (the outlier cap known at the cut-off is computed first, so
+        each row's value is its own): ``customer_id, day, kind, is_outlier, value``
+        (+ ``margin``)."""
+        if cutoff is None:
+            last = self.log.get_column("day").max()
+            cutoff = self.until if self.until is not None else (
+                last if isinstance(last, date) else None)
+        elif self.until is not None and cutoff > self.until:
+            raise UsageError(f"the feature builder read the orders up to {self.until}; "
+                             f"cut-off {cutoff} is later. Build it with until={cutoff}.")
+        if cutoff is None:  # no row at all
+            return self.log.lazy().drop("amount", "order_margin", strict=False).with_columns(
+                pl.lit(None, pl.Float64).alias("value"))
+        cut = segment.log_at(self.log, cutoff, self.settings)
+        return cut.drop("amount", "order_margin", strict=False)
 
-    def coded(self, log: pl.DataFrame, cutoff: date) -> pl.DataFrame:
-        """``log`` (the transaction log at ``cutoff``, at most ``until``) with its customers coded."""
-        return self._log.code(log, cutoff)
+    @property
+    def buys(self) -> pl.DataFrame:
+        """The purchases of the log at ``until`` (``customer_id`` coded, ``day, amount``): what
+        the labels of every cut-off read (:func:`split`), computed once."""
+        if self._buys is None:
+            self._buys = split(self.log_at())[0]
+        return self._buys
+
+    def drop_buys(self) -> None:
+        """Let go of :attr:`buys` (read again when next asked for): the features of a cut-off
+        do not need them, only the labels and :meth:`population` do."""
+        self._buys = None
 
     def _table(self, name: str) -> pl.DataFrame:
         """The columns of table ``name`` its features read, with the customer ids coded."""
         if name not in self._coded:
             table = self.tables[name]
             assert table is not None
-            read = ["customer_id", *(c for c in _TABLE_COLUMNS[name] if c in table.columns)]
-            self._coded[name] = self.codes.encode(table.select(read))
+            frame = table.lazy()
+            have = frame.collect_schema().names()
+            read = ["customer_id", *(c for c in _TABLE_COLUMNS[name] if c in have)]
+            self._coded[name] = self.codes.encode(frame.select(read)).collect()
         return self._coded[name]
 
-    def population_ids(self, cutoff: date, lapsed_days: int) -> pl.Series:
-        """The ids of the customers who can churn at ``cutoff`` (at most ``until``), in the
+    def population(self, cutoff: date, lapsed_days: int) -> pl.Series:
+        """The codes of the customers who can churn at ``cutoff`` (at most ``until``), in the
         order of :meth:`at`'s frame, without building the cut-off's features: read from the
         builder's own log (the log at a cut-off holds the same purchases up to it)."""
-        buys = split(self.log.select("customer_id", "day", "kind", "value"))[0]
-        pop = population(buys.filter(pl.col("day") <= cutoff), cutoff, lapsed_days)
-        return pop.get_column("customer_id").cast(pl.String)
+        return population(self.buys, cutoff, lapsed_days).get_column("customer_id")
+
+    def population_ids(self, cutoff: date, lapsed_days: int) -> pl.Series:
+        """:meth:`population` decoded: the customers' ids."""
+        codes = self.population(cutoff, lapsed_days).to_frame()
+        return self.codes.decode(codes).get_column("customer_id")
 
     def at(self, cutoff: date, lapsed_days: int, only: pl.Series | None = None) -> FeatureSet:
         """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`).
 
-        ``only``: ids of some of those customers (e.g. a training sample of
-        :meth:`population_ids`): the frame holds their rows only.  Each customer's features
+        ``only``: codes of some of those customers (e.g. a training sample of
+        :meth:`population`): the frame holds their rows only.  Each customer's features
         are their own (the tiers and the probability alive are still fitted on everyone),
         so those rows equal the whole frame's.
         """
         cols = self.columns
-        log = self._coded_log_at(cutoff)
+        log = self.log_at(cutoff)
         buys, rets = split(log)
         pop = population(buys, cutoff, lapsed_days)
         if pop.height == 0:
@@ -361,12 +418,13 @@ class FeatureBuilder:
                             f"nobody can churn. Choose a later date or a longer window.")
         ids = pop.select("customer_id")
         if only is not None:
-            ids = ids.join(self.codes.encode(only.rename("customer_id").to_frame()),
+            ids = ids.join(only.rename("customer_id").cast(ids.schema["customer_id"]).to_frame(),
                            on="customer_id", how="semi", maintain_order="left")
         frame = _rfm_features(buys, ids, cutoff)
         groups, missing = ["rfm"], {}
 
-        if (cols.status and cols.status in self.orders.columns) or rets.height > 0:
+        has_status = bool(cols.status) and cols.status in self.orders.lazy().collect_schema().names()
+        if has_status or rets.height > 0:
             frame = frame.join(_returns_features(buys, rets, ids, cutoff), on="customer_id", how="left")
             groups.append("returns")
         else:
@@ -382,11 +440,12 @@ class FeatureBuilder:
 
         if self._segments_from_log:
             surveys = self.tables.get("surveys")
-            readable = surveys is not None and "customer_id" in surveys.columns
+            readable = surveys is not None and "customer_id" in surveys.lazy().collect_schema().names()
             seg = segments_from_log(log, self._table("surveys") if readable else None, cutoff)
         else:
             seg = self.segmenter(self.tables, cutoff) if self.segmenter is not None else None
             seg = None if seg is None else self.codes.encode(seg)
+        del rets
         frame = _segment_group(frame, seg, self.segmenter is not None, groups, missing)
 
         if self.with_p_alive:
@@ -404,6 +463,13 @@ class FeatureBuilder:
         categorical = [c for c in feats if c in CATEGORICAL]
         numeric = [c for c in feats if c not in CATEGORICAL]
         return FeatureSet(cutoff, frame, numeric, categorical, groups, missing)
+
+
+def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
+    """The rows of a frame (of a lazy scan: counted by the engine, from the files' metadata)."""
+    if isinstance(frame, pl.LazyFrame):
+        return int(frame.select(pl.len()).collect().item())
+    return frame.height
 
 
 def build_features(tables: Mapping[str, pl.DataFrame | None], cutoff: date, lapsed_days: int, *,
@@ -450,7 +516,9 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
 
     Args:
         buys: the purchases the labels are read from (``customer_id, day``), e.g. of
-            the analysis' transaction log; None: every purchase of ``tables["orders"]``.
+            the analysis' transaction log, with the ``builder``'s codes when a builder is
+            given (``builder.buys``); None: the builder's, or every purchase of
+            ``tables["orders"]``.
         feature_cache: a dict of :class:`FeatureSet` by cut-off, read and filled, so a
             cut-off shared by several calls (with the same tables and arguments) is
             computed once -- segments and the BG/NBD fit included.
@@ -462,7 +530,8 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
         and cut-off), and the label vector.
     """
     if buys is None:
-        buys = split(order_log(tables["orders"], None, kwargs.get("settings"), kwargs.get("columns")))[0]
+        buys = (builder.buys if builder is not None else
+                split(order_log(tables["orders"], None, kwargs.get("settings"), kwargs.get("columns")))[0])
     sets, ys = [], []
     for c in cutoffs:
         if feature_cache is not None and c in feature_cache:
@@ -472,7 +541,8 @@ def training_frame(tables: Mapping[str, pl.DataFrame | None], cutoffs: Sequence[
                   else build_features(tables, c, lapsed_days, **kwargs))
             if feature_cache is not None:
                 feature_cache[c] = fs
-        lab = labels(buys, fs.frame.get_column("customer_id"), c, window_days)
+        ids = fs.frame.get_column("customer_id")
+        lab = labels(buys, builder.codes.codes(ids) if builder is not None else ids, c, window_days)
         sets.append(fs)
         ys.append(lab.get_column("churned").to_numpy())
     return _stacked(sets), np.concatenate(ys)
@@ -500,7 +570,8 @@ def training_sample(cutoffs: Sequence[date], window_days: int, lapsed_days: int,
     """The rows a model is fitted on, out of the customers x ``cutoffs`` stacked as in
     :func:`training_frame`, with the features of those rows only.
 
-    The labels of every stacked row come first (:meth:`FeatureBuilder.population_ids`,
+    ``buys``: the purchases the labels read, with the builder's codes (``builder.buys``).
+    The labels of every stacked row come first (:meth:`FeatureBuilder.population`,
     :func:`labels`: no features needed); then the seeded, label-stratified sample of at most
     ``sample`` rows (:func:`workbench.sampling.stratified_rows`, None: every row); then each
     cut-off's features for its sampled customers (:meth:`FeatureBuilder.at` with ``only``; a
@@ -512,7 +583,7 @@ def training_sample(cutoffs: Sequence[date], window_days: int, lapsed_days: int,
         The sampled rows' :class:`FeatureSet` (with ``cutoff``), their labels, and the labels
         of all the stacked rows (their count is the training size).
     """
-    ids = [builder.population_ids(c, lapsed_days) for c in cutoffs]
+    ids = [builder.population(c, lapsed_days) for c in cutoffs]
     ys = [labels(buys, i, c, window_days).get_column("churned").to_numpy()
           for i, c in zip(ids, cutoffs, strict=True)]
     y = np.concatenate(ys)

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -18,6 +18,7 @@ import polars as pl
 from .. import i18n
 from .. import transactions as tx
 from ..errors import DataError, UsageError
+from ..frames import customer_partitions
 from .data import OrderColumns, order_log
 from .text import ROOM
 
@@ -52,11 +53,15 @@ class ChurnWindow:
         return core + rest
 
 
-def purchase_gaps(buys: pl.DataFrame) -> pl.DataFrame:
+Rows = TypeVar("Rows", pl.DataFrame, pl.LazyFrame)
+
+
+def purchase_gaps(buys: Rows) -> Rows:
     """Each customer's purchase days, sorted by customer and day, with ``gap``: the days since
     the customer's previous purchase day (null on their first).
 
-    ``buys``: purchases with ``customer_id, day``.  Returns ``customer_id, day, gap``.
+    ``buys``: purchases with ``customer_id, day`` (eager, or lazy: the result is lazy too).
+    Returns ``customer_id, day, gap``.
     """
     days = buys.select("customer_id", "day").unique().sort("customer_id", "day")
     same = pl.col("customer_id") == pl.col("customer_id").shift(1)
@@ -64,9 +69,16 @@ def purchase_gaps(buys: pl.DataFrame) -> pl.DataFrame:
         pl.when(same).then((pl.col("day") - pl.col("day").shift(1)).dt.total_days()).alias("gap"))
 
 
-def _gaps(buys: pl.DataFrame) -> np.ndarray:
-    """Every gap between consecutive purchase days (:func:`purchase_gaps`), as floats."""
-    return purchase_gaps(buys).get_column("gap").drop_nulls().to_numpy().astype(float)
+def _gaps(buys: pl.DataFrame | pl.LazyFrame) -> np.ndarray:
+    """Every gap between consecutive purchase days (:func:`purchase_gaps`), as floats, in no
+    particular order: read per hash partition of the customers when there are many purchases
+    (:func:`workbench.frames.customer_partitions`: a customer's days are never split)."""
+    rows = buys.lazy().select("customer_id", "day")
+    n = int(rows.select(pl.len()).collect().item())
+    parts = [purchase_gaps(rows if f is None else rows.filter(f)).select(
+                 pl.col("gap").drop_nulls().cast(pl.Float64)).collect().get_column("gap").to_numpy()
+             for f in customer_partitions(n)]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def window_from_log(log: pl.DataFrame, as_of: date | None = None, quantile: float = 0.9,
@@ -92,7 +104,7 @@ def window_from_log(log: pl.DataFrame, as_of: date | None = None, quantile: floa
     buys = tx.purchases(log)
     if as_of is not None:
         buys = buys.filter(pl.col("day") <= as_of)
-    gaps = _gaps(buys.select("customer_id", "day").collect())  # the two columns only: less memory
+    gaps = _gaps(buys)
     if gaps.size < 20 and days is None:
         raise DataError(
             f"orders: only {gaps.size} repeat purchases up to {as_of}; too few to read a purchase "
@@ -123,10 +135,10 @@ def population(buys: pl.DataFrame, cutoff: date, lapsed_days: int) -> pl.DataFra
     Returns:
         ``customer_id, last_purchase`` sorted by customer id.
     """
-    return (buys.filter(pl.col("day") <= cutoff)
+    return (buys.lazy().filter(pl.col("day") <= cutoff)
             .group_by("customer_id").agg(pl.col("day").max().alias("last_purchase"))
             .filter((pl.lit(cutoff) - pl.col("last_purchase")).dt.total_days() <= lapsed_days)
-            .sort("customer_id"))
+            .sort("customer_id").collect())
 
 
 def labels(buys: pl.DataFrame, customers: Sequence[str] | pl.Series, cutoff: date,

@@ -4,7 +4,14 @@ from .abc import abc_and_pareto, abc_classify, pareto_curve, pareto_cut_points
 from .clusters import RFMClusterer, cluster_profiles
 from .labels import LIFECYCLE_STAGES, ROOM, SEGMENT_ORDER
 from .lifecycle import lifecycle_stage
-from .metrics import READS, customer_metrics, latest_nps, metrics_from_log, transaction_log
+from .metrics import (
+    READS,
+    customer_metrics,
+    latest_nps,
+    log_at,
+    metrics_from_log,
+    transaction_log,
+)
 from .migration import Migration, migration_as_of, tier_migration
 from .pipeline import (
     SEGMENT_COLUMNS,
@@ -57,6 +64,7 @@ __all__ = [
     "latest_nps",
     "lifecycle_stage",
     "localize",
+    "log_at",
     "metrics_from_log",
     "migration_as_of",
     "migration_since",

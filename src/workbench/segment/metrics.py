@@ -21,7 +21,8 @@ from ..errors import DataError, UsageError
 from ..frames import as_polars, by_customer, require_columns
 from ..periods import parse_date
 
-__all__ = ["READS", "customer_metrics", "latest_nps", "metrics_from_log", "transaction_log"]
+__all__ = ["READS", "customer_metrics", "latest_nps", "log_at", "metrics_from_log",
+           "transaction_log"]
 
 #: The columns of the clean tables the segmentation reads, by table (a table not named is
 #: read whole): of the orders, what :func:`transaction_log` reads (the transaction model's
@@ -71,13 +72,16 @@ def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | 
                     customer_id_col: str = "customer_id", date_col: str = "order_date",
                     amount_col: str = "amount", status_col: str = "status",
                     outlier_col: str = "is_outlier",
-                    margin_col: str = "gross_margin") -> pl.LazyFrame:
+                    margin_col: str = "gross_margin",
+                    order_margin: bool = False) -> pl.LazyFrame:
     """:func:`workbench.transactions.transactions` of ``orders`` at ``as_of``, plus ``margin``.
 
     Empty customer ids, dates or amounts are a DataError naming the first row.  When
     ``orders`` has ``margin_col``, the log gains ``margin``: the order's gross margin,
     negative for a return, scaled like its amount by the outlier policy
-    (``margin * value / amount``), 0 where empty.
+    (``margin * value / amount``), 0 where empty.  ``order_margin``: keep that margin before
+    the scaling as ``order_margin`` too, so :func:`log_at` can cut the log known at an
+    earlier day from this one.
     """
     day = parse_date(as_of, "as_of")
     # a lazy scan stays lazy (checked by one query; the caller collects the log itself,
@@ -97,13 +101,34 @@ def transaction_log(orders: Any, as_of: Any, settings: tx.TransactionSettings | 
     lf = tx.as_of_filter(o.lazy(), "orders", day, column=date_col)
     signed = (pl.when(pl.col("kind") == "return").then(-pl.col("_margin").abs())
               .otherwise(pl.col("_margin")))
+    log = (lf.filter(keep).select(*cols, pl.col(margin_col).cast(pl.Float64).alias("_margin"))
+           .with_columns(signed.alias("_margin"),
+                         tx.policy_value(settings or tx.TransactionSettings()).round(2)
+                         .alias("value"))
+           .with_columns(_scaled_margin("_margin")))
+    return (log.rename({"_margin": "order_margin"}) if order_margin else log.drop("_margin"))
+
+
+def _scaled_margin(signed: str) -> pl.Expr:
+    """``margin``: the order's signed margin (column ``signed``) scaled like its amount by the
+    outlier policy (``* value / amount``), 0 where empty."""
     factor = (pl.when(pl.col("amount") != 0).then(pl.col("value") / pl.col("amount"))
               .otherwise(1.0))
-    return (lf.filter(keep).select(*cols, pl.col(margin_col).cast(pl.Float64).alias("_margin"))
-            .with_columns(tx.policy_value(settings or tx.TransactionSettings()).round(2)
-                          .alias("value"))
-            .with_columns((signed * factor).fill_null(0.0).alias("margin"))
-            .drop("_margin"))
+    return (pl.col(signed) * factor).fill_null(0.0).alias("margin")
+
+
+def log_at(log: pl.LazyFrame | pl.DataFrame, as_of: date,
+           settings: tx.TransactionSettings | None = None) -> pl.LazyFrame:
+    """The segmentation's log known at ``as_of``, cut from a :func:`transaction_log` known at a
+    later day without reading the orders again: the rows and values of
+    ``transaction_log(orders, as_of, settings)``
+    (:func:`workbench.transactions.log_at`), with ``margin`` scaled again from
+    ``order_margin`` when the log has it (``transaction_log(..., order_margin=True)``).
+    Extra columns are kept."""
+    cut = tx.log_at(log, as_of, settings)
+    if "order_margin" in cut.collect_schema().names():
+        cut = cut.with_columns(_scaled_margin("order_margin"))
+    return cut
 
 
 def _all_customers(act: pl.DataFrame, customers: Any, customer_id_col: str) -> pl.DataFrame:
@@ -124,8 +149,15 @@ def _all_customers(act: pl.DataFrame, customers: Any, customer_id_col: str) -> p
 
 def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *, as_of: Any,
                      frequency_basis: str = "days",
-                     customer_id_col: str = "customer_id") -> pl.DataFrame:
-    """Per-customer metrics of a :func:`transaction_log` (see :func:`customer_metrics`)."""
+                     customer_id_col: str = "customer_id",
+                     partitioned: bool | None = None) -> pl.DataFrame:
+    """Per-customer metrics of a :func:`transaction_log` (see :func:`customer_metrics`).
+
+    ``partitioned``: summarise the log per hash partition of the customers when it is long
+    (:func:`workbench.frames.by_customer`); None: when the log is in memory.  A lazy log may
+    compute its values over all its rows (the outlier cap of
+    :func:`workbench.transactions.transactions`), which a partition would change; pass True
+    for one whose values are row by row (:func:`log_at`'s, whose cap is computed first)."""
     if frequency_basis not in ("days", "orders"):
         raise UsageError(f"frequency_basis '{frequency_basis}' must be 'days' or 'orders'.")
     day = parse_date(as_of, "as_of")
@@ -145,8 +177,9 @@ def metrics_from_log(log: pl.LazyFrame | pl.DataFrame, customers: Any = None, *,
 
     # A log in memory (its values fixed) of many millions of rows is summarised in
     # partitions of the customers (frames.by_customer); a lazy log in one query.
-    act = (by_customer(lf, activity) if isinstance(log, pl.DataFrame)
-           else activity(lf).collect())
+    if partitioned is None:
+        partitioned = isinstance(log, pl.DataFrame)
+    act = by_customer(lf, activity) if partitioned else activity(lf).collect()
     if customers is not None:
         act = _all_customers(act, customers, customer_id_col)
     as_of_lit = pl.lit(day)
