@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import warnings
 from datetime import date
 
 import matplotlib
@@ -270,6 +271,14 @@ def test_validation_table_and_errors(validation, cdnow_cal_hold):
     # the baseline repeats the calibration rate
     c = ch.loc["0001"]
     assert per.loc["0001", "baseline"] == pytest.approx(c["frequency_cal"] / c["T_cal"] * c["duration_holdout"])
+    # a customer first seen on the calibration's last day (T_cal = 0): no repeat seen, none
+    # predicted by the baseline (not 0 / 0)
+    last = cdnow_cal_hold.head(1).with_columns(customer_id=pl.lit("new"), frequency_cal=0.0,
+                                               recency_cal=0.0, T_cal=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        late = clv.holdout_predictions(validation.fits, pl.concat([cdnow_cal_hold, last]))
+    assert late.loc["new", "baseline"] == 0.0 and late["baseline"].notna().all()
     # BG/NBD prediction is lifetimes' conditional expectation over the holdout length
     pm = validation.fits["bgnbd"].purchase_model
     assert per.loc["0001", "bgnbd"] == pytest.approx(
@@ -307,6 +316,18 @@ def test_cumulative_tracking_matches_lifetimes(bg_fit, cdnow):
     repeat = days.join(first, on="customer_id").filter(pl.col("date") > pl.col("first"))
     assert tr["actual"].iloc[-1] == repeat.height
     assert tr["actual"].iloc[38] == repeat.filter(pl.col("date") <= date(1997, 9, 30)).height
+
+
+def test_cumulative_tracking_is_the_same_per_partition_of_the_customers(bg_fit, cdnow, monkeypatch):
+    """Many purchases are counted per hash partition of the customers (a customer's days are
+    never split); a lazy input is read as it is."""
+    from workbench import frames
+    whole = clv.cumulative_tracking(bg_fit, cdnow, CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END)
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 1_000)
+    assert cdnow.height > 6 * 1_000
+    for data in (cdnow, cdnow.lazy()):
+        parts = clv.cumulative_tracking(bg_fit, data, CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END)
+        pd.testing.assert_frame_equal(parts, whole)
 
 
 def test_alive_history_recomputes_rfm_each_day(bg_fit):

@@ -8,8 +8,12 @@ nbval or by the report runner behaves the same way given the same values.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,6 +51,19 @@ def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.E
     configuration's ``engine.name``; an unknown name is a usage error
     (:func:`workbench.engine.chosen`, which the cleaning uses too)."""
     return engine.chosen(cfg.section("engine"), name)
+
+
+_SCRATCH: list[Path] = []
+
+
+def _scratch_dir() -> Path:
+    """A folder of this process for the files an engine writes for the driver to scan,
+    removed when the process exits."""
+    if not _SCRATCH:
+        folder = Path(tempfile.mkdtemp(prefix="workbench-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _SCRATCH.append(folder)
+    return _SCRATCH[0]
 
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None,
@@ -125,7 +142,10 @@ class Context:
     def transactions(self, as_of: date | None = None) -> pl.LazyFrame:
         """The transaction log known at the as-of date (:func:`workbench.transactions.transactions`);
         built on the engine when one is configured or the orders come from the engine
-        (``sources.orders.engine``), from the clean ``orders.parquet`` otherwise."""
+        (``sources.orders.engine``), from the clean ``orders.parquet`` otherwise.  Lazy: on
+        polars a query over the orders' scan; from an engine a scan of the log the engine
+        wrote, sorted by customer, day and order id, to a Parquet file of a scratch folder
+        removed when the process exits."""
         day = as_of or self.as_of
         settings = self.engine_settings
         if settings.name == "polars" and self._engine_source is None:
@@ -133,10 +153,15 @@ class Context:
             orders = self.scan("orders", day, transactions.ORDER_COLUMNS)
             return transactions.transactions(orders, day,
                                              self.transaction_settings)
+        # Written by the engine (sorted there, streamed to one Parquet file of the run's
+        # scratch folder) and scanned: the driver never holds the whole log.
+        path = _scratch_dir() / f"transactions-{day.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
         with engine.open_engine(settings) as eng:
-            out = engine.to_polars(self._engine_log(eng, day))
-            return out.sort([c for c in ("customer_id", "day", "order_id") if c in out.columns]
-                            ).lazy()
+            log = self._engine_log(eng, day)
+            keys = [c for c in ("customer_id", "day", "order_id")
+                    if c in log.collect_schema().names()]
+            eng.write_parquet(log.sort(keys), path)
+        return pl.scan_parquet(path)
 
     def rfm_summary(self, as_of: date | None = None) -> pl.DataFrame:
         """Per-customer frequency, recency, T and monetary value at the as-of date, in days,

@@ -14,7 +14,7 @@ from .. import transactions as tx
 from ..frames import as_polars
 from .fit import CLVFit, fit
 from .inputs import _as_date
-from .orders import _log, summary_from_orders, valuable_at_risk, value_by_group
+from .orders import _LOG_COLUMNS, _log, summary_from_orders, valuable_at_risk, value_by_group
 from .predict import _check_horizon, predict
 from .settings import CLVSettings
 from .tracking import cumulative_tracking
@@ -39,7 +39,8 @@ class CLVAnalysis:
         validation: the calibration fits and their holdout comparison.
         predictions: :func:`workbench.clv.predict` per customer (polars).
         summary: the RFM summary (``return_rate`` included); None when not kept.
-        purchases: the purchases (``customer_id, day, value``) of the log.
+        purchases: the purchases (``customer_id, day, value``) of the log, lazy (read again
+            when asked, e.g. by :meth:`purchase_days`).
         tracking: cumulative repeat purchases, actual vs the calibration model.
         at_risk: :func:`workbench.clv.valuable_at_risk` of the predictions.
         by_tier, by_segment: :func:`workbench.clv.value_by_group` by ``tier`` and
@@ -56,7 +57,7 @@ class CLVAnalysis:
     validation: Validation
     predictions: pl.DataFrame
     summary: pl.DataFrame | None = None
-    purchases: pl.DataFrame | None = None
+    purchases: pl.LazyFrame | pl.DataFrame | None = None
     tracking: pd.DataFrame | None = None
     at_risk: pl.DataFrame | None = None
     by_tier: pd.DataFrame | None = None
@@ -66,7 +67,8 @@ class CLVAnalysis:
         """The days one customer bought on (for :func:`workbench.clv.alive_history`)."""
         if self.purchases is None:
             return []
-        days = self.purchases.filter(pl.col("customer_id") == str(customer_id)).get_column("day")
+        days = (self.purchases.lazy().filter(pl.col("customer_id") == str(customer_id))
+                .select("day").collect().get_column("day"))
         return sorted(set(days.to_list()))
 
 
@@ -98,13 +100,16 @@ def analyse(orders: Any, as_of: Any, settings: CLVSettings | None = None, *,
     rate = s.discount_rate_monthly if discount_rate_monthly is None else discount_rate_monthly
     holdout = s.holdout_months if holdout_months is None else holdout_months
     _check_horizon(horizon, rate)
-    log = _log(orders, day, transactions, "customer_id", "order_date", "amount").collect()
+    # Lazy: each summary reads the log's columns it needs (on the streaming engine, per
+    # partition of the customers when they are many); no whole log is held here.
+    log = _log(orders, day, transactions, "customer_id", "order_date", "amount").select(
+        _LOG_COLUMNS)
     summary = summary_from_orders(log, day, s)
     rfm_only = summary.drop("return_rate")
     fitted = fit(rfm_only, model, period=s.period, freq_multiplier=s.freq_multiplier,
                  penalizer=s.penalizer)
     cal_end = periods.period_bounds(day, "month", -holdout)[1]
-    buys = tx.purchases(log).select("customer_id", "day", "value").collect()
+    buys = tx.purchases(log).select("customer_id", "day", "value")
     cal_hold = rfm.calibration_holdout(buys, "customer_id", "day", cal_end, day, s.period,
                                        s.freq_multiplier)
     validation = validate(cal_hold, dict.fromkeys([model, *s.compare]), period=s.period,

@@ -80,9 +80,11 @@ def summary_from_orders(orders: Any, as_of: Any, settings: CLVSettings | None = 
     """
     settings = settings or CLVSettings()
     day = _as_date(as_of, "as_of")
-    log = _log(orders, day, transactions, id_col, date_col, amount_col).collect()
-    buys = tx.purchases(log).select("customer_id", "day", "value").collect()
-    if buys.height == 0:
+    # lazy: the summary reads the purchases on the streaming engine, per partition of the
+    # customers when they are many (rfm.summary); the returns are one more query
+    log = _log(orders, day, transactions, id_col, date_col, amount_col).select(_LOG_COLUMNS)
+    buys = tx.purchases(log).select("customer_id", "day", "value")
+    if buys.select(pl.len()).collect().item() == 0:
         raise DataError(f"orders: no purchase on or before {day}; nothing to value.")
     s = rfm.summary(buys, "customer_id", "day", "value", day, settings.period,
                     settings.freq_multiplier)

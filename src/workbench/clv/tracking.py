@@ -13,7 +13,7 @@ pass ``transactions.purchases(log)`` with ``date_col="day"``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 import polars as pl
 
 from ..errors import DataError, ModelError, UsageError
-from ..frames import as_polars
+from ..frames import as_lazy, customer_partitions
 from .backend import _quiet
 from .fit import CLVFit
 from .inputs import _as_date, _column
@@ -137,13 +137,33 @@ def period_transactions(fit: CLVFit, summary: Any, max_frequency: int = 7, *,
     return out
 
 
-def _daily_purchases(transactions: Any, id_col: str, date_col: str) -> pl.DataFrame:
-    """Distinct (customer, day) purchases as polars, with a clear error for missing columns."""
-    df = as_polars(transactions, "transactions", [id_col, date_col])
-    d = df.select(pl.col(id_col).cast(pl.String), pl.col(date_col).cast(pl.Date))
-    if d.get_column(date_col).null_count() or d.get_column(id_col).null_count():
+def _tracking_counts(transactions: Any, id_col: str, date_col: str, calibration_end: date,
+                     end: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What :func:`cumulative_tracking` counts, from distinct (customer, day) purchases up to
+    ``end``: ``first, len`` (customers by first purchase day, for those whose first is on or
+    before ``calibration_end``) and ``day, len`` (their repeat purchase days by day), sorted.
+    Per hash partition of the customers when the purchases are many
+    (:func:`workbench.frames.customer_partitions`), the partitions' counts added up.
+    """
+    lf = as_lazy(transactions, "transactions", [id_col, date_col]).select(
+        pl.col(id_col).cast(pl.String).alias("_id"), pl.col(date_col).cast(pl.Date).alias("day"))
+    nulls = lf.select(pl.col("day").null_count(), pl.col("_id").null_count()).collect().row(0)
+    if any(nulls):
         raise DataError(f"transactions: {date_col} or {id_col} is empty on some rows; clean the data first.")
-    return d.unique()  # unordered: the tracking only counts and takes minima
+    lf = lf.filter(pl.col("day") <= end)
+    n = int(lf.select(pl.len()).collect().item())
+    cohorts, repeats = [], []
+    for f in customer_partitions(n, id_col="_id"):
+        days = (lf if f is None else lf.filter(f)).unique()
+        first = (days.group_by("_id").agg(pl.col("day").min().alias("first"))
+                 .filter(pl.col("first") <= calibration_end))
+        both = pl.collect_all([
+            first.group_by("first").len(),
+            days.join(first, on="_id").filter(pl.col("day") > pl.col("first")).group_by("day").len()])
+        cohorts.append(both[0])
+        repeats.append(both[1])
+    return tuple(pl.concat(parts).group_by(key).agg(pl.col("len").sum()).sort(key)  # type: ignore[return-value]
+                 for parts, key in ((cohorts, "first"), (repeats, "day")))
 
 
 def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, end: Any, *, id_col: str = "customer_id",
@@ -171,19 +191,14 @@ def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, en
     last = _as_date(end, "end")
     if last <= cal_end:
         raise UsageError(f"end ({last}) must be after calibration_end ({cal_end}).")
-    d = _daily_purchases(transactions, id_col, date_col)
-    d = d.filter(pl.col(date_col) <= last)
-    first = d.group_by(id_col).agg(pl.col(date_col).min().alias("first"))
-    first = first.filter(pl.col("first") <= cal_end)
-    if first.height == 0:
+    cohorts, repeats = _tracking_counts(transactions, id_col, date_col, cal_end, last)
+    if cohorts.height == 0:
         raise DataError(f"transactions: no customer bought on or before {cal_end}.")
-    rep = d.join(first, on=id_col).filter(pl.col(date_col) > pl.col("first"))
-    start = _as_date(first.get_column("first").min(), "first purchase")
-    cohorts = first.group_by("first").len().sort("first")
+    start = _as_date(cohorts.get_column("first").min(), "first purchase")
     fdays = np.array([(x - start).days for x in cohorts.get_column("first").to_list()], dtype=float)
     fcount = cohorts.get_column("len").to_numpy().astype(float)
-    rep_days = np.sort(rep.select((pl.col(date_col) - pl.lit(start)).dt.total_days()
-                                  .cast(pl.Float64)).to_series().to_numpy())
+    rep_days = np.array([(x - start).days for x in repeats.get_column("day").to_list()], dtype=float)
+    rep_cum = np.concatenate([[0.0], np.cumsum(repeats.get_column("len").to_numpy().astype(float))])
     total_days = (last - start).days
     cal_day = (cal_end - start).days
     ends = np.unique(np.concatenate([np.arange(step_days, total_days + 1, step_days, dtype=float),
@@ -194,7 +209,7 @@ def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, en
         for k, e in enumerate(ends):
             t = np.clip(e - fdays, 0, None) / fit.period_days
             pred[k] = float((np.asarray(pm.expected_number_of_purchases_up_to_time(t)) * fcount).sum())
-    actual = np.searchsorted(rep_days, ends, side="right").astype(float)
+    actual = rep_cum[np.searchsorted(rep_days, ends, side="right")]
     dates = [start + timedelta(days=int(e)) for e in ends]
     return pd.DataFrame({"date": pd.to_datetime(dates), "actual": actual, "predicted": pred,
                          "holdout": [x > cal_end for x in dates]})

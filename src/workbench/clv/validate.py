@@ -39,7 +39,9 @@ def holdout_predictions(fits: dict[str, CLVFit], cal_hold: Any, *, id_col: str =
     column names).  Columns of the result: ``frequency_cal, recency_cal, T_cal,
     duration_holdout, actual`` and one column per model name in ``fits`` plus
     ``baseline`` = ``frequency_cal / T_cal * duration_holdout`` (repeat the
-    calibration purchase rate).  pandas, indexed by customer id.
+    calibration purchase rate; 0 for a customer whose first purchase is on the last day of
+    the calibration, ``T_cal = 0``: no repeat seen, none predicted).  pandas, indexed by
+    customer id.
     """
     a = _to_arrays(cal_hold, id_col, frequency_cal, recency_cal, T_cal, None, False, "calibration/holdout")
     if isinstance(cal_hold, pl.DataFrame):
@@ -64,7 +66,8 @@ def holdout_predictions(fits: dict[str, CLVFit], cal_hold: Any, *, id_col: str =
         if not np.all(np.isfinite(pred)):
             raise ModelError(f"the {name} model gave no finite holdout prediction for some customers.")
         out[name] = pred
-    out["baseline"] = a.frequency / a.T * dur
+    rate = np.divide(a.frequency, a.T, out=np.zeros(len(a.T)), where=a.T > 0)
+    out["baseline"] = rate * dur
     return out
 
 
