@@ -46,7 +46,7 @@ import datetime as _dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -110,8 +110,6 @@ i18n.register({
     "monetary_value_holdout": {"zh": "平均消费金额(验证期)", "en": "Average spend (holdout)"},
     "duration_holdout": {"zh": "验证期长度", "en": "Holdout length"},
 })
-
-Frame = TypeVar("Frame", pd.DataFrame, pl.DataFrame, pl.LazyFrame)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -428,8 +426,20 @@ def _load(transactions: Any, customer_id_col: str, datetime_col: str,
 # --------------------------------------------------------------------------- public API
 
 
+@overload
+def summary(transactions: pl.DataFrame | pl.LazyFrame, customer_id_col: str, datetime_col: str,
+            monetary_value_col: str | None = ..., observation_period_end: Any = ...,
+            freq: str = ..., freq_multiplier: float = ..., *,
+            datetime_format: str | None = ...) -> pl.DataFrame: ...
+@overload
+def summary(transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
+            monetary_value_col: str | None = ..., observation_period_end: Any = ...,
+            freq: str = ..., freq_multiplier: float = ..., *,
+            datetime_format: str | None = ...) -> pd.DataFrame: ...
+
+
 def summary(
-    transactions: Frame,
+    transactions: pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     customer_id_col: str,
     datetime_col: str,
     monetary_value_col: str | None = None,
@@ -438,7 +448,7 @@ def summary(
     freq_multiplier: float = 1,
     *,
     datetime_format: str | None = None,
-) -> Frame:
+) -> pd.DataFrame | pl.DataFrame:
     """Frequency, recency, T and monetary value per customer (lifetimes' definitions).
 
     The same numbers as ``lifetimes.utils.summary_data_from_transaction_data``
@@ -505,8 +515,22 @@ def summary(
     return _finish(_summary_columns(agg, seconds, freq_multiplier, inp.has_m), inp)
 
 
+@overload
+def calibration_holdout(transactions: pl.DataFrame | pl.LazyFrame, customer_id_col: str,
+                        datetime_col: str, calibration_period_end: Any,
+                        observation_period_end: Any = ..., freq: str = ...,
+                        freq_multiplier: float = ..., monetary_value_col: str | None = ..., *,
+                        datetime_format: str | None = ...) -> pl.DataFrame: ...
+@overload
+def calibration_holdout(transactions: pd.DataFrame, customer_id_col: str, datetime_col: str,
+                        calibration_period_end: Any, observation_period_end: Any = ...,
+                        freq: str = ..., freq_multiplier: float = ...,
+                        monetary_value_col: str | None = ..., *,
+                        datetime_format: str | None = ...) -> pd.DataFrame: ...
+
+
 def calibration_holdout(
-    transactions: Frame,
+    transactions: pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     customer_id_col: str,
     datetime_col: str,
     calibration_period_end: Any,
@@ -516,7 +540,7 @@ def calibration_holdout(
     monetary_value_col: str | None = None,
     *,
     datetime_format: str | None = None,
-) -> Frame:
+) -> pd.DataFrame | pl.DataFrame:
     """RFM summary of a calibration period and purchase counts in the holdout period after it.
 
     The definitions and columns of ``lifetimes.utils.calibration_and_holdout_data``

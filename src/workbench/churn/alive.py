@@ -44,8 +44,10 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, 
     Raises:
         ModelError: the model cannot be fitted (e.g. too few repeat purchases).
     """
-    known = buys.filter(pl.col("day") <= cutoff).select("customer_id", "day")
-    if known.height == 0:
+    # lazy: the summary reads the two columns as it goes (per partition of the customers
+    # when they are many), no copy of the purchases
+    known = buys.lazy().filter(pl.col("day") <= cutoff).select("customer_id", "day")
+    if known.select(pl.len()).collect().item() == 0:
         raise ModelError(f"no purchases on or before {cutoff}; the BG/NBD model cannot be fitted.")
     summary = rfm.summary(known, "customer_id", "day", observation_period_end=cutoff, freq="D")
     # Customers whose first purchase is on the cut-off day have T = 0: nothing to fit on,
@@ -61,7 +63,8 @@ def p_alive_at(buys: pl.DataFrame, cutoff: date, penalizer_coef: float = 0.001, 
     p[pos] = model.conditional_probability_alive(fit_on.get_column("frequency").to_numpy(),
                                                  fit_on.get_column("recency").to_numpy(),
                                                  fit_on.get_column("T").to_numpy())
-    return pl.DataFrame({"customer_id": summary.get_column("customer_id").cast(known.schema["customer_id"]),
+    id_type = known.collect_schema()["customer_id"]
+    return pl.DataFrame({"customer_id": summary.get_column("customer_id").cast(id_type),
                          "p_alive": np.asarray(p, dtype=float)})
 
 

@@ -267,7 +267,7 @@ def _analyse(tables: Mapping[str, pl.DataFrame | None], as_of: date, st: ChurnSe
                         "the data is too thin early on.")
     final_pipe = build_pipeline(model, num, cat, seed).fit(final.to_pandas(), y_final_fit)
     # The labels are all read: only the scoring date's features are left to build.
-    del Xtr, final, buys, sample
+    del Xtr, final, buys, sample, test
     cache.clear()
     builder.drop_buys()
     now = builder.at(as_of, lapsed)

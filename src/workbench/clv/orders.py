@@ -15,7 +15,7 @@ What a purchase, a return and an order's money are is the transaction model's
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 import polars as pl
@@ -86,9 +86,8 @@ def summary_from_orders(orders: Any, as_of: Any, settings: CLVSettings | None = 
     buys = tx.purchases(log).select("customer_id", "day", "value")
     if buys.select(pl.len()).collect().item() == 0:
         raise DataError(f"orders: no purchase on or before {day}; nothing to value.")
-    # a polars DataFrame (rfm.summary collects a lazy input; its type variable says LazyFrame)
-    s = cast(pl.DataFrame, rfm.summary(buys, "customer_id", "day", "value", day, settings.period,
-                                       settings.freq_multiplier))
+    s = rfm.summary(buys, "customer_id", "day", "value", day, settings.period,
+                    settings.freq_multiplier)
     if settings.net_of_returns:
         out: pl.DataFrame = net_of_returns(s, log)
         return out
