@@ -130,6 +130,9 @@ def test_resolve_reads_processed_orders_as_of(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"needs the customers table, and the configuration has "
                                         r"no source for it .*sources\.customers"):
         ctx.load("customers")
+    ctx.require(["orders"])  # a clean file: nothing to say
+    with pytest.raises(DataError, match=r"needs the visits table.*sources\.visits"):
+        ctx.require(["orders", "visits", "customers"])  # the first missing one, before any work
     (tmp_path / "c.csv").write_text("customer_id\na\n", encoding="utf-8")
     with_source = _write(tmp_path, "paths: {processed: processed}\n"
                                    "sources: {customers: {path: c.csv}}\n")

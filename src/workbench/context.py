@@ -225,6 +225,13 @@ class Context:
                 f"there to include it.")
         return _clean_table(self.processed_dir, table)
 
+    def require(self, tables: Sequence[str]) -> None:
+        """Check, before any work, that every table of ``tables`` has a clean file: the
+        error of the first that has none (:meth:`load`'s: no source configured, or the
+        cleaning has not run), so a step that needs it stops at once."""
+        for table in tables:
+            self._table_path(table)
+
     def load(self, table: str, as_of: date | None = None,
              columns: Sequence[str] | None = None) -> pl.DataFrame:
         """A clean canonical table, restricted to what was known at the as-of date;
