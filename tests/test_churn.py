@@ -224,6 +224,10 @@ def test_the_builders_log_at_an_earlier_cutoff_is_the_log_built_then(small_table
             assert got.columns == ["customer_id", "day", "kind", "is_outlier", "value", "margin"]
             assert got.height == want.height > 0
             assert got.with_columns(pl.col("kind").cast(pl.String)).equals(want.select(got.columns))
+    # no until: every order, the same log as at the last order's day
+    last = flagged.get_column("order_date").max()
+    assert churn.FeatureBuilder({"orders": flagged}).log.equals(
+        churn.FeatureBuilder({"orders": flagged}, last).log)
     with pytest.raises(UsageError, match="up to 2026-03-31"):
         churn.FeatureBuilder({"orders": flagged}, early).log_at(late)
     # a lazy scan gives the same log

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -343,6 +343,9 @@ class FeatureBuilder:
         order's margin), which both the features and the tiers then read."""
         orders = checked_orders(self.orders, self.columns)
         if self._segments_from_log:
+            if cutoff is None:  # every order: the log at the last order's day
+                last = orders.lazy().select(pl.col(self.columns.date).max()).collect().item()
+                cutoff = last.date() if isinstance(last, datetime) else last
             return segment.transaction_log(orders, cutoff, self.settings, order_margin=True)
         c = self.columns
         return tx.transactions(orders, cutoff, self.settings, customer_id_col=c.customer_id,
