@@ -364,3 +364,21 @@ def test_the_engine_of_a_run_is_chosen_once(monkeypatch):
     assert E.chosen({"name": "duckdb"}).name == "polars"
     with pytest.raises(UsageError, match="engine 'dask' is not one of polars, duckdb, spark"):
         E.chosen({}, "dask")
+
+
+def test_spark_writes_its_partitions_in_order_a_batch_per_job(opened, tmp_path, monkeypatch):
+    """Spark's partitions come to the driver in order, consecutive small ones batched into one
+    job (a job per partition costs about half a second), a larger one alone."""
+    from workbench.engine import session
+    assert session._batches([(0, 5), (1, 5), (2, 20), (3, 1), (4, 1)], 10) == [[0, 1], [2], [3, 4]]
+    assert session._batches([], 10) == []
+    spark = opened["spark"]
+    frame = pl.DataFrame({"k": list(range(1_000))[::-1], "v": [f"r{i}" for i in range(1_000)]})
+    native = spark.to_engine(frame).to_native().repartitionByRange(8, "k").sortWithinPartitions("k")
+    assert native.rdd.getNumPartitions() == 8
+    monkeypatch.setattr(session, "SPARK_BATCH_ROWS", 300)  # about two partitions a batch
+    path = tmp_path / "sorted.parquet"
+    assert spark.write_parquet(spark.from_native(native), path) == 1_000
+    got = pl.read_parquet(path)
+    assert got.get_column("k").to_list() == list(range(1_000))
+    assert got.get_column("v").to_list() == [f"r{999 - i}" for i in range(1_000)]
