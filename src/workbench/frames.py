@@ -16,7 +16,7 @@ import polars as pl
 from .errors import DataError, UsageError
 
 __all__ = ["ROWS_PER_PART", "as_lazy", "as_polars", "by_customer", "customer_partitions",
-           "require_columns"]
+           "customer_parts", "require_columns"]
 
 #: A per-customer query over more rows than this runs in hash partitions of the customers
 #: (:func:`by_customer`), so its group-by holds a part of them at a time.
@@ -76,6 +76,17 @@ def customer_partitions(rows: int, *, id_col: str = "customer_id",
     return [part == j for j in range(parts)]
 
 
+def customer_parts(rows: pl.LazyFrame, *, id_col: str = "customer_id",
+                   rows_per_part: int | None = None) -> list[pl.LazyFrame]:
+    """``rows`` split into hash partitions of the customers (:func:`customer_partitions`,
+    sized by counting ``rows``): ``[rows]`` when they fit in one.  A per-customer query on
+    each part gives the whole query's rows for those customers; see :func:`by_customer` for
+    what the rows' columns must not depend on."""
+    n = int(rows.select(pl.len()).collect().item())
+    return [rows if f is None else rows.filter(f)
+            for f in customer_partitions(n, id_col=id_col, rows_per_part=rows_per_part)]
+
+
 def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame], *,
                 id_col: str = "customer_id", rows_per_part: int | None = None) -> pl.DataFrame:
     """``query(rows)`` collected, sorted by ``id_col``: in one go when ``rows`` has at most
@@ -90,7 +101,6 @@ def by_customer(rows: pl.LazyFrame, query: Callable[[pl.LazyFrame], pl.LazyFrame
     customers a group-by of every customer holds several gigabytes; five partitions hold a
     fifth of that at a time, for one pass over the rows each.
     """
-    n = int(rows.select(pl.len()).collect().item())
-    out = pl.concat([query(rows if f is None else rows.filter(f)).collect()
-                     for f in customer_partitions(n, id_col=id_col, rows_per_part=rows_per_part)])
+    out = pl.concat([query(part).collect() for part in
+                     customer_parts(rows, id_col=id_col, rows_per_part=rows_per_part)])
     return out if out.get_column(id_col).is_sorted() else out.sort(id_col)

@@ -18,7 +18,7 @@ import polars as pl
 from .. import i18n
 from .. import transactions as tx
 from ..errors import DataError, UsageError
-from ..frames import customer_partitions
+from ..frames import customer_parts
 from .data import OrderColumns, order_log
 from .text import ROOM
 
@@ -72,12 +72,10 @@ def purchase_gaps(buys: Rows) -> Rows:
 def _gaps(buys: pl.DataFrame | pl.LazyFrame) -> np.ndarray:
     """Every gap between consecutive purchase days (:func:`purchase_gaps`), as floats, in no
     particular order: read per hash partition of the customers when there are many purchases
-    (:func:`workbench.frames.customer_partitions`: a customer's days are never split)."""
-    rows = buys.lazy().select("customer_id", "day")
-    n = int(rows.select(pl.len()).collect().item())
-    parts = [purchase_gaps(rows if f is None else rows.filter(f)).select(
-                 pl.col("gap").drop_nulls().cast(pl.Float64)).collect().get_column("gap").to_numpy()
-             for f in customer_partitions(n)]
+    (:func:`workbench.frames.customer_parts`: a customer's days are never split)."""
+    parts = [purchase_gaps(part).select(pl.col("gap").drop_nulls().cast(pl.Float64))
+             .collect().get_column("gap").to_numpy()
+             for part in customer_parts(buys.lazy().select("customer_id", "day"))]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

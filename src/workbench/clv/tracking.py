@@ -21,7 +21,7 @@ import pandas as pd
 import polars as pl
 
 from ..errors import DataError, ModelError, UsageError
-from ..frames import as_lazy, customer_partitions
+from ..frames import as_lazy, customer_parts
 from .backend import _quiet
 from .fit import CLVFit
 from .inputs import _as_date, _column
@@ -143,27 +143,29 @@ def _tracking_counts(transactions: Any, id_col: str, date_col: str, calibration_
     ``end``: ``first, len`` (customers by first purchase day, for those whose first is on or
     before ``calibration_end``) and ``day, len`` (their repeat purchase days by day), sorted.
     Per hash partition of the customers when the purchases are many
-    (:func:`workbench.frames.customer_partitions`), the partitions' counts added up.
+    (:func:`workbench.frames.customer_parts`), the partitions' counts added up.
     """
     lf = as_lazy(transactions, "transactions", [id_col, date_col]).select(
         pl.col(id_col).cast(pl.String).alias("_id"), pl.col(date_col).cast(pl.Date).alias("day"))
     nulls = lf.select(pl.col("day").null_count(), pl.col("_id").null_count()).collect().row(0)
     if any(nulls):
         raise DataError(f"transactions: {date_col} or {id_col} is empty on some rows; clean the data first.")
-    lf = lf.filter(pl.col("day") <= end)
-    n = int(lf.select(pl.len()).collect().item())
     cohorts, repeats = [], []
-    for f in customer_partitions(n, id_col="_id"):
-        days = (lf if f is None else lf.filter(f)).unique()
+    for part in customer_parts(lf.filter(pl.col("day") <= end), id_col="_id"):
+        days = part.unique()
         first = (days.group_by("_id").agg(pl.col("day").min().alias("first"))
                  .filter(pl.col("first") <= calibration_end))
-        both = pl.collect_all([
+        by_first, by_day = pl.collect_all([
             first.group_by("first").len(),
             days.join(first, on="_id").filter(pl.col("day") > pl.col("first")).group_by("day").len()])
-        cohorts.append(both[0])
-        repeats.append(both[1])
-    return tuple(pl.concat(parts).group_by(key).agg(pl.col("len").sum()).sort(key)  # type: ignore[return-value]
-                 for parts, key in ((cohorts, "first"), (repeats, "day")))
+        cohorts.append(by_first)
+        repeats.append(by_day)
+    return _summed(cohorts, "first"), _summed(repeats, "day")
+
+
+def _summed(parts: list[pl.DataFrame], key: str) -> pl.DataFrame:
+    """The partitions' counts (``key, len``) added up by ``key``, sorted."""
+    return pl.concat(parts).group_by(key).agg(pl.col("len").sum()).sort(key)
 
 
 def cumulative_tracking(fit: CLVFit, transactions: Any, calibration_end: Any, end: Any, *, id_col: str = "customer_id",
