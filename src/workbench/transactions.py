@@ -275,8 +275,7 @@ def log_at(log: pl.LazyFrame | pl.DataFrame, as_of: date,
            .filter(pl.col("day") <= as_of))
     if ts.outlier_amounts != "cap":
         return cut.with_columns(policy_value(ts).round(2).alias("value"))
-    cap = (cut.filter(is_normal_purchase()).select(
-        pl.col("amount").quantile(ts.outlier_cap_quantile, "linear")).collect().item())
+    cap = cut.select(_log_cap(ts)).collect().item()
     return cut.with_columns(policy_value(ts, None if cap is None else float(cap)).round(2)
                             .alias("value"))
 
@@ -317,6 +316,13 @@ def is_normal_purchase(ns: Any = pl) -> pl.Expr:
     return (ns.col("kind") == "purchase") & ~ns.col("is_outlier")
 
 
+def _log_cap(settings: TransactionSettings) -> pl.Expr:
+    """The cap of the ``cap`` policy over a log: the ``outlier_cap_quantile`` quantile
+    (linear) of its unflagged purchase amounts."""
+    return pl.col("amount").filter(is_normal_purchase()).quantile(
+        settings.outlier_cap_quantile, "linear")
+
+
 def policy_value(settings: TransactionSettings, cap: Any = _FROM_LOG, *,
                  ns: Any = pl) -> pl.Expr:
     """A log's ``value`` before rounding to the cent: ``amount`` after the outlier policy.
@@ -334,8 +340,7 @@ def policy_value(settings: TransactionSettings, cap: Any = _FROM_LOG, *,
     if cap is None:
         return amount
     if cap is _FROM_LOG:
-        cap = amount.filter(is_normal_purchase()).quantile(settings.outlier_cap_quantile,
-                                                            "linear")
+        cap = _log_cap(settings)
     gate = flagged & cap.is_not_null() if isinstance(cap, pl.Expr) else flagged
     return ns.when(gate).then(amount.clip(-cap, cap)).otherwise(amount)
 
