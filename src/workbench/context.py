@@ -9,6 +9,7 @@ nbval or by the report runner behaves the same way given the same values.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import shutil
@@ -53,17 +54,13 @@ def engine_settings(cfg: config_mod.Config, name: str | None = None) -> engine.E
     return engine.chosen(cfg.section("engine"), name)
 
 
-_SCRATCH: list[Path] = []
-
-
+@functools.cache
 def _scratch_dir() -> Path:
     """A folder of this process for the files an engine writes for the driver to scan,
-    removed when the process exits."""
-    if not _SCRATCH:
-        folder = Path(tempfile.mkdtemp(prefix="workbench-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _SCRATCH.append(folder)
-    return _SCRATCH[0]
+    removed when the process exits (made on first use)."""
+    folder = Path(tempfile.mkdtemp(prefix="workbench-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def load_processed(processed_dir: Path, table: str, as_of: date | None = None,
