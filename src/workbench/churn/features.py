@@ -334,6 +334,10 @@ class FeatureBuilder:
         self.log = (self.codes.encode(log.select(keep))
                     .with_columns(pl.col("kind").cast(pl.Enum(tx.KINDS)))
                     .collect(engine="streaming"))
+        last = self.log.get_column("day").max()
+        #: the day of the builder's log (``until``, or the last order's; None: no row)
+        self._day: date | None = until if until is not None else (
+            last if isinstance(last, date) else None)
         self._coded: dict[str, pl.DataFrame] = {}
         self._buys: pl.DataFrame | None = None
 
@@ -357,9 +361,7 @@ class FeatureBuilder:
         each row's value is its own): ``customer_id, day, kind, is_outlier, value``
         (+ ``margin``)."""
         if cutoff is None:
-            last = self.log.get_column("day").max()
-            cutoff = self.until if self.until is not None else (
-                last if isinstance(last, date) else None)
+            cutoff = self._day
         elif self.until is not None and cutoff > self.until:
             raise UsageError(f"the feature builder read the orders up to {self.until}; "
                              f"cut-off {cutoff} is later. Build it with until={cutoff}.")
@@ -398,11 +400,6 @@ class FeatureBuilder:
         order of :meth:`at`'s frame, without building the cut-off's features: read from the
         builder's own log (the log at a cut-off holds the same purchases up to it)."""
         return population(self.buys, cutoff, lapsed_days).get_column("customer_id")
-
-    def population_ids(self, cutoff: date, lapsed_days: int) -> pl.Series:
-        """:meth:`population` decoded: the customers' ids."""
-        codes = self.population(cutoff, lapsed_days).to_frame()
-        return self.codes.decode(codes).get_column("customer_id")
 
     def at(self, cutoff: date, lapsed_days: int, only: pl.Series | None = None) -> FeatureSet:
         """The features of every customer who can churn at ``cutoff`` (see :func:`build_features`).
