@@ -16,7 +16,7 @@ import polars as pl
 from .errors import DataError, UsageError
 
 __all__ = ["ROWS_PER_PART", "as_lazy", "as_polars", "by_customer", "customer_partitions",
-           "customer_parts", "require_columns"]
+           "customer_parts", "null_counts", "require_columns"]
 
 #: A per-customer query over more rows than this runs in hash partitions of the customers
 #: (:func:`by_customer`), so its group-by holds a part of them at a time.
@@ -61,6 +61,16 @@ def as_lazy(frame: Any, what: str = "table", columns: Iterable[str] = ()) -> pl.
     out = _to_polars(frame, what)
     require_columns(out, columns, what)
     return out.lazy()
+
+
+def null_counts(frame: pl.DataFrame | pl.LazyFrame, columns: Iterable[str]) -> dict[str, int]:
+    """The empty rows of each of ``columns``: of a lazy frame by one aggregate query on the
+    streaming engine (its rows never held), of an eager one column by column."""
+    cols = list(columns)
+    if isinstance(frame, pl.LazyFrame):
+        return frame.select(pl.col(c).null_count() for c in cols).collect(
+            engine="streaming").row(0, named=True)
+    return {c: frame.get_column(c).null_count() for c in cols}
 
 
 def customer_partitions(rows: int, *, id_col: str = "customer_id",

@@ -17,7 +17,7 @@ import polars as pl
 
 from .. import transactions as tx
 from ..errors import DataError
-from ..frames import as_polars, require_columns
+from ..frames import as_polars, null_counts, require_columns
 from ..segment.metrics import READS as SEGMENT_READS
 
 __all__ = ["READS", "OrderColumns", "available_tables", "order_log", "purchases", "split",
@@ -66,12 +66,9 @@ def checked_orders(orders: Any, columns: OrderColumns | None = None) -> pl.DataF
     if isinstance(orders, pl.LazyFrame):
         require_columns(orders, need, "orders")
         frame: pl.DataFrame | pl.LazyFrame = orders
-        counts = orders.select(pl.col(col).null_count() for col in need).collect(
-            engine="streaming").row(0)
     else:
         frame = as_polars(orders, "orders", need)
-        counts = tuple(frame.get_column(col).null_count() for col in need)
-    for col, n in zip(need, counts, strict=True):
+    for col, n in null_counts(frame, need).items():
         if n:
             raise DataError(f"orders: {n} row(s) have an empty '{col}' column; clean the orders first "
                             f"(workbench clean quarantines such rows).")

@@ -18,7 +18,7 @@ import polars as pl
 
 from .. import transactions as tx
 from ..errors import DataError, UsageError
-from ..frames import as_polars, by_customer, require_columns
+from ..frames import as_polars, by_customer, null_counts, require_columns
 from ..periods import parse_date
 
 __all__ = ["READS", "customer_metrics", "latest_nps", "log_at", "metrics_from_log",
@@ -43,9 +43,7 @@ METRIC_COLUMNS = ("n_orders", "purchase_days", "frequency", "monetary", "returns
 def no_nulls(df: pl.DataFrame | pl.LazyFrame, cols: Sequence[str], what: str) -> None:
     """DataError naming the column, the number of empty rows and the first one (a lazy
     frame is checked by one aggregate query, its rows never held)."""
-    counts = (df.select(pl.col(c).null_count() for c in cols).collect(engine="streaming")
-              .row(0, named=True) if isinstance(df, pl.LazyFrame)
-              else {c: df.get_column(c).null_count() for c in cols})
+    counts = null_counts(df, cols)
     for c in cols:
         n = counts[c]
         if n:
