@@ -15,6 +15,10 @@ project's report as a user runs it through the engine path:
     python benchmarks/bench_engine_clean.py --dataset /tmp/orders-10m --customers 1000000 \\
         --orders 10000000 --report
 
+``--tables DIR`` adds the other tables of the same customers (``gen_orders.py --tables``:
+``customers``, ``visits``, ``complaints``, ``surveys``, one Parquet file each) as sources
+read by the single-machine ingest, so the service and management steps run too.
+
 It prints the wall and CPU seconds, the driver's peak (``VmHWM``: DuckDB and polars run in
 it; with ``--report`` the largest process, the report's own or a notebook kernel) and the
 whole tree's, the ledger's orders entry and, with ``--report``, each step's seconds and
@@ -58,6 +62,9 @@ def _project(args: argparse.Namespace) -> Path:
                      "reports": str(work / "reports")},
            "sources": {"orders": {"engine": {"path": str(Path(args.dataset).resolve())}}},
            "engine": engine}
+    if args.tables:
+        for table in ("customers", "visits", "complaints", "surveys"):
+            cfg["sources"][table] = {"path": str(Path(args.tables, f"{table}.parquet").resolve())}
     path = work / "workbench.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     return path
@@ -98,11 +105,15 @@ def main() -> int:
     ap.add_argument("--work", default=None, help="the project folder (default: beside the dataset)")
     ap.add_argument("--limit-gb", type=float, default=16.0, help="stop the run above this")
     ap.add_argument("--report", action="store_true", help="run workbench report, not clean")
+    ap.add_argument("--tables", default=None, help="a folder of customers, visits, complaints "
+                    "and surveys Parquet files of the same customers (generated when missing)")
     args = ap.parse_args()
-    if not (Path(args.dataset) / "_dataset.json").exists():
+    if not (Path(args.dataset) / "_dataset.json").exists() or (
+            args.tables and not (Path(args.tables) / "surveys.parquet").exists()):
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_orders.py"),
                         "--customers", str(args.customers), "--orders", str(args.orders),
-                        "--out", args.dataset], check=True)
+                        "--out", args.dataset, *(["--tables", args.tables] if args.tables
+                                                 else [])], check=True)
     what = "report" if args.report else "clean"
     args.work = args.work or f"{args.dataset.rstrip('/')}-{what}-{args.engine}"
     path = _project(args)

@@ -20,7 +20,15 @@ far below 4 GB at 5,000,000 customers / 50,000,000 orders (about 1 GB of Parquet
 same arguments give the same files; a folder that already holds the dataset for them is
 reused.
 
-    python benchmarks/gen_orders.py --customers 5000000 --orders 50000000 --out DIR
+With ``--tables DIR`` it also writes the other canonical tables of the same customers, one
+Parquet file each, as a CRM would export them beside a warehouse's orders:
+``customers.parquet`` (type, province, city, industry, channel, sales rep, signup date;
+no names or contacts), ``visits.parquet``, ``complaints.parquet`` and
+``surveys.parquet`` (a visit every 20 months or so of an owned customer's active life,
+a complaint per 400 orders, a survey response per 200 orders; their dates fall
+inside the customer's active months).
+
+    python benchmarks/gen_orders.py --customers 5000000 --orders 50000000 --out DIR [--tables DIR]
 """
 
 from __future__ import annotations
@@ -37,7 +45,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench import periods
+from workbench import periods, schema
+from workbench.demo.vocabulary import COMPLAINT_CATEGORIES, INDUSTRIES, PLACES
 
 #: The first month of the data and the last day (the as-of date of the benchmark).
 FIRST_MONTH = date(2022, 1, 1)
@@ -55,6 +64,12 @@ P_OUTLIER = 1 / 20_000     # mistyped amounts, flagged by the cleaning
 MEAN_LIFETIME_MONTHS = 30  # geometric dropout
 RATE_SHAPE = 0.7           # gamma shape of the monthly purchase rates (heterogeneous buyers)
 MARKER = "_dataset.json"
+N_REPS = 1_000             # sales reps of the side tables
+P_UNOWNED = 0.2            # customers in the shared pool (no sales rep)
+P_B2B = 0.3
+VISITS_PER_MONTH = 0.05    # of an owned customer's active months
+COMPLAINTS_PER_ORDER = 0.0025
+SURVEYS_PER_ORDER = 0.005
 
 
 def _months() -> list[date]:
@@ -165,15 +180,113 @@ def generate(out: Path, customers: int, orders: int, seed: int = 7,
     return facts
 
 
+def _event_days(rng: np.random.Generator, who: np.ndarray, cust: dict[str, np.ndarray],
+                 months: list[date]) -> np.ndarray:
+    """A day (numpy datetime64[D]) inside each customer's active months, per event."""
+    first = np.asarray(months, dtype="datetime64[D]")
+    start = first[cust["acq"][who]]
+    end = np.minimum(np.asarray([periods.month_end(m) for m in months], dtype="datetime64[D]")
+                     [cust["last"][who]], np.datetime64(AS_OF, "D"))
+    span = (end - start).astype(np.int64) + 1
+    return start + np.floor(rng.random(who.size) * span).astype("timedelta64[D]")
+
+
+def generate_tables(out: Path, customers: int, orders: int, seed: int = 7,
+                    log: Any = print) -> dict[str, int]:
+    """Write customers, visits, complaints and surveys of the dataset's customers to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    months = _months()
+    cust = _customers(customers, orders, len(months), seed)
+    rng = np.random.default_rng([seed, 10_000])
+    n = customers
+    ids = pl.Series(np.arange(1, n + 1)).cast(pl.String).str.zfill(7)
+    cid = ("C" + ids).alias("customer_id")
+    place_w = np.asarray([w for *_, w in PLACES])
+    place = rng.choice(len(PLACES), n, p=place_w / place_w.sum())
+    ind_w = np.asarray([w for _, w, _ in INDUSTRIES])
+    b2b = rng.random(n) < P_B2B
+    owned = rng.random(n) >= P_UNOWNED
+    rep = rng.integers(1, N_REPS + 1, n)
+    reps = pl.Series(rep).cast(pl.String).str.zfill(4)
+    first = np.asarray(months, dtype="datetime64[D]")[cust["acq"]]
+    signup = first - rng.integers(0, 60, n).astype("timedelta64[D]")
+    table = pl.DataFrame({
+        "customer_id": cid,
+        "customer_type": np.where(b2b, "B2B", "B2C"),
+        "province": np.asarray([p for p, _, _ in PLACES])[place],
+        "city": np.asarray([c for _, c, _ in PLACES])[place],
+        "industry": pl.Series(np.asarray([i for i, _, _ in INDUSTRIES])[
+            rng.choice(len(INDUSTRIES), n, p=ind_w / ind_w.sum())]).set(pl.Series(~b2b), None),
+        "channel": np.asarray(CHANNELS)[rng.choice(len(CHANNELS), n, p=CHANNEL_WEIGHTS)],
+        "sales_rep": pl.Series("销售" + reps).set(pl.Series(~owned), None),
+        "signup_date": pl.Series(signup, dtype=pl.Date),
+    })
+    table.write_parquet(out / "customers.parquet")
+    counts = {"customers": n}
+    active = (cust["last"] - cust["acq"] + 1).astype(np.float64)
+    per_customer_orders = 1 + cust["rate"] * (active - 1)
+    events = {
+        "visits": np.where(owned, rng.poisson(VISITS_PER_MONTH * active), 0),
+        "complaints": rng.poisson(COMPLAINTS_PER_ORDER * per_customer_orders),
+        "surveys": rng.poisson(SURVEYS_PER_ORDER * per_customer_orders),
+    }
+    for name, count in events.items():
+        who = np.repeat(np.arange(n), count)
+        day = _event_days(rng, who, cust, months)
+        m = who.size
+        key = schema.get(name).key
+        prefix = {"visits": "V", "complaints": "CP", "surveys": "S"}[name]
+        frame = pl.DataFrame({
+            key: (prefix + pl.Series(np.arange(1, m + 1)).cast(pl.String).str.zfill(9)),
+            "customer_id": cid.gather(who)})
+        if name == "visits":
+            frame = frame.with_columns(
+                visit_date=pl.Series(day, dtype=pl.Date),
+                sales_rep=table.get_column("sales_rep").gather(who),
+                kind=pl.Series(np.asarray(schema.VISIT_KINDS)[
+                    rng.choice(4, m, p=[0.45, 0.1, 0.25, 0.2])]),
+                outcome=pl.Series(np.asarray(["跟进", "成交", "无意向", "待定"])[
+                    rng.integers(0, 4, m)]))
+        elif name == "complaints":
+            opened = (day.astype("datetime64[us]")
+                      + (rng.integers(8 * 3600, 20 * 3600, m) * 10**6).astype("timedelta64[us]"))
+            hours = rng.exponential(40.0, m)
+            resolved = opened + (hours * 3600 * 10**6).astype("timedelta64[us]")
+            still_open = (resolved > np.datetime64(AS_OF, "us")) | (rng.random(m) < 0.01)
+            frame = frame.with_columns(
+                opened_at=pl.Series(opened, dtype=pl.Datetime("us")),
+                resolved_at=pl.Series(resolved, dtype=pl.Datetime("us"))
+                .set(pl.Series(still_open), None),
+                category=pl.Series(np.asarray(COMPLAINT_CATEGORIES)[
+                    rng.integers(0, len(COMPLAINT_CATEGORIES), m)]),
+                severity=pl.Series(np.asarray(schema.COMPLAINT_SEVERITIES)[
+                    rng.choice(4, m, p=[0.42, 0.35, 0.17, 0.06])]))
+        else:
+            nps = np.clip(np.round(rng.normal(7.5, 2.2, m)), 0, 10).astype(np.int64)
+            frame = frame.with_columns(
+                survey_date=pl.Series(day, dtype=pl.Date), nps=nps,
+                csat=np.clip(np.round(1 + nps * 0.4 + rng.normal(0, 0.6, m)), 1, 5)
+                .astype(np.int64))
+        frame.write_parquet(out / f"{name}.parquet")
+        counts[name] = m
+        log(f"  {name}: {m:,} rows")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=5_000_000)
     ap.add_argument("--orders", type=int, default=50_000_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True, help="the dataset's folder")
+    ap.add_argument("--tables", help="also write customers, visits, complaints and surveys "
+                    "(one Parquet file each) to this folder")
     args = ap.parse_args(argv)
     facts = generate(Path(args.out), args.customers, args.orders, args.seed)
     print(f"{facts['orders']:,} orders of {args.customers:,} customers in {args.out}")
+    if args.tables:
+        counts = generate_tables(Path(args.tables), args.customers, args.orders, args.seed)
+        print(f"{counts} in {args.tables}")
     return 0
 
 
