@@ -514,6 +514,55 @@ def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
     assert a.scorecard.equals(b.scorecard)
 
 
+def _same_analysis(a, b) -> None:
+    """Every table and figure of two service analyses is equal (money to 1e-9: sums of
+    many values may be added in another order)."""
+    import dataclasses
+
+    from polars.testing import assert_frame_equal
+
+    def same(x, y, what) -> None:
+        if isinstance(x, pl.DataFrame):
+            assert_frame_equal(x, y, check_exact=False, rel_tol=1e-9, abs_tol=1e-9), what
+        elif isinstance(x, dict):
+            assert x.keys() == y.keys(), what
+            for k in x:
+                same(x[k], y[k], (what, k))
+        elif isinstance(x, float):
+            assert x == pytest.approx(y, rel=1e-9), what
+        else:
+            assert x == y, what
+
+    for f in dataclasses.fields(a):
+        same(getattr(a, f.name), getattr(b, f.name), f.name)
+
+
+def test_service_from_a_scan_and_in_partitions_of_the_customers_is_the_same(small_processed,
+                                                                             monkeypatch):
+    """The orders as a scan (what notebook 05 passes) or as a frame, and the log summarised
+    in one piece or per hash partition of the customers (frames.by_customer and the cohorts'
+    partitions): every table of the analysis is the same."""
+    from polars.testing import assert_frame_equal
+
+    from workbench import context, frames
+
+    ctx = context.resolve(small_processed, "2026-06-30")
+    tiers = ctx.load("customers").select("customer_id", pl.lit("A").alias("tier"))
+    frame = {t: ctx.loader(service.READS)(t) for t in service.TABLES}
+    scan = {t: ctx.loader(service.READS, lazy=["orders"])(t) for t in service.TABLES}
+    assert isinstance(scan["orders"], pl.LazyFrame)
+    whole = service.analyse(frame, tiers, ctx.as_of)
+    assert whole.cohorts.height > 0 and whole.new_vs_returning.height > 0
+    _same_analysis(whole, service.analyse(scan, tiers, ctx.as_of))
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 300)
+    assert frame["orders"].height > 5 * 300                   # several partitions
+    _same_analysis(whole, service.analyse(scan, tiers, ctx.as_of))
+    cohorts = service.cohort_table(frame["orders"], "quarter", ctx.as_of)
+    monkeypatch.setattr(frames, "ROWS_PER_PART", frames.ROWS_PER_PART * 10**5)
+    assert_frame_equal(cohorts, service.cohort_table(frame["orders"], "quarter", ctx.as_of),
+                       check_exact=False, rel_tol=1e-9)
+
+
 def test_localize_prints_dates_plainly_and_missing_values_empty():
     df = pl.DataFrame({"last_visit": [date(2025, 1, 2), None],
                        "opened_at": [datetime(2025, 1, 1, 10, 30), None],

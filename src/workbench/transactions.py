@@ -56,7 +56,7 @@ import polars as pl
 
 from . import periods
 from .errors import UsageError
-from .frames import as_lazy
+from .frames import as_lazy, by_customer
 from .settings import Settings
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "TransactionSettings",
     "as_of_filter",
     "customer_activity",
+    "first_purchases",
     "is_open_at",
     "is_cancelled",
     "is_normal_purchase",
@@ -348,6 +349,22 @@ def policy_value(settings: TransactionSettings, cap: Any = _FROM_LOG, *,
 def purchases(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     """The purchases of a :func:`transactions` log."""
     return as_lazy(log, "transactions").filter(pl.col("kind") == "purchase")
+
+
+def first_purchases(log: pl.LazyFrame | pl.DataFrame, *,
+                    rows_per_part: int | None = None) -> pl.DataFrame:
+    """``customer_id, first_purchase``: the day of each buyer's first purchase in ``log``
+    (the ``first_purchase`` of :func:`customer_activity`), sorted by customer.
+
+    A buyer's first purchase is the same in any log cut at a later day, so one table serves
+    every cut-off.  The purchases are read per hash partition of the customers
+    (:func:`workbench.frames.by_customer`), so a scan of millions of orders is never held.
+    """
+    buys = purchases(as_lazy(log, "transactions", ["customer_id", "day", "kind"]))
+    return by_customer(buys.select("customer_id", "day"),
+                       lambda part: part.group_by("customer_id")
+                       .agg(pl.col("day").min().alias("first_purchase")),
+                       rows_per_part=rows_per_part)
 
 
 def returns(log: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:

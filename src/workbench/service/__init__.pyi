@@ -1,7 +1,13 @@
 # The package's names: what ``__init__.py`` loads on first use (lazy_loader.attach_stub)
 # and what type checkers read.
 from .analysis import READS, TABLES, ServiceAnalysis, analyse
-from .cohorts import churned_last_active, cohort_table, new_vs_returning, retention_matrix
+from .cohorts import (
+    churned_last_active,
+    cohort_table,
+    cohort_tables,
+    new_vs_returning,
+    retention_matrix,
+)
 from .common import NO_TIER, SHARED_POOL, attach_tiers, in_period, transaction_log, within
 from .complaints import (
     AGE_BANDS,
@@ -45,6 +51,7 @@ __all__ = [
     "backlog_ages",
     "churned_last_active",
     "cohort_table",
+    "cohort_tables",
     "complaint_aftermath",
     "complaint_rates",
     "complaint_status",

@@ -13,7 +13,7 @@ from .. import periods, transactions
 from ..errors import UsageError
 from ..frames import as_polars
 from ..transactions import TransactionSettings
-from .cohorts import churned_last_active, cohort_table, new_vs_returning
+from .cohorts import churned_last_active, cohort_tables
 from .common import attach_tiers, transaction_log, within
 from .complaints import (
     aftermath_summary,
@@ -99,7 +99,8 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
 
     Args:
         tables: the canonical ``customers, orders, complaints, visits, surveys`` known at
-            ``as_of`` (``ctx.load``); ``orders`` may be the transaction log instead
+            ``as_of`` (``ctx.load``); ``orders`` may be a scan (``ctx.loader(READS,
+            lazy=["orders"])``, never held whole) or the transaction log instead
             (``ctx.transactions()``).
         segments: ``customer_id, tier`` (``segments.parquet`` of step 02).
         as_of: the as-of date.
@@ -112,7 +113,9 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
         raise UsageError(f"service.analyse: table(s) {missing} missing; pass {list(TABLES)}.")
     st = settings or ServiceSettings()
     ts = transaction_settings or TransactionSettings()
-    log = transaction_log(tables["orders"], as_of, ts).collect()
+    # lazy: every figure reads the log on the streaming engine, and only per-customer,
+    # per-period or per-cohort tables are held (the orders may be a scan)
+    log = transaction_log(tables["orders"], as_of, ts)
     customers = attach_tiers(tables["customers"], segments)
     complaints = as_polars(tables["complaints"], "complaints")
     visits, surveys = tables["visits"], tables["surveys"]
@@ -127,11 +130,12 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
     backlog = open_backlog(status, customers)
     detail = complaint_aftermath(log, complaints, customers, as_of, st.aftermath_days, st.seed)
 
-    net12 = transactions.net_revenue(log, as_of, 12).collect()
+    net12 = transactions.net_revenue(log, as_of, 12).collect(engine="streaming")
     cadence = {by: visit_cadence(visits, customers, start, end, by=by) for by in ("tier", "owner")}
     latest = latest_responses(within(surveys, "survey_date", start, end), None)
     sat_by: dict[str, pl.DataFrame] = {by: satisfaction_by(latest, customers, by, st.confidence)
               for by in ("tier", "channel", "province") if by in customers.columns}
+    cohorts, new_returning = cohort_tables(log, "month", as_of)
     trend = satisfaction_by(latest_responses(within(surveys, "survey_date", start, end), "month"),
                             by="period", confidence=st.confidence)
     return ServiceAnalysis(
@@ -148,12 +152,12 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
         satisfaction=satisfaction_by(latest, by=None, confidence=st.confidence).row(0, named=True),
         satisfaction_by=sat_by, trend=trend,
         detractors=detractors_with_open_complaints(surveys, status, customers),
-        cohorts=cohort_table(log, "month", as_of),
-        new_vs_returning=new_vs_returning(log, "month"),
+        cohorts=cohorts,
+        new_vs_returning=new_returning,
         churned=churned_last_active(log, as_of, st.churn_days),
         scorecard=scorecard(log, tables["customers"], complaints, surveys, segments, as_of, freq,
                             st.min_base),
         net_revenue_12m=net12,
         outlier_orders=int(log.filter((pl.col("kind") == "purchase") & pl.col("is_outlier"))
-                           .height),
+                           .select(pl.len()).collect(engine="streaming").item()),
     )

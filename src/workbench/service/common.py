@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 import polars as pl
 
@@ -38,12 +38,17 @@ def transaction_log(orders: Any, as_of: date | None = None,
 
     A log already (``ctx.transactions()``, columns ``kind`` and ``value``) passes through,
     cut at ``as_of`` (``settings`` is then ignored: its policy was applied when it was
-    built); canonical orders are read with ``transactions(orders, as_of, settings)``.
+    built); canonical orders are read with ``transactions(orders, as_of, settings)``
+    (lazily; with ``as_of``, the outlier cap known then is computed at once, by
+    ``transactions.log_at``).
     """
     lf = as_lazy(orders, "orders")
     if _LOG_COLUMNS <= set(lf.collect_schema().names()):
         return lf if as_of is None else lf.filter(pl.col("day") <= as_of)
-    return transactions.transactions(lf, as_of, settings)
+    log = transactions.transactions(lf, as_of, settings)
+    # at a date the cap is computed here, once: each row's value then depends on that row
+    # alone, so the callers' queries over the log run on the streaming engine
+    return log if as_of is None else transactions.log_at(log, as_of, settings)
 
 
 def _day(column: str) -> pl.Expr:
@@ -75,10 +80,21 @@ def window_months(start: date, end: date) -> float:
     return (end - start).days / periods.DAYS_PER_MONTH
 
 
-def period_labels(frame: pl.DataFrame, column: str, freq: str, name: str = "period"
-                  ) -> pl.DataFrame:
-    """``frame`` with ``name`` = the label of the period (``periods.period_of``) of ``column``."""
-    days = frame.select(_day(column).alias("_d")).unique().drop_nulls().get_column("_d").to_list()
+@overload
+def period_labels(frame: pl.DataFrame, column: str, freq: str, name: str = ...
+                  ) -> pl.DataFrame: ...
+@overload
+def period_labels(frame: pl.LazyFrame, column: str, freq: str, name: str = ...
+                  ) -> pl.LazyFrame: ...
+def period_labels(frame: pl.DataFrame | pl.LazyFrame, column: str, freq: str,
+                  name: str = "period") -> pl.DataFrame | pl.LazyFrame:
+    """``frame`` with ``name`` = the label of the period (``periods.period_of``) of ``column``.
+
+    A LazyFrame stays lazy: only its distinct days are read (on the streaming engine).
+    """
+    distinct = frame.select(_day(column).alias("_d")).unique().drop_nulls()
+    days = (distinct.collect(engine="streaming") if isinstance(distinct, pl.LazyFrame)
+            else distinct).get_column("_d").to_list()
     labels = {d: periods.period_of(d, freq) for d in days}
     return frame.with_columns(_day(column).replace_strict(
         labels, default=None, return_dtype=pl.String).alias(name))

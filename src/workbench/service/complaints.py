@@ -304,13 +304,12 @@ def complaint_aftermath(orders: Any, complaints: Any, customers: Any, as_of: dat
         ``excluded_no_prior_purchase``, ``excluded_window_incomplete`` or ``unmatched``
         for complainers left out (spend columns null), so nobody disappears silently.
     """
-    log = transaction_log(orders, as_of, settings).collect()
+    log = transaction_log(orders, as_of, settings)  # lazy: read on the streaming engine
     comp_tbl = as_polars(complaints, "complaints", ["customer_id", "opened_at"])
     people = as_polars(customers, "customers", ["customer_id", "tier"])
     first_c = (comp_tbl.group_by("customer_id")
                .agg(pl.col("opened_at").cast(pl.Date).min().alias("ref_date")))
-    fp = (transactions.customer_activity(log).filter(pl.col("first_purchase").is_not_null())
-          .select("customer_id", "first_purchase").collect())
+    fp = transactions.first_purchases(log)
     comp = (first_c.join(people.select("customer_id", "tier"), on="customer_id", how="left")
             .with_columns(pl.col("tier").fill_null(NO_TIER))
             .join(fp, on="customer_id", how="left").sort("customer_id"))
@@ -339,13 +338,15 @@ def complaint_aftermath(orders: Any, complaints: Any, customers: Any, as_of: dat
     day, ref = pl.col("day"), pl.col("ref_date")
     before = (day >= ref - w) & (day < ref)
     after = (day > ref) & (day <= ref + w)
-    spend = (compared.select("pair", "group", "customer_id", "ref_date")
-             .join(log.select("customer_id", "day", "kind", "value"), on="customer_id",
-                   how="inner")
+    pairs = compared.select("pair", "group", "customer_id", "ref_date")
+    rows = log.select("customer_id", "day", "kind", "value").join(
+        pairs.select("customer_id").unique().lazy(), on="customer_id", how="semi")
+    spend = (pairs.lazy().join(rows, on="customer_id", how="inner")
              .group_by("pair", "group")
              .agg(pl.col("value").filter(before).sum().alias("spend_before"),
                   pl.col("value").filter(after).sum().alias("spend_after"),
-                  ((pl.col("kind") == "purchase") & after).any().alias("bought_after")))
+                  ((pl.col("kind") == "purchase") & after).any().alias("bought_after"))
+             .collect(engine="streaming"))
     compared = compared.join(spend, on=["pair", "group"], how="left").with_columns(
         pl.col("spend_before").fill_null(0.0), pl.col("spend_after").fill_null(0.0),
         pl.col("bought_after").fill_null(False))

@@ -61,12 +61,6 @@ def kpi_label(key: str, lang: str = "en") -> str:
     return i18n.t(f"kpi.{key}", lang, room=ROOM)
 
 
-def _first_purchases(log: pl.DataFrame) -> pl.DataFrame:
-    """``customer_id, first_purchase`` of every customer with a purchase in ``log``."""
-    return (transactions.customer_activity(log).filter(pl.col("first_purchase").is_not_null())
-            .select("customer_id", "first_purchase").collect())
-
-
 def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tiers: Any,
                 start: date, end: date, freq: str = "month", *,
                 settings: TransactionSettings | None = None, first: pl.DataFrame | None = None
@@ -97,29 +91,31 @@ def period_kpis(orders: Any, customers: Any, complaints: Any, surveys: Any, tier
 
     ``first`` (``customer_id, first_purchase`` of everyone who bought, from
     ``transactions.customer_activity``) may be given when several periods share one log.
+    Of the log only the period's and the previous period's rows are held.
 
     Returns:
         ``{kpi: (value or None, base count)}``.
     """
-    log = transaction_log(orders, end, settings).collect()
+    log = transaction_log(orders, end, settings)
     people = as_polars(customers, "customers", ["customer_id", "signup_date"])
     comp = as_polars(complaints, "complaints", ["complaint_id", "customer_id", "opened_at",
                                                 "resolved_at"])
     surv = as_polars(surveys, "surveys", ["survey_id", "customer_id", "survey_date", "nps"])
     seg = as_polars(tiers, "segments", ["customer_id", "tier"])
     out: dict[str, tuple[float | None, int]] = {}
-    o = in_period(log, "day", start, end)
+    pstart, pend = periods.period_bounds(end, freq, -1)
+    day = pl.col("day")
+    o = log.filter((day >= start) & (day <= end)).collect(engine="streaming")
     buys = o.filter(pl.col("kind") == "purchase")
     active = buys.select(pl.col("customer_id").unique())
     n_active = active.height
     out["active_customers"] = (float(n_active), n_active)
     if first is None:
-        first = _first_purchases(log)
+        first = transactions.first_purchases(log)
     new = first.filter((pl.col("first_purchase") >= start) & (pl.col("first_purchase") <= end))
     out["new_customers"] = (float(new.height), new.height)
-    pstart, pend = periods.period_bounds(end, freq, -1)
-    prev_active = (in_period(log, "day", pstart, pend).filter(pl.col("kind") == "purchase")
-                   .select(pl.col("customer_id").unique()))
+    prev_active = (log.filter((day >= pstart) & (day <= pend) & (pl.col("kind") == "purchase"))
+                   .select(pl.col("customer_id").unique()).collect(engine="streaming"))
     n_prev = prev_active.height
     kept = prev_active.join(active, on="customer_id", how="semi").height
     out["retention_rate"] = ((kept / n_prev) if n_prev else None, n_prev)
@@ -222,12 +218,12 @@ def scorecard(orders: Any, customers: Any, complaints: Any, surveys: Any, tiers:
         ``yoy_direction, yoy_good, prev_note, yoy_note, n_current, n_previous, n_last_year,
         period, previous_period, last_year_period``.
     """
-    log = transaction_log(orders, as_of, settings).collect()
+    log = transaction_log(orders, as_of, settings)
     cur_start, cur_end = periods.period_bounds(as_of, freq, 0)
     cur_end = min(cur_end, as_of)
     prev = periods.period_bounds(as_of, freq, -1)
     ly = periods.period_bounds(as_of, freq, _YEAR_SHIFT[freq])
-    first = _first_purchases(log)
+    first = transactions.first_purchases(log)
     vals = [period_kpis(log, customers, complaints, surveys, tiers, s, e, freq, first=first)
             for s, e in ((cur_start, cur_end), prev, ly)]
     spec = {k.key: k for k in KPIS}
