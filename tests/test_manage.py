@@ -214,3 +214,40 @@ def test_analyse_on_the_small_demo(small_processed):
     path = io.save_step_results(ctx.results_dir, "management", kr)
     assert io.load_step_results(ctx.results_dir, "management")["forecast"]["next"]["period"]
     assert path.is_file()
+
+
+def test_analyse_from_a_scan_and_in_partitions_of_the_customers_is_the_same(small_processed,
+                                                                             monkeypatch):
+    """The orders as a scan (what notebook 06 passes) or as a frame, and the log summarised
+    in one piece or per hash partition of the customers (first purchases, category shares,
+    the CLV summaries of the forecast): the same results, table by table."""
+    from polars.testing import assert_frame_equal
+
+    from workbench import context, frames, segment
+
+    ctx = context.resolve(small_processed)
+    frame = {n: ctx.loader(manage.READS)(n) for n in manage.TABLES}
+    scan = {n: ctx.loader(manage.READS, lazy=["orders"])(n) for n in manage.TABLES}
+    assert isinstance(scan["orders"], pl.LazyFrame)
+    seg = segment.build_segments(frame["orders"], frame["customers"], as_of=ctx.as_of,
+                                 cluster=False).table
+    st = manage.ManagementSettings(forecast_cutoffs=2)
+
+    def same(a, b) -> None:
+        ka, kb = manage.key_results(a), manage.key_results(b)
+        assert ka.keys() == kb.keys()
+        assert ka["care_plan"] == kb["care_plan"] and ka["performance"] == kb["performance"]
+        for t in ("book", "care_plan", "forecast", "reclaim", "claim", "crm"):
+            assert_frame_equal(getattr(a, t), getattr(b, t), check_exact=False, rel_tol=1e-9)
+        for by in a.rollups:
+            assert_frame_equal(a.rollups[by], b.rollups[by], check_exact=False, rel_tol=1e-9)
+        assert_frame_equal(a.backtest.totals, b.backtest.totals, check_exact=False,
+                           rel_tol=1e-9)
+        assert a.forecast_total == pytest.approx(b.forecast_total, rel=1e-9)
+
+    whole = manage.analyse(frame, seg, ctx.as_of, st)
+    assert "category" in whole.rollups and whole.rollups["category"].height > 1
+    same(whole, manage.analyse(scan, seg, ctx.as_of, st))
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 300)
+    assert frame["orders"].height > 5 * 300                   # several partitions
+    same(whole, manage.analyse(scan, seg, ctx.as_of, st))

@@ -60,8 +60,8 @@ def test_a_cut_off_log_cut_from_the_later_log_is_the_log_at_the_cut_off(small_pr
     # the outlier cap is the cut-off's own: flagged purchases are capped differently
     flagged = at.filter(pl.col("is_outlier") & (pl.col("kind") == "purchase"))
     assert flagged.height > 0
-    first = manage.first_purchases(later).filter(pl.col("first") <= cutoff).sort("customer_id")
-    assert first.equals(manage.first_purchases(at).sort("customer_id"))
+    first = tx.first_purchases(later).filter(pl.col("first_purchase") <= cutoff)
+    assert first.equals(tx.first_purchases(at))
 
 
 def test_the_last_three_month_ends():

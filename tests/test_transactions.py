@@ -79,6 +79,27 @@ def test_activity_counts_purchase_days_and_nets_returns():
     assert "D" not in act["customer_id"].to_list()  # after the as-of date
 
 
+def test_first_purchases_are_the_activity_s_first_purchase_in_partitions_too(monkeypatch):
+    from workbench import frames
+    log = transactions.transactions(_orders(), AS_OF)
+    first = transactions.first_purchases(log)
+    assert first.rows() == [("A", date(2024, 1, 5)), ("B", date(2024, 2, 1))]  # C never bought
+    act = (transactions.customer_activity(log).filter(pl.col("first_purchase").is_not_null())
+           .select("customer_id", "first_purchase").collect())
+    assert first.equals(act)
+    monkeypatch.setattr(frames, "ROWS_PER_PART", 1)                # one partition per row
+    assert transactions.first_purchases(log.collect()).equals(first)
+
+
+def test_carried_columns_ride_along_and_a_missing_one_is_named():
+    orders = _orders().with_columns(pl.Series("product_category", list("xxyyzzwwx")))
+    log = transactions.transactions(orders, AS_OF, carry=["product_category"]).collect()
+    assert log.columns[-2:] == ["product_category", "value"]
+    assert dict(zip(log["order_id"], log["product_category"], strict=True))["o5"] == "z"
+    with pytest.raises(DataError, match="product_category"):
+        transactions.transactions(_orders(), AS_OF, carry=["product_category"])
+
+
 def test_net_revenue_window_excludes_its_start_and_includes_its_end():
     log = transactions.transactions(_orders(), AS_OF)
     # 3 months at 2024-06-30: 2024-03-31 < day <= 2024-06-30

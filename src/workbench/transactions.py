@@ -48,6 +48,7 @@ Definitions (canonical ``orders`` columns, ``docs/data-model.md``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
@@ -231,7 +232,8 @@ def transactions(orders: Any, as_of: date | None = None,
                  customer_id_col: str = "customer_id", date_col: str = "order_date",
                  amount_col: str = "amount", status_col: str | None = "status",
                  outlier_col: str | None = "is_outlier",
-                 order_id_col: str | None = "order_id") -> pl.LazyFrame:
+                 order_id_col: str | None = "order_id",
+                 carry: Sequence[str] = ()) -> pl.LazyFrame:
     """The transaction log known at ``as_of``: every order that is not cancelled.
 
     Args:
@@ -241,21 +243,24 @@ def transactions(orders: Any, as_of: date | None = None,
         *_col: column names; ``status_col``, ``outlier_col`` and ``order_id_col``
             may be absent from ``orders`` (every order is then completed, none
             flagged, and no order id is carried).
+        carry: other columns of ``orders`` each row keeps, as they are (e.g. the
+            ``product_category`` of management's category shares).
 
     Returns:
         A LazyFrame with ``customer_id, order_id`` (when present), ``order_date``
         (as given), ``day`` (Date), ``kind`` (``purchase``, ``return`` or
         ``other``), ``is_outlier``, ``amount`` (booked, signed) and ``value``
-        (signed, after the outlier policy), whatever the input's names.
+        (signed, after the outlier policy), whatever the input's names, then the
+        ``carry`` columns.
     """
     settings = settings or TransactionSettings()
-    lf = as_lazy(orders, "orders", [customer_id_col, date_col, amount_col])
+    lf = as_lazy(orders, "orders", [customer_id_col, date_col, amount_col, *carry])
     schema = lf.collect_schema()
     keep, cols = log_columns(schema, customer_id_col=customer_id_col, date_col=date_col,
                              amount_col=amount_col, status_col=status_col,
                              outlier_col=outlier_col, order_id_col=order_id_col)
     lf = as_of_filter(lf, "orders", as_of, column=date_col)
-    log = lf.filter(keep).select(cols)
+    log = lf.filter(keep).select(*cols, *carry)
     return log.with_columns(policy_value(settings).round(2).alias("value"))
 
 

@@ -13,14 +13,14 @@ from .. import clv, periods
 from .. import transactions as tx
 from ..errors import UsageError
 from ..formatting import fmt_money
-from ..frames import as_polars
+from ..frames import as_lazy, as_polars, by_customer
 from ..service import ServiceSettings, complaint_status, latest_responses, nps_score, overdue_visits
 from ..transactions import TransactionSettings
 from .alerts import check_alerts
 from .book import book_of_business
 from .care import care_plan
 from .crm import customer_360
-from .forecast import Backtest, backtest, first_purchases, forecast_customers
+from .forecast import Backtest, backtest, forecast_customers
 from .performance import owner_scorecard
 from .pool import claim_list, reclaim_candidates
 from .settings import ManagementSettings
@@ -87,19 +87,26 @@ def rollup(forecast: pl.DataFrame, book: pl.DataFrame, by: str,
             .sort("forecast", descending=True))
 
 
-def category_shares(log: pl.DataFrame, orders: pl.DataFrame, as_of: date) -> pl.DataFrame | None:
-    """``customer_id, category, share`` of each customer's positive net revenue in the last 12 months."""
-    if "product_category" not in orders.columns or "order_id" not in log.columns:
+def category_shares(log: pl.LazyFrame | pl.DataFrame, as_of: date) -> pl.DataFrame | None:
+    """``customer_id, category, share`` of each customer's positive net revenue in the last
+    12 months, from a log that carries its orders' ``product_category``
+    (``transactions(orders, ..., carry=["product_category"])``); None when it does not.
+    Read per hash partition of the customers (:func:`workbench.frames.by_customer`)."""
+    lf = as_lazy(log, "transactions", ["customer_id", "day", "value"])
+    if "product_category" not in lf.collect_schema().names():
         return None
     start, end = periods.trailing_window(as_of, 12)
-    w = log.filter((pl.col("day") > start) & (pl.col("day") <= end)).join(
-        orders.select(pl.col("order_id").cast(pl.String),
-                      pl.col("product_category").cast(pl.String).fill_null("unknown")
-                      .alias("category")), on="order_id", how="left")
-    g = (w.group_by("customer_id", "category").agg(pl.col("value").sum().clip(lower_bound=0))
-         .filter(pl.col("value") > 0))
-    return g.with_columns((pl.col("value") / pl.col("value").sum().over("customer_id"))
-                          .alias("share")).select("customer_id", "category", "share")
+    w = lf.filter((pl.col("day") > start) & (pl.col("day") <= end)).select(
+        "customer_id", pl.col("product_category").cast(pl.String).fill_null("unknown")
+        .alias("category"), "value")
+
+    def shares(part: pl.LazyFrame) -> pl.LazyFrame:
+        g = (part.group_by("customer_id", "category")
+             .agg(pl.col("value").sum().clip(lower_bound=0)).filter(pl.col("value") > 0))
+        return g.with_columns((pl.col("value") / pl.col("value").sum().over("customer_id"))
+                              .alias("share")).select("customer_id", "category", "share")
+    out = by_customer(w, shares)
+    return out.sort("customer_id", "category")
 
 
 def _company_nps(surveys: pl.DataFrame, end: date, months: int, confidence: float) -> float | None:
@@ -134,8 +141,11 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
     st = settings or ManagementSettings()
     sv = service_settings or ServiceSettings()
     ts = transaction_settings or TransactionSettings()
-    orders = as_polars(tables["orders"], "orders")
-    log = tx.transactions(orders, as_of, ts).collect()
+    orders = as_lazy(tables["orders"], "orders")
+    # lazy, its outlier cap computed once (log_at): every figure reads the log on the
+    # streaming engine, and only per-customer or per-period tables are held
+    carry = [c for c in ("product_category",) if c in orders.collect_schema().names()]
+    log = tx.log_at(tx.transactions(orders, as_of, ts, carry=carry), as_of, ts)
     book = book_of_business(tables["customers"], segments, st.owners)
     status = complaint_status(tables["complaints"], as_of, sv.sla_hours)
     policy = st.visit_policy_days()
@@ -150,7 +160,7 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
             for by in ("owner", "team", "region")}
     plan = care_plan(book, as_of, st.care_policy, visits=tables["visits"],
                      complaint_status=status, warning=warning, freq=freq, lang=lang)
-    first = first_purchases(log)  # the same days at every cut-off of the backtest
+    first = tx.first_purchases(log)  # the same days at every cut-off of the backtest
     bt = backtest(orders, as_of, st.forecast_cutoffs, freq, model=st.forecast_model,
                   clv_settings=clv_settings, transaction_settings=ts,
                   seasonal_years=st.seasonal_years, sample=st.forecast_sample, log=log,
@@ -160,12 +170,13 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
                                            seasonal_years=st.seasonal_years,
                                            sample=st.forecast_sample, first=first)
     del first
-    shares = category_shares(log, orders, as_of)
+    shares = category_shares(log, as_of)
     rollups = {by: rollup(pred, book, by) for by in ("owner", "team", "region")}
     if shares is not None:
         rollups["category"] = rollup(pred, book, "category", shares)
     cur0, cur1 = periods.period_bounds(as_of, freq)
-    in_period = log.filter((pl.col("day") >= cur0) & (pl.col("day") <= min(cur1, as_of)))
+    in_period = (log.filter((pl.col("day") >= cur0) & (pl.col("day") <= min(cur1, as_of)))
+                 .select("customer_id", "value").collect(engine="streaming"))
     actual = float(in_period.get_column("value").sum()) if in_period.height else 0.0
     prev = dict(previous or {})
     tracking = _tracking(prev, in_period, book, actual, periods.period_of(as_of, freq))

@@ -40,10 +40,10 @@ from .. import clv, periods
 from .. import transactions as tx
 from ..clv.inputs import sample_customers
 from ..errors import DataError, ModelError
-from ..frames import as_lazy, as_polars
+from ..frames import as_lazy
 from ..transactions import TransactionSettings
 
-__all__ = ["Backtest", "backtest", "bias", "first_purchases", "forecast_customers",
+__all__ = ["Backtest", "backtest", "bias", "forecast_customers",
            "last_month_ends", "monthly_revenue", "period_months", "practice_baseline",
            "seasonal_index", "seasonal_naive", "wape"]
 
@@ -90,22 +90,13 @@ def last_month_ends(cutoff: date, n: int = 3) -> list[date]:
     return [periods.month_end(periods.add_months(cutoff, -k)) for k in range(n)]
 
 
-def first_purchases(log: pl.DataFrame) -> pl.DataFrame:
-    """``customer_id, first``: each buyer's first purchase day in ``log``.
-
-    A buyer's first purchase day is the same in any log cut at a later day, so one table
-    serves every cut-off.
-    """
-    return (tx.purchases(log).group_by("customer_id").agg(pl.col("day").min().alias("first"))
-            .collect())
-
-
 def monthly_revenue(log: Any, by_customer: bool = False) -> pl.DataFrame:
     """Net revenue (sum of ``value``) per calendar month: ``month`` (month end) [, customer_id], revenue."""
     lf = as_lazy(log, "transactions", ["customer_id", "day", "value"])
     keys = ["month", "customer_id"] if by_customer else ["month"]
     return (lf.with_columns(pl.col("day").dt.month_end().alias("month"))
-            .group_by(keys).agg(tx.money_sum(pl.col("value")).alias("revenue")).sort(keys).collect())
+            .group_by(keys).agg(tx.money_sum(pl.col("value")).alias("revenue")).sort(keys)
+            .collect(engine="streaming"))
 
 
 def seasonal_index(monthly: pl.DataFrame, as_of: date, years: int = 3) -> dict[int, float]:
@@ -158,25 +149,25 @@ def seasonal_naive(monthly_by_customer: pl.DataFrame, target: Sequence[date]) ->
     return w.group_by("customer_id").agg(pl.col("revenue").sum().alias("seasonal_naive"))
 
 
-def _new_buyer_rate(log: pl.DataFrame, cutoff: date, index: dict[int, float],
+def _new_buyer_rate(log: pl.LazyFrame, cutoff: date, index: dict[int, float],
                     first: pl.DataFrame | None = None) -> float:
     """Mean de-seasonalised monthly revenue of first-time buyers over the 3 months to ``cutoff``.
 
-    ``first``: :func:`first_purchases` of this log or of a log known later (the same days for
-    every buyer of this one); None: computed here.
+    ``first``: :func:`workbench.transactions.first_purchases` of this log or of a log known
+    later (the same days for every buyer of this one); None: computed here.
     """
     if first is None:
-        first = first_purchases(log)
+        first = tx.first_purchases(log)
     months = last_month_ends(cutoff)
     start = periods.month_end(periods.add_months(cutoff, -3))
-    new = (log.lazy().filter(pl.col("day") > start)  # only these three months are read
+    new = (log.filter(pl.col("day") > start)  # only these three months are read
            .join(first.lazy(), on="customer_id")
-           .filter(pl.col("day").dt.month_end() == pl.col("first").dt.month_end()))
+           .filter(pl.col("day").dt.month_end() == pl.col("first_purchase").dt.month_end()))
     by = dict(monthly_revenue(new).iter_rows())
     return float(np.mean([float(by.get(d, 0.0)) / index[d.month] for d in months]))
 
 
-def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
+def forecast_customers(log: pl.LazyFrame | pl.DataFrame, cutoff: date, freq: str = "month", *,
                        model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
                        index: dict[int, float] | None = None, seasonal_years: int = 3,
                        sample: int | None = None, seed: int = 0,
@@ -186,16 +177,18 @@ def forecast_customers(log: pl.DataFrame, cutoff: date, freq: str = "month", *,
 
     With ``sample``, the models are fitted on a seeded sample of that many customers
     (:func:`workbench.clv.inputs.sample_customers`); every customer is forecast with them.
-    ``first``: the buyers' first purchase days (:func:`first_purchases`, of this log or a later
-    one), to save computing them again.
+    ``first``: the buyers' first purchase days (:func:`workbench.transactions.first_purchases`,
+    of this log or a later one), to save computing them again.  The log may be lazy (a scan):
+    each figure reads it on the streaming engine and only per-customer tables are held.
 
     Returns:
         ``(per customer: customer_id, expected_purchases, expected_avg_spend, p_alive,
         forecast; new buyers' expected revenue; details {period, months, season, params})``.
     """
     s = clv_settings or clv.CLVSettings()
-    # the columns the models, the season and the new buyers read: lighter copies below
-    log = log.select("customer_id", "day", "kind", "value").filter(pl.col("day") <= cutoff)
+    # the columns the models, the season and the new buyers read
+    log = (as_lazy(log, "transactions", ["customer_id", "day", "kind", "value"])
+           .select("customer_id", "day", "kind", "value").filter(pl.col("day") <= cutoff))
     target_end = periods.next_period_end(cutoff, freq)
     months = period_months(target_end, freq)
     monthly = monthly_revenue(log)
@@ -241,29 +234,32 @@ class Backtest:
         return row.get_column(metric).item() if row.height else None
 
 
-def _actual(log: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+def _actual(log: pl.LazyFrame, start: date, end: date) -> pl.DataFrame:
     w = log.filter((pl.col("day") >= start) & (pl.col("day") <= end))
     return w.group_by("customer_id").agg(
-        tx.money_sum(pl.col("value")).alias("actual"))
+        tx.money_sum(pl.col("value")).alias("actual")).collect(engine="streaming")
 
 
 def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
              model: str = "bgnbd", clv_settings: clv.CLVSettings | None = None,
              transaction_settings: TransactionSettings | None = None,
              seasonal_years: int = 3, sample: int | None = None, seed: int = 0,
-             log: pl.DataFrame | None = None, first: pl.DataFrame | None = None) -> Backtest:
+             log: pl.LazyFrame | pl.DataFrame | None = None,
+             first: pl.DataFrame | None = None) -> Backtest:
     """Forecast each of the ``cutoffs`` periods before ``as_of`` from what was known before it.
 
     Each cut-off reads the log *at that cut-off* (:func:`workbench.transactions.log_at`: the rows and values of
     ``transactions(orders, c, settings)``), so the outlier cap and the models know nothing
     later; the actuals come from the log at ``as_of``.  ``sample``, ``seed``: see
     :func:`forecast_customers`.  ``log``: ``transactions(orders, as_of, settings)`` when the
-    caller has it (then ``orders`` is not read); ``first``: its :func:`first_purchases`.
+    caller has it (then ``orders`` is not read); ``first``: its
+    :func:`workbench.transactions.first_purchases`.  Lazy throughout: a cut-off's log is a
+    query over ``log`` (or the orders' scan), never collected whole.
     """
     ts = transaction_settings or TransactionSettings()
-    full = log if log is not None else tx.transactions(
-        as_polars(orders, "orders", ["customer_id", "order_date", "amount"]), as_of, ts).collect()
-    first = first if first is not None else first_purchases(full)
+    full = (as_lazy(log, "transactions") if log is not None else
+            tx.log_at(tx.transactions(orders, as_of, ts), as_of, ts))
+    first = first if first is not None else tx.first_purchases(full)
     # what a cut-off's log needs (log_at re-derives value from amount), not the order ids
     known = full.select("customer_id", "day", "kind", "is_outlier", "amount")
     last = periods.period_bounds(as_of, freq)[1]
@@ -271,8 +267,8 @@ def backtest(orders: Any, as_of: date, cutoffs: int = 4, freq: str = "month", *,
     ends = [e for e in ends if periods.next_period_end(e, freq) <= as_of]
     rows, cust_rows = [], []
     for c in sorted(ends):
-        log_c = tx.log_at(known, c, ts).collect()
-        if tx.purchases(log_c).select(pl.len()).collect().item() == 0:
+        log_c = tx.log_at(known, c, ts)
+        if tx.purchases(log_c).head(1).collect().height == 0:
             continue
         try:
             pred, new, d = forecast_customers(log_c, c, freq, model=model,

@@ -28,9 +28,9 @@ def _value(people: pl.DataFrame, log: Any, as_of: date, clv_table: Any) -> pl.Da
           .filter(pl.col("day") <= as_of)
           .join(people.lazy().select(pl.col("customer_id").cast(pl.String)).unique(),
                 on="customer_id", how="semi"))
-    net = tx.net_revenue(lg, as_of, 12).collect()
+    net = tx.net_revenue(lg, as_of, 12).collect(engine="streaming")
     last = (tx.purchases(lg).group_by("customer_id")
-            .agg(pl.col("day").max().alias("last_purchase")).collect())
+            .agg(pl.col("day").max().alias("last_purchase")).collect(engine="streaming"))
     out = (people.join(net, on="customer_id", how="left").join(last, on="customer_id", how="left")
            .with_columns(pl.col("net_revenue_12m").fill_null(0.0)))
     if clv_table is not None:
