@@ -158,8 +158,6 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
                                 min_base=min_base, window_months=sv.window_months,
                                 confidence=sv.confidence)
             for by in ("owner", "team", "region")}
-    plan = care_plan(book, as_of, st.care_policy, visits=tables["visits"],
-                     complaint_status=status, warning=warning, freq=freq, lang=lang)
     first = tx.first_purchases(log)  # the same days at every cut-off of the backtest
     bt = backtest(orders, as_of, st.forecast_cutoffs, freq, model=st.forecast_model,
                   clv_settings=clv_settings, transaction_settings=ts,
@@ -170,6 +168,9 @@ def analyse(tables: Mapping[str, Any], segments: Any, as_of: date,
                                            seasonal_years=st.seasonal_years,
                                            sample=st.forecast_sample, first=first)
     del first
+    # after the forecast: its queries' working memory is not taken beside the plan's rows
+    plan = care_plan(book, as_of, st.care_policy, visits=tables["visits"],
+                     complaint_status=status, warning=warning, freq=freq, lang=lang)
     shares = category_shares(log, as_of)
     rollups = {by: rollup(pred, book, by) for by in ("owner", "team", "region")}
     if shares is not None:
