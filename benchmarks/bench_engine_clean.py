@@ -134,6 +134,11 @@ def main() -> int:
     print(f"wall {run.wall:.1f} s, CPU {run.cpu:.1f} s, driver peak {run.largest_peak / GB:.2f} GB, "
           f"tree peak {run.tree_peak / GB:.2f} GB, by name "
           + ", ".join(f"{k} {v / GB:.2f} GB" for k, v in run.peaks_by_name.items()))
+    big = [r for r in run.processes if r.peak >= 0.25 * GB]
+    if big:
+        print("processes above 0.25 GB (seconds from the start; a kernel lives for one step): "
+              + ", ".join(f"{r.name} {r.peak / GB:.2f} GB {r.first_seen:.0f}-{r.last_seen:.0f} s"
+                          for r in big))
     ledger = Path(args.work) / "processed" / "ledger.json"
     if run.returncode == 0 and ledger.exists():
         entry = json.loads(ledger.read_text(encoding="utf-8"))["orders"]

@@ -12,7 +12,10 @@ measure them here, one way for all:
 - ``largest_peak``: the largest peak of one process (``VmHWM`` from ``/proc``, which
   catches peaks between samples), as ``/usr/bin/time -v`` would report for the largest
   child;
-- ``peaks_by_name``: that peak per executable name (``java`` for Spark's JVM).
+- ``peaks_by_name``: that peak per executable name (``java`` for Spark's JVM);
+- ``processes``: each process's peak with the seconds (from the start) it was first and
+  last seen, so a peak is put to its step by the run's log (a report's notebook kernel
+  lives for one step).
 
 Linux only (``/proc``); needs ``psutil``.
 """
@@ -25,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TreeRun", "run_tree"]
+__all__ = ["ProcessPeak", "TreeRun", "run_tree"]
 
 
 @dataclass
@@ -38,6 +41,18 @@ class TreeRun:
     tree_peak: int
     largest_peak: int
     peaks_by_name: dict[str, int] = field(default_factory=dict)
+    processes: list[ProcessPeak] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProcessPeak:
+    """One process of the tree: its ``VmHWM`` and when it was seen (seconds from start)."""
+
+    pid: int
+    name: str
+    peak: int
+    first_seen: float
+    last_seen: float
 
 
 def _hwm_bytes(pid: int) -> int:
@@ -64,7 +79,9 @@ def run_tree(cmd: Sequence[str], log: Path, *, cwd: Path | None = None,
                                 env=dict(env) if env is not None else None)
         root = psutil.Process(proc.pid)
         tree_peak, hwm, cpu, names = 0, {}, {}, {}
+        seen: dict[int, list[float]] = {}
         while proc.poll() is None:
+            now = time.perf_counter() - t0
             try:
                 tree = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -79,6 +96,7 @@ def run_tree(cmd: Sequence[str], log: Path, *, cwd: Path | None = None,
                 except psutil.Error:
                     continue
                 hwm[p.pid] = max(hwm.get(p.pid, 0), _hwm_bytes(p.pid))
+                seen.setdefault(p.pid, [now, now])[1] = now
             tree_peak = max(tree_peak, total)
             time.sleep(interval)
         code = proc.wait()
@@ -87,5 +105,8 @@ def run_tree(cmd: Sequence[str], log: Path, *, cwd: Path | None = None,
     for pid, peak in hwm.items():
         name = names.get(pid, "?")
         by_name[name] = max(by_name.get(name, 0), peak)
+    processes = [ProcessPeak(pid, names.get(pid, "?"), peak, *seen.get(pid, [0.0, 0.0]))
+                 for pid, peak in hwm.items()]
     return TreeRun(returncode=code, wall=wall, cpu=sum(cpu.values()), tree_peak=tree_peak,
-                   largest_peak=max(hwm.values(), default=0), peaks_by_name=by_name)
+                   largest_peak=max(hwm.values(), default=0), peaks_by_name=by_name,
+                   processes=sorted(processes, key=lambda r: r.first_seen))
