@@ -515,21 +515,19 @@ def test_on_the_cleaned_demo_data_the_pieces_add_up(small_processed):
 
 
 def _same_analysis(a, b) -> None:
-    """Every table and figure of two service analyses is equal (money to 1e-9: sums of
-    many values may be added in another order)."""
+    """Every table and figure of two service analyses is equal: exactly, since money is
+    summed in whole cents (transactions.money_sum) whatever the order of the rows."""
     import dataclasses
 
     from polars.testing import assert_frame_equal
 
     def same(x, y, what) -> None:
         if isinstance(x, pl.DataFrame):
-            assert_frame_equal(x, y, check_exact=False, rel_tol=1e-9, abs_tol=1e-9), what
+            assert_frame_equal(x, y, check_exact=True), what
         elif isinstance(x, dict):
             assert x.keys() == y.keys(), what
             for k in x:
                 same(x[k], y[k], (what, k))
-        elif isinstance(x, float):
-            assert x == pytest.approx(y, rel=1e-9), what
         else:
             assert x == y, what
 

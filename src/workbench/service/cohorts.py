@@ -68,7 +68,8 @@ def _period_activity(log: pl.LazyFrame, freq: str, *,
                  .join(first.lazy(), on="customer_id", how="left")
                  .select("_code", "_c", pi.alias("_pi"), _IS_PURCHASE.alias("_buy"), "value"))
         rev, act = pl.collect_all([
-            coded.group_by("_c", "_pi").agg(pl.col("value").sum().alias("revenue")),
+            coded.group_by("_c", "_pi").agg(transactions.money_sum(pl.col("value"))
+                                            .alias("revenue")),
             coded.filter(pl.col("_buy")).select("_code", "_c", "_pi").unique()
             .group_by("_c", "_pi").agg(pl.len().cast(pl.Int64).alias("active"))],
             engine="streaming")
@@ -76,7 +77,7 @@ def _period_activity(log: pl.LazyFrame, freq: str, *,
         active.append(act)
         del first
     keys = ["_c", "_pi"]
-    grid = (pl.concat(revenue).group_by(keys).agg(pl.col("revenue").sum())
+    grid = (pl.concat(revenue).group_by(keys).agg(transactions.money_sum(pl.col("revenue")))
             .join(pl.concat(active).group_by(keys).agg(pl.col("active").sum()), on=keys,
                   how="full", coalesce=True, nulls_equal=True)
             .with_columns(pl.col("active").fill_null(0), pl.col("revenue").fill_null(0.0)))
@@ -178,8 +179,8 @@ def _new_returning(activity: _Activity) -> pl.DataFrame:
     out = (grid.group_by("_pi").agg(
         pl.col("active").filter(new).sum().cast(pl.UInt32).alias("new_customers"),
         pl.col("active").filter(~new).sum().cast(pl.UInt32).alias("returning_customers"),
-        pl.col("revenue").filter(new).sum().alias("new_revenue"),
-        pl.col("revenue").filter(~new).sum().alias("returning_revenue"))
+        transactions.money_sum(pl.col("revenue").filter(new)).alias("new_revenue"),
+        transactions.money_sum(pl.col("revenue").filter(~new)).alias("returning_revenue"))
         .with_columns(pl.col("_pi").replace_strict(labels, return_dtype=pl.String)
                       .alias("period"))
         .drop("_pi").select("period", pl.exclude("period")).sort("period"))

@@ -343,8 +343,8 @@ def complaint_aftermath(orders: Any, complaints: Any, customers: Any, as_of: dat
         pairs.select("customer_id").unique().lazy(), on="customer_id", how="semi")
     spend = (pairs.lazy().join(rows, on="customer_id", how="inner")
              .group_by("pair", "group")
-             .agg(pl.col("value").filter(before).sum().alias("spend_before"),
-                  pl.col("value").filter(after).sum().alias("spend_after"),
+             .agg(transactions.money_sum(pl.col("value").filter(before)).alias("spend_before"),
+                  transactions.money_sum(pl.col("value").filter(after)).alias("spend_after"),
                   ((pl.col("kind") == "purchase") & after).any().alias("bought_after"))
              .collect(engine="streaming"))
     compared = compared.join(spend, on=["pair", "group"], how="left").with_columns(
