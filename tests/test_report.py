@@ -198,6 +198,9 @@ def test_revenue_by_tier_months_and_quarters():
                                  .alias("amount"))
     capped = report.revenue_by_tier(freak, tiers, date(2026, 9, 30), "quarter", periods=1)
     assert capped.select("tier", "revenue").rows() == [("A", 10.0), ("B", pytest.approx(39.9))]
+    # a scan (what notebook 00 passes) gives the same trend, the cap known at the as-of date
+    scanned = report.revenue_by_tier(freak.lazy(), tiers, date(2026, 9, 30), "quarter", periods=1)
+    assert scanned.equals(capped)
     with pytest.raises(DataError, match=r"tiers: column\(s\) \['tier'\] missing"):
         report.revenue_by_tier(orders, tiers.rename({"tier": "grade"}), date(2026, 10, 31))
 

@@ -28,7 +28,7 @@ def revenue_by_tier(orders: Any, tiers: Any, as_of: date, freq: str = "month", p
 
     Args:
         orders: clean orders (``customer_id``, ``order_date``, ``amount``; ``status`` and
-            ``is_outlier`` when present), polars or pandas.
+            ``is_outlier`` when present), polars (eager or a scan) or pandas.
         tiers: ``customer_id, tier`` (``segments.parquet``); customers without a tier count
             as tier ``-``.
         as_of: end of the last period (orders after it are ignored).
@@ -44,7 +44,9 @@ def revenue_by_tier(orders: Any, tiers: Any, as_of: date, freq: str = "month", p
     """
     if freq not in ("month", "quarter"):
         raise UsageError(f"freq '{freq}' is not supported; use month or quarter.")
-    log = transactions.transactions(orders, as_of, settings, outlier_col=outlier_col)
+    # the outlier cap computed first (log_at): the sums then stream over a scan of the orders
+    log = transactions.log_at(transactions.transactions(orders, as_of, settings,
+                                                        outlier_col=outlier_col), as_of, settings)
     tier_map = as_polars(tiers, "tiers", ["customer_id", "tier"]).select(
         pl.col("customer_id").cast(pl.String), pl.col("tier").cast(pl.String))
     bounds = [periods_mod.period_bounds(as_of, freq, -k) for k in range(periods - 1, -1, -1)]
@@ -57,7 +59,7 @@ def revenue_by_tier(orders: Any, tiers: Any, as_of: date, freq: str = "month", p
             .join(tier_map.lazy(), on="customer_id", how="left")
             .with_columns(pl.col("tier").fill_null("-"))
             .group_by("period", "start", "tier").agg(pl.col("value").sum().alias("revenue"))
-            .collect())
+            .collect(engine="streaming"))
     tier_names = sorted(set(tier_map.get_column("tier").drop_nulls().to_list())
                         | set(sums.get_column("tier").to_list()))
     full = grid.drop("index").join(pl.DataFrame({"tier": tier_names}, schema={"tier": pl.String}),
